@@ -1,0 +1,26 @@
+//! Build script: lets tauri-build read `tauri.conf.json` and the capability files when the
+//! desktop window is compiled in; the headless build needs nothing.
+fn main() {
+    #[cfg(feature = "desktop")]
+    {
+        // Declaring our commands makes Tauri deny any command not granted in a capability.
+        let manifest = tauri_build::AppManifest::new().commands(&[
+            "suggest_port",
+            "host_start",
+            "host_stop",
+            "host_status",
+            "host_kick",
+            "host_set_password",
+            "client_connect",
+            "client_join",
+            "client_leave",
+            "client_send",
+            "client_typing",
+            "client_disconnect",
+        ]);
+        let attrs = tauri_build::Attributes::new()
+            .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+            .app_manifest(manifest);
+        tauri_build::try_build(attrs).expect("tauri-build failed");
+    }
+}

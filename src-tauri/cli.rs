@@ -1,0 +1,279 @@
+//! The command line: `lanchat` (window), `lanchat serve` (headless host), `lanchat join`
+//! (terminal client). Parsing is clap; each subcommand is a small async function.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::mpsc;
+
+use crate::client::{Client, ClientConfig, ClientError, ClientEvent, ConnState};
+use crate::protocol::{Kind, Limits, Message};
+use crate::server::{self, Config};
+use crate::store::Store;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "lanchat",
+    version,
+    about = "Group chat for one local network: host a room or join one."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Host a room server without a window.
+    Serve(ServeArgs),
+    /// Chat in a room from the terminal: stdin lines are sent, room messages are printed.
+    Join(JoinArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (0.0.0.0 = reachable from the LAN; 127.0.0.1 = this computer only).
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = crate::client::DEFAULT_PORT)]
+    pub port: u16,
+    /// Directory for the history database [default: the user's data dir, e.g. ~/.local/share/lanchat].
+    #[arg(long, conflicts_with = "memory")]
+    pub data: Option<PathBuf>,
+    /// Keep history in memory only (lost when the server stops).
+    #[arg(long)]
+    pub memory: bool,
+    /// Password clients must give to connect.
+    #[arg(long, env = "LANCHAT_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// Server name shown to clients [default: the hostname].
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Longest message, in characters.
+    #[arg(long, default_value_t = crate::protocol::Limits::default().max_message_chars)]
+    pub max_message_chars: usize,
+    /// Messages replayed to someone joining a room.
+    #[arg(long, default_value_t = 100)]
+    pub history: usize,
+    /// Most simultaneous connections.
+    #[arg(long, default_value_t = 20_000)]
+    pub max_connections: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct JoinArgs {
+    /// The server: HOST:PORT or an invite link (http://HOST:PORT/?room=R).
+    pub address: String,
+    /// Room to join (taken from the invite link if omitted).
+    #[arg(long)]
+    pub room: Option<String>,
+    /// Your nickname.
+    #[arg(long)]
+    pub nick: Option<String>,
+    /// The server's password, if it has one.
+    #[arg(long, env = "LANCHAT_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// The default history directory (XDG data dir).
+pub fn default_data_dir() -> anyhow::Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "lanchat")
+        .map(|d| d.data_dir().to_path_buf())
+        .context("cannot find a data directory for this user; pass --data DIR")
+}
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lanchat=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let store = if args.memory {
+        Store::memory()?
+    } else {
+        let dir = match args.data {
+            Some(d) => d,
+            None => default_data_dir()?,
+        };
+        Store::open_dir(&dir)?
+    };
+    let mut config = Config {
+        password: args.password,
+        limits: Limits {
+            max_message_chars: args.max_message_chars,
+        },
+        history_on_join: args.history,
+        max_connections: args.max_connections,
+        ..Config::default()
+    };
+    if let Some(name) = args.name {
+        config.name = name;
+    }
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
+    let running = server::serve(listener, config, store).await?;
+    let port = running.addr.port();
+    for url in listen_urls(args.bind, port) {
+        println!("listening on {url}");
+    }
+    if running.control.password_required() {
+        println!("a password is required to join");
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    shutdown_signal().await;
+    eprintln!("stopping…");
+    running.stop().await?;
+    Ok(())
+}
+
+/// The URLs to print: loopback first (what local tools use), then LAN addresses.
+fn listen_urls(bind: IpAddr, port: u16) -> Vec<String> {
+    let fmt = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => format!("http://[{v6}]:{port}"),
+        v4 => format!("http://{v4}:{port}"),
+    };
+    if bind.is_unspecified() {
+        let mut v = vec![fmt(IpAddr::V4(Ipv4Addr::LOCALHOST))];
+        v.extend(crate::net::lan_addresses().into_iter().map(fmt));
+        v
+    } else {
+        vec![fmt(bind)]
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// One line per message: `nick: text`, notices as `* text`, newlines shown as ` ⏎ `.
+pub fn format_line(m: &Message) -> String {
+    let text = m.message.replace("\r\n", "\n").replace('\n', " ⏎ ");
+    match m.kind {
+        Kind::Chat => format!("{}: {}", m.nick_name, text),
+        _ => format!("* {text}"),
+    }
+}
+
+pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
+    let target = crate::client::parse_target(&args.address)?;
+    let room = args
+        .room
+        .or(target.room)
+        .context("which room? pass --room ROOM (or an invite link with ?room=)")?;
+    let nick = args
+        .nick
+        .or(target.nick)
+        .context("which nickname? pass --nick NAME")?;
+    let room = crate::protocol::clean_room(&room)
+        .map_err(|e| anyhow::anyhow!("invalid room: {}", e.message))?;
+    let nick = crate::protocol::clean_nick(&nick)
+        .map_err(|e| anyhow::anyhow!("invalid nickname: {}", e.message))?;
+
+    let mut cfg = ClientConfig::new(args.address.clone(), nick);
+    cfg.password = args.password;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let client = Client::connect(cfg, tx).await.map_err(explain)?;
+    client.join(&room).await.map_err(explain)?;
+
+    let printer = tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            match ev {
+                ClientEvent::Message(m) => println!("{}", format_line(&m)),
+                ClientEvent::State {
+                    state: ConnState::Reconnecting,
+                    reason,
+                } => {
+                    eprintln!(
+                        "* connection lost ({}); reconnecting…",
+                        reason.unwrap_or_default()
+                    )
+                }
+                ClientEvent::State {
+                    state: ConnState::Connected,
+                    ..
+                } => eprintln!("* connected"),
+                ClientEvent::State {
+                    state: ConnState::Disconnected,
+                    reason,
+                } => {
+                    eprintln!("* disconnected: {}", reason.unwrap_or_default())
+                }
+                ClientEvent::Kicked(k) => {
+                    eprintln!("* you were removed from {} by {}", k.room, k.by)
+                }
+                ClientEvent::ServerClosing(s) => eprintln!("* {}", s.message),
+                ClientEvent::Error { code, message } => eprintln!("! {message} ({code})"),
+                _ => {}
+            }
+        }
+    });
+
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut acks = Vec::new();
+    loop {
+        tokio::select! {
+            line = lines.next_line() => match line.context("reading stdin")? {
+                None => break,
+                Some(line) if line.trim().is_empty() => continue,
+                Some(line) => acks.push(client.send(&room, &line, None).map_err(explain)?),
+            },
+            _ = shutdown_signal() => break,
+        }
+    }
+    let mut refused = 0;
+    for ack in acks {
+        match ack.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                refused += 1;
+                eprintln!("! not sent: {e}");
+            }
+            Err(_) => refused += 1,
+        }
+    }
+    client.disconnect().await;
+    printer.abort();
+    if refused > 0 {
+        bail!("{refused} message(s) were not accepted by the server");
+    }
+    Ok(())
+}
+
+fn explain(e: ClientError) -> anyhow::Error {
+    match e {
+        ClientError::BadPassword => {
+            anyhow::anyhow!("wrong password for this server (use --password)")
+        }
+        ClientError::PasswordRequired => {
+            anyhow::anyhow!("this server needs a password (use --password)")
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}

@@ -1,0 +1,215 @@
+//! One rust_socketio connection, reduced to what the supervisor needs: open (waiting for the
+//! namespace connect, since an emit before it can be lost), emit, emit with an ack routed back
+//! as an [`Incoming::Ack`], and close. Callbacks run inside rust_socketio's receive loop, so
+//! they only forward into a channel.
+
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use rust_socketio::asynchronous::{Client as SioClient, ClientBuilder};
+use rust_socketio::{Payload, TransportType};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{ClientConfig, ClientError};
+use crate::protocol::{ServerInfo, connect_errors};
+
+pub enum Incoming {
+    Open,
+    Event(String, Value),
+    Ack(u64, Value),
+    Closed(Option<String>),
+}
+
+type Tx = mpsc::UnboundedSender<(u64, Incoming)>;
+
+pub struct Conn {
+    client: SioClient,
+    generation: u64,
+    tx: Tx,
+}
+
+fn first(p: Payload) -> Value {
+    match p {
+        Payload::Text(mut v) if !v.is_empty() => v.swap_remove(0),
+        _ => Value::Null,
+    }
+}
+
+/// Maps a `connect_error` reason to our error.
+fn refusal(text: &str) -> ClientError {
+    if text.contains(connect_errors::BAD_PASSWORD) {
+        ClientError::BadPassword
+    } else if text.contains(connect_errors::PASSWORD_REQUIRED) {
+        ClientError::PasswordRequired
+    } else if text.contains(connect_errors::SERVER_FULL) {
+        ClientError::ServerFull
+    } else {
+        ClientError::Refused {
+            code: "connect_failed".into(),
+            message: text.to_owned(),
+        }
+    }
+}
+
+impl Conn {
+    pub async fn open(
+        base_url: &str,
+        cfg: &ClientConfig,
+        generation: u64,
+        tx: Tx,
+    ) -> Result<Conn, ClientError> {
+        let (ready_tx, ready_rx) = oneshot::channel::<Result<(), String>>();
+        let ready = std::sync::Arc::new(std::sync::Mutex::new(Some(ready_tx)));
+        let settle = move |r: Result<(), String>| {
+            if let Some(t) = ready.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = t.send(r);
+            }
+        };
+        let (s1, s2) = (settle.clone(), settle);
+        let (t1, t2, t3) = (tx.clone(), tx.clone(), tx.clone());
+        let mut auth = json!({ "sessionId": cfg.session_id });
+        if let Some(p) = &cfg.password {
+            auth["password"] = json!(p);
+        }
+        let builder = ClientBuilder::new(base_url)
+            .transport_type(TransportType::Websocket)
+            .reconnect(false)
+            .auth(auth)
+            .on("open", move |_, _| {
+                s1(Ok(()));
+                let _ = t1.send((generation, Incoming::Open));
+                async {}.boxed()
+            })
+            .on("error", move |p, _| {
+                let text = match p {
+                    Payload::Text(v) => v
+                        .iter()
+                        .map(|x| x.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    #[allow(deprecated)]
+                    Payload::String(s) => s,
+                    Payload::Binary(_) => String::new(),
+                };
+                if text.contains("ConnectError") {
+                    s2(Err(text));
+                } else {
+                    tracing::debug!("socket error: {text}");
+                }
+                async {}.boxed()
+            })
+            .on("close", move |_, _| {
+                let _ = t2.send((
+                    generation,
+                    Incoming::Closed(Some("the connection closed".into())),
+                ));
+                async {}.boxed()
+            })
+            .on_any(move |event, payload, _| {
+                let _ = t3.send((
+                    generation,
+                    Incoming::Event(event.to_string(), first(payload)),
+                ));
+                async {}.boxed()
+            });
+        let client = tokio::time::timeout(cfg.request_timeout, builder.connect())
+            .await
+            .map_err(|_| ClientError::Unreachable(base_url.into(), "timed out".into()))?
+            .map_err(|e| ClientError::Unreachable(base_url.into(), e.to_string()))?;
+        let outcome = tokio::time::timeout(cfg.request_timeout, ready_rx).await;
+        let fail = |e: ClientError| {
+            let c = client.clone();
+            tokio::spawn(async move {
+                let _ = c.disconnect().await;
+            });
+            Err(e)
+        };
+        match outcome {
+            Ok(Ok(Ok(()))) => Ok(Conn {
+                client,
+                generation,
+                tx,
+            }),
+            Ok(Ok(Err(text))) => fail(refusal(&text)),
+            _ => fail(ClientError::Unreachable(
+                base_url.into(),
+                "no answer to the Socket.IO handshake".into(),
+            )),
+        }
+    }
+
+    pub async fn emit(&self, event: &str, payload: Value) {
+        if let Err(e) = self.client.emit(event, payload).await {
+            tracing::debug!("emit {event}: {e}");
+            let _ = self
+                .tx
+                .send((self.generation, Incoming::Closed(Some(e.to_string()))));
+        }
+    }
+
+    pub async fn emit_with_ack(
+        &self,
+        event: &str,
+        payload: Value,
+        id: u64,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let tx = self.tx.clone();
+        let generation = self.generation;
+        self.client
+            .emit_with_ack(event, payload, timeout, move |p: Payload, _| {
+                // Ack data arrives as the packet's JSON array: `[body]`.
+                let body = match first(p) {
+                    Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+                    other => other,
+                };
+                let _ = tx.send((generation, Incoming::Ack(id, body)));
+                async {}.boxed()
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    pub async fn close(self) {
+        // Bounded: a dead peer must not hold up the reconnect.
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.client.disconnect()).await;
+    }
+}
+
+/// Asks `/api/info` what the server is. A server that does not answer it is a tutorial-style
+/// Socket.IO server ("legacy"); one that cannot be reached at all is an error.
+pub async fn probe(base_url: &str) -> Result<ServerInfo, ClientError> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .map_err(|e| ClientError::Unreachable(base_url.into(), e.to_string()))?;
+    let resp = http
+        .get(format!("{base_url}/api/info"))
+        .send()
+        .await
+        .map_err(|e| ClientError::Unreachable(base_url.into(), plain(&e)))?;
+    let info = match resp.json::<ServerInfo>().await {
+        Ok(info) if info.server == "lanchat" => info,
+        _ => ServerInfo {
+            server: "socket.io".into(),
+            name: base_url.into(),
+            version: String::new(),
+            password_required: false,
+            rooms: Vec::new(),
+        },
+    };
+    Ok(info)
+}
+
+/// reqwest's error with its causes, e.g. "error sending request: connection refused".
+fn plain(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(cause) = src {
+        s = format!("{s}: {cause}");
+        src = cause.source();
+    }
+    s
+}

@@ -1,0 +1,169 @@
+//! Thin Tauri commands: take state and arguments, call one domain function, return a result.
+//! The contract is docs/ipc.md.
+
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, Runtime, State};
+use tokio::sync::mpsc;
+
+use super::error::{IpcError, IpcResult};
+use super::state::AppState;
+use crate::client::{Client, ClientConfig, ClientEvent};
+use crate::host::{self, HostInfo};
+use crate::protocol::{JoinAck, ServerInfo};
+
+#[tauri::command]
+pub fn suggest_port() -> u16 {
+    host::suggest_port()
+}
+
+#[tauri::command]
+pub async fn host_start<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    port: u16,
+    password: Option<String>,
+) -> IpcResult<HostInfo> {
+    let mut slot = state.host.lock().await;
+    if let Some(running) = slot.as_ref() {
+        return Ok(host::info(running));
+    }
+    let dir = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| IpcError::new("storage_failed", e.to_string()))?;
+    let running = host::start(port, password.filter(|p| !p.is_empty()), &dir).await?;
+    let info = host::info(&running);
+    *slot = Some(running);
+    Ok(info)
+}
+
+#[tauri::command]
+pub async fn host_stop(state: State<'_, AppState>) -> IpcResult<()> {
+    let running = state
+        .host
+        .lock()
+        .await
+        .take()
+        .ok_or_else(IpcError::not_hosting)?;
+    running
+        .stop()
+        .await
+        .map_err(|e| IpcError::new("stop_failed", e.to_string()))
+}
+
+#[tauri::command]
+pub async fn host_status(state: State<'_, AppState>) -> IpcResult<Option<HostInfo>> {
+    Ok(state.host.lock().await.as_ref().map(host::info))
+}
+
+#[tauri::command]
+pub async fn host_kick(
+    state: State<'_, AppState>,
+    room: String,
+    nick_name: String,
+) -> IpcResult<()> {
+    let control = state
+        .host
+        .lock()
+        .await
+        .as_ref()
+        .map(|r| r.control.clone())
+        .ok_or_else(IpcError::not_hosting)?;
+    Ok(control.kick(&room, &nick_name, "the host").await?)
+}
+
+#[tauri::command]
+pub async fn host_set_password(
+    state: State<'_, AppState>,
+    password: Option<String>,
+) -> IpcResult<HostInfo> {
+    let slot = state.host.lock().await;
+    let running = slot.as_ref().ok_or_else(IpcError::not_hosting)?;
+    running.control.set_password(password);
+    Ok(host::info(running))
+}
+
+#[tauri::command]
+pub async fn client_connect(
+    state: State<'_, AppState>,
+    address: String,
+    nick_name: String,
+    password: Option<String>,
+    events: Channel<ClientEvent>,
+) -> IpcResult<ServerInfo> {
+    let mut slot = state.client.lock().await;
+    if let Some(old) = slot.take() {
+        old.disconnect().await;
+    }
+    let mut cfg = ClientConfig::new(address, nick_name);
+    cfg.password = password.filter(|p| !p.is_empty());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let client = Client::connect(cfg, tx).await?;
+    tauri::async_runtime::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            if let Err(e) = events.send(ev) {
+                tracing::warn!("the window stopped listening: {e}");
+                break;
+            }
+        }
+    });
+    let info = client.server_info().clone();
+    *slot = Some(client);
+    Ok(info)
+}
+
+/// Runs `f` with the connected client, or fails with `not_connected`.
+async fn with_client<T>(
+    state: &AppState,
+    f: impl AsyncFnOnce(&Client) -> IpcResult<T>,
+) -> IpcResult<T> {
+    let slot = state.client.lock().await;
+    let client = slot.as_ref().ok_or_else(IpcError::not_connected)?;
+    f(client).await
+}
+
+#[tauri::command]
+pub async fn client_join(state: State<'_, AppState>, room: String) -> IpcResult<JoinAck> {
+    with_client(&state, async |c| Ok(c.join(&room).await?)).await
+}
+
+#[tauri::command]
+pub async fn client_leave(state: State<'_, AppState>, room: String) -> IpcResult<()> {
+    with_client(&state, async |c| Ok(c.leave(&room).await?)).await
+}
+
+#[tauri::command]
+pub async fn client_send(
+    state: State<'_, AppState>,
+    room: String,
+    message: String,
+    client_id: String,
+) -> IpcResult<()> {
+    // Queued: the server's copy comes back as a `message` event with this clientId, and a
+    // refusal as an `error` event.
+    with_client(&state, async |c| {
+        Ok(c.send(&room, &message, Some(client_id)).map(drop)?)
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn client_typing(
+    state: State<'_, AppState>,
+    room: String,
+    typing: bool,
+) -> IpcResult<()> {
+    with_client(&state, async |c| {
+        c.typing(&room, typing);
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn client_disconnect(state: State<'_, AppState>) -> IpcResult<()> {
+    if let Some(c) = state.client.lock().await.take() {
+        c.disconnect().await;
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! The desktop window: Tauri setup around the plain-Rust server and client. Only this module
+//! imports `tauri`.
+
+pub mod commands;
+pub mod error;
+pub mod state;
+
+use tauri::{Manager, RunEvent};
+
+/// Every command the UI may call; `build.rs` grants exactly these to the window.
+macro_rules! app_commands {
+    () => {
+        tauri::generate_handler![
+            commands::suggest_port,
+            commands::host_start,
+            commands::host_stop,
+            commands::host_status,
+            commands::host_kick,
+            commands::host_set_password,
+            commands::client_connect,
+            commands::client_join,
+            commands::client_leave,
+            commands::client_send,
+            commands::client_typing,
+            commands::client_disconnect,
+        ]
+    };
+}
+
+/// Builds the app on any runtime (the mock runtime in tests).
+pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
+    tauri::Builder::<R>::default()
+        .manage(state::AppState::default())
+        .invoke_handler(app_commands!())
+}
+
+/// Opens the window and runs until it is closed.
+pub fn run() -> anyhow::Result<()> {
+    let app = builder::<tauri::Wry>()
+        .plugin(tauri_plugin_notification::init())
+        .build(tauri::generate_context!())?;
+    app.run(|handle, event| {
+        if let RunEvent::ExitRequested { .. } = event {
+            // Say goodbye properly: members see us leave, guests hear the host is going.
+            let state = handle.state::<state::AppState>();
+            tauri::async_runtime::block_on(async {
+                if let Some(c) = state.client.lock().await.take() {
+                    c.disconnect().await;
+                }
+                if let Some(h) = state.host.lock().await.take() {
+                    let _ = h.stop().await;
+                }
+            });
+        }
+    });
+    Ok(())
+}

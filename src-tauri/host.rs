@@ -1,0 +1,72 @@
+//! Hosting from the window: start the room server on the LAN with history in the user's data
+//! dir, report the addresses to share, stop it. Plain Rust; the desktop layer wraps it.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::client::DEFAULT_PORT;
+use crate::server::{self, Config, RunningServer};
+use crate::store::Store;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostInfo {
+    pub port: u16,
+    /// LAN addresses others can use, best first.
+    pub addresses: Vec<String>,
+    pub password_required: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("port {0} is already in use; pick another")]
+    PortInUse(u16),
+    #[error("cannot listen on port {0}: {1}")]
+    Listen(u16, std::io::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The default port if it is free, else any free port.
+pub fn suggest_port() -> u16 {
+    let free = |p: u16| std::net::TcpListener::bind((Ipv4Addr::UNSPECIFIED, p)).ok();
+    free(DEFAULT_PORT)
+        .or_else(|| free(0))
+        .and_then(|l| l.local_addr().ok())
+        .map_or(DEFAULT_PORT, |a| a.port())
+}
+
+/// Starts hosting on all interfaces (the user chose to host on the LAN).
+pub async fn start(
+    port: u16,
+    password: Option<String>,
+    data_dir: &Path,
+) -> Result<RunningServer, HostError> {
+    let store = Store::open_dir(data_dir)?;
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => HostError::PortInUse(port),
+            _ => HostError::Listen(port, e),
+        })?;
+    let config = Config {
+        password,
+        ..Config::default()
+    };
+    server::serve(listener, config, store)
+        .await
+        .map_err(|e| HostError::Listen(port, e))
+}
+
+pub fn info(running: &RunningServer) -> HostInfo {
+    HostInfo {
+        port: running.addr.port(),
+        addresses: crate::net::lan_addresses()
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        password_required: running.control.password_required(),
+    }
+}

@@ -1,0 +1,22 @@
+//! lanchat: group chat for one local network, from one binary.
+//!
+//! Layout (the layers are the modules; only `desktop` knows Tauri):
+//! - [`protocol`]: event names, payload types, validation, error codes (docs/protocol.md).
+//! - [`store`]: SQLite history.
+//! - [`server`]: the Socket.IO room server (`serve(listener, config, store)`).
+//! - [`client`]: the Rust client with reconnects, used by `lanchat join` and the window.
+//! - [`host`]: hosting from the window (start/stop, addresses to share).
+//! - [`net`]: which LAN addresses to show people.
+//! - [`cli`]: the command line.
+//! - `desktop` (feature `desktop`): the Tauri window, commands and state.
+
+pub mod cli;
+pub mod client;
+pub mod host;
+pub mod net;
+pub mod protocol;
+pub mod server;
+pub mod store;
+
+#[cfg(feature = "desktop")]
+pub mod desktop;

@@ -1,0 +1,726 @@
+//! The hub: one task that owns every room and applies requests strictly in arrival order.
+//!
+//! Socket.IO handlers only validate and enqueue (they run inline in each socket's receive loop,
+//! so a socket's requests enter the queue in the order it sent them). The hub drains the queue
+//! in batches: it updates rooms and hands out seqs in memory, stores the batch's new messages in
+//! one SQLite transaction, and only then broadcasts and acks, in order. One writer of seqs and
+//! one broadcaster per batch is what gives every member the same order.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::socket::Sid;
+use tokio::sync::{mpsc, oneshot};
+
+use super::rooms::{Member, Room};
+use crate::protocol::{
+    ErrorCode, JoinAck, JoinRequest, Kicked, Kind, Members, Message, RequestError, RoomInfo,
+    SendRequest, TypingRequest, WireError, err_ack, events, ok_ack,
+};
+use crate::store::Store;
+
+/// How a request wants its outcome reported.
+pub struct Reply {
+    pub socket: SocketRef,
+    pub ack: AckSender,
+    /// The client passed an ack callback; without one, failures go out as `requestError`.
+    pub wants_ack: bool,
+    pub event: &'static str,
+}
+
+pub enum Command {
+    Join {
+        socket: SocketRef,
+        session: Option<String>,
+        req: JoinRequest,
+        reply: Reply,
+    },
+    Send {
+        socket: SocketRef,
+        req: SendRequest,
+        reply: Reply,
+    },
+    Leave {
+        socket: SocketRef,
+        room: String,
+        reply: Reply,
+    },
+    Typing {
+        socket: SocketRef,
+        req: TypingRequest,
+        reply: Reply,
+    },
+    Disconnected {
+        sid: Sid,
+    },
+    Kick {
+        room: String,
+        nick: String,
+        by: String,
+        done: oneshot::Sender<Result<(), WireError>>,
+    },
+    Info {
+        done: oneshot::Sender<Vec<RoomInfo>>,
+    },
+}
+
+/// Tunables the hub needs (a slice of the server's `Config`).
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    pub history_on_join: usize,
+    pub catchup_limit: usize,
+    pub cache_len: usize,
+    pub dedupe_len: usize,
+    pub max_rooms_per_socket: usize,
+    pub kick_ban: Duration,
+    pub max_batch: usize,
+}
+
+/// Something to do once the batch's messages are stored, in order.
+enum Effect {
+    Emit {
+        socket: SocketRef,
+        event: &'static str,
+        body: serde_json::Value,
+    },
+    History {
+        socket: SocketRef,
+        messages: Vec<Message>,
+    },
+    Join {
+        socket: SocketRef,
+        room: String,
+    },
+    Leave {
+        socket: SocketRef,
+        room: String,
+    },
+    /// Index into the batch's stored messages.
+    Broadcast(usize),
+    Members(Members),
+    Typing {
+        socket: SocketRef,
+        room: String,
+        body: serde_json::Value,
+    },
+    Ack {
+        reply: Reply,
+        result: Result<serde_json::Value, WireError>,
+        /// Set when the outcome depends on the message at this index being stored.
+        stored: Option<usize>,
+    },
+}
+
+/// A socket's rooms and the nickname it holds in each.
+#[derive(Default)]
+struct SocketRooms {
+    rooms: HashMap<String, String>,
+}
+
+pub struct Hub {
+    cfg: HubConfig,
+    io: SocketIo,
+    store: Store,
+    rooms: HashMap<String, Room>,
+    sockets: HashMap<Sid, SocketRooms>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Hub {
+    pub fn new(cfg: HubConfig, io: SocketIo, store: Store) -> Hub {
+        Hub {
+            cfg,
+            io,
+            store,
+            rooms: HashMap::new(),
+            sockets: HashMap::new(),
+        }
+    }
+
+    /// Runs until every sender is dropped.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
+        let mut batch = Vec::with_capacity(self.cfg.max_batch);
+        while rx.recv_many(&mut batch, self.cfg.max_batch).await > 0 {
+            self.process(std::mem::take(&mut batch)).await;
+        }
+        tracing::debug!("hub stopped");
+    }
+
+    async fn process(&mut self, batch: Vec<Command>) {
+        let mut stored: Vec<Message> = Vec::new();
+        let mut effects: Vec<Effect> = Vec::new();
+        let mut before: HashMap<String, u64> = HashMap::new();
+        for cmd in batch {
+            self.apply(cmd, &mut stored, &mut effects, &mut before);
+        }
+        let mut ok = true;
+        if !stored.is_empty() {
+            let store = self.store.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let r = store.append(&stored);
+                (stored, r)
+            })
+            .await;
+            match result {
+                Ok((back, Ok(()))) => stored = back,
+                Ok((back, Err(e))) => {
+                    tracing::error!("storing {} messages failed: {e}", back.len());
+                    stored = back;
+                    ok = false;
+                }
+                Err(e) => {
+                    tracing::error!("the store task failed: {e}");
+                    stored = Vec::new();
+                    ok = false;
+                }
+            }
+            if !ok {
+                for (room, seq) in &before {
+                    if let Some(r) = self.rooms.get_mut(room) {
+                        r.forget_after(*seq);
+                    }
+                }
+            }
+        }
+        for effect in effects {
+            self.perform(effect, &stored, ok).await;
+        }
+    }
+
+    async fn perform(&self, effect: Effect, stored: &[Message], ok: bool) {
+        match effect {
+            Effect::Emit {
+                socket,
+                event,
+                body,
+            } => {
+                if let Err(e) = socket.emit(event, &body) {
+                    tracing::debug!(sid = %socket.id, "emit {event} failed: {e}");
+                }
+            }
+            Effect::History { socket, messages } => {
+                for m in &messages {
+                    if let Err(e) = socket.emit(events::MESSAGE, m) {
+                        tracing::debug!(sid = %socket.id, "history emit failed: {e}");
+                        break;
+                    }
+                }
+            }
+            Effect::Join { socket, room } => socket.join(room),
+            Effect::Leave { socket, room } => socket.leave(room),
+            Effect::Broadcast(i) => {
+                if !ok {
+                    return;
+                }
+                let Some(m) = stored.get(i) else { return };
+                if let Err(e) = self.io.to(m.room.clone()).emit(events::MESSAGE, m).await {
+                    // A socket whose buffer is full misses the message; drop it so its client
+                    // reconnects and catches up with `since` instead of silently losing it.
+                    tracing::warn!("broadcast to {} incomplete: {e}", m.room);
+                    self.disconnect_lagging(&m.room);
+                }
+            }
+            Effect::Members(members) => {
+                let room = members.room.clone();
+                if let Err(e) = self.io.to(room).emit(events::MEMBERS, &members).await {
+                    tracing::debug!("members broadcast incomplete: {e}");
+                }
+            }
+            Effect::Typing { socket, room, body } => {
+                if let Err(e) = socket.to(room).emit(events::TYPING, &body).await {
+                    tracing::debug!("typing broadcast incomplete: {e}");
+                }
+            }
+            Effect::Ack {
+                reply,
+                result,
+                stored: depends,
+            } => {
+                let result = match (depends, ok) {
+                    (Some(_), false) => Err(WireError::from(ErrorCode::StorageFailed)),
+                    _ => result,
+                };
+                respond(reply, result);
+            }
+        }
+    }
+
+    fn disconnect_lagging(&self, room: &str) {
+        for s in self.io.to(room.to_owned()).sockets() {
+            if s.connected() && s.emit("lanchat:probe", &()).is_err() {
+                tracing::warn!(sid = %s.id, "disconnecting a client that cannot keep up");
+                let _ = s.disconnect();
+            }
+        }
+    }
+
+    /// Loads a room into memory on first use.
+    fn room(&mut self, name: &str) -> Result<&mut Room, WireError> {
+        if !self.rooms.contains_key(name) {
+            let snap = self
+                .store
+                .load_room(name, self.cfg.cache_len, self.cfg.dedupe_len)
+                .map_err(|e| {
+                    tracing::error!("loading room {name}: {e}");
+                    WireError::from(ErrorCode::StorageFailed)
+                })?;
+            let room = Room::from_snapshot(snap, self.cfg.cache_len, self.cfg.dedupe_len);
+            self.rooms.insert(name.to_owned(), room);
+        }
+        Ok(self.rooms.get_mut(name).expect("inserted above"))
+    }
+
+    /// Creates a message with the room's next seq and queues it for storing and broadcast.
+    fn post(
+        &mut self,
+        room: &str,
+        kind: Kind,
+        nick: &str,
+        text: String,
+        client_id: Option<String>,
+        stored: &mut Vec<Message>,
+        effects: &mut Vec<Effect>,
+        before: &mut HashMap<String, u64>,
+    ) -> Result<usize, WireError> {
+        let r = self.room(room)?;
+        before.entry(room.to_owned()).or_insert(r.last_seq);
+        let msg = Message {
+            id: uuid::Uuid::new_v4().to_string(),
+            room: room.to_owned(),
+            seq: r.next_seq(),
+            ts: now_ms(),
+            kind,
+            nick_name: nick.to_owned(),
+            message: text,
+            client_id,
+            history: false,
+        };
+        r.push(&msg);
+        stored.push(msg);
+        effects.push(Effect::Broadcast(stored.len() - 1));
+        Ok(stored.len() - 1)
+    }
+
+    fn members_effect(&self, room: &str) -> Effect {
+        Effect::Members(Members {
+            room: room.to_owned(),
+            members: self
+                .rooms
+                .get(room)
+                .map(Room::member_names)
+                .unwrap_or_default(),
+        })
+    }
+
+    fn apply(
+        &mut self,
+        cmd: Command,
+        stored: &mut Vec<Message>,
+        effects: &mut Vec<Effect>,
+        before: &mut HashMap<String, u64>,
+    ) {
+        match cmd {
+            Command::Join {
+                socket,
+                session,
+                req,
+                reply,
+            } => {
+                if let Err(e) = self.join(&socket, session, &req, &reply, stored, effects, before) {
+                    effects.push(Effect::Ack {
+                        reply,
+                        result: Err(e),
+                        stored: None,
+                    });
+                    return;
+                }
+                let room = &self.rooms[&req.room];
+                let ack = JoinAck {
+                    room: req.room.clone(),
+                    nick_name: req.nick.clone(),
+                    last_seq: room.last_seq,
+                    members: room.member_names(),
+                };
+                effects.push(Effect::Ack {
+                    reply,
+                    result: Ok(ok_ack(&ack)),
+                    stored: None,
+                });
+                effects.push(self.members_effect(&req.room));
+            }
+            Command::Send { socket, req, reply } => {
+                let result = self.send(&socket, req, stored, effects, before);
+                let depends = result.as_ref().ok().and_then(|(_, i)| *i);
+                effects.push(Effect::Ack {
+                    reply,
+                    result: result.map(|(v, _)| v),
+                    stored: depends,
+                });
+            }
+            Command::Leave {
+                socket,
+                room,
+                reply,
+            } => {
+                let result = match self
+                    .sockets
+                    .get(&socket.id)
+                    .and_then(|s| s.rooms.get(&room))
+                {
+                    None => Err(WireError::from(ErrorCode::NotInRoom)),
+                    Some(_) => {
+                        self.remove_member(
+                            socket.id,
+                            &room,
+                            Kind::Leave,
+                            None,
+                            stored,
+                            effects,
+                            before,
+                        );
+                        effects.push(Effect::Leave {
+                            socket: socket.clone(),
+                            room: room.clone(),
+                        });
+                        Ok(serde_json::json!({ "ok": true, "room": room }))
+                    }
+                };
+                effects.push(Effect::Ack {
+                    reply,
+                    result,
+                    stored: None,
+                });
+            }
+            Command::Typing { socket, req, reply } => {
+                match self
+                    .sockets
+                    .get(&socket.id)
+                    .and_then(|s| s.rooms.get(&req.room))
+                {
+                    None => effects.push(Effect::Ack {
+                        reply,
+                        result: Err(ErrorCode::NotInRoom.into()),
+                        stored: None,
+                    }),
+                    Some(nick) => {
+                        let body = serde_json::to_value(crate::protocol::Typing {
+                            room: req.room.clone(),
+                            nick_name: nick.clone(),
+                            typing: req.typing,
+                        })
+                        .unwrap_or_default();
+                        effects.push(Effect::Typing {
+                            socket,
+                            room: req.room,
+                            body,
+                        });
+                        effects.push(Effect::Ack {
+                            reply,
+                            result: Ok(serde_json::json!({ "ok": true })),
+                            stored: None,
+                        });
+                    }
+                }
+            }
+            Command::Disconnected { sid } => {
+                if let Some(s) = self.sockets.remove(&sid) {
+                    for room in s.rooms.keys() {
+                        self.remove_member(sid, room, Kind::Leave, None, stored, effects, before);
+                    }
+                }
+            }
+            Command::Kick {
+                room,
+                nick,
+                by,
+                done,
+            } => {
+                let sid = self
+                    .rooms
+                    .get(&room)
+                    .and_then(|r| r.members.get(&nick))
+                    .map(|m| m.socket.clone());
+                let result = match sid {
+                    None => Err(WireError::new(
+                        ErrorCode::NotInRoom,
+                        format!("{nick} is not in {room}"),
+                    )),
+                    Some(socket) => {
+                        let until = Instant::now() + self.cfg.kick_ban;
+                        if let Some(r) = self.rooms.get_mut(&room) {
+                            r.banned.insert(nick.clone(), until);
+                        }
+                        let notice = format!("{nick} was removed by {by}");
+                        self.remove_member(
+                            socket.id,
+                            &room,
+                            Kind::Kick,
+                            Some(notice),
+                            stored,
+                            effects,
+                            before,
+                        );
+                        effects.push(Effect::Emit {
+                            socket: socket.clone(),
+                            event: events::KICKED,
+                            body: serde_json::to_value(Kicked {
+                                room: room.clone(),
+                                by,
+                                reason: "removed by the host".into(),
+                            })
+                            .unwrap_or_default(),
+                        });
+                        effects.push(Effect::Leave { socket, room });
+                        Ok(())
+                    }
+                };
+                let _ = done.send(result);
+            }
+            Command::Info { done } => {
+                let mut rooms: Vec<RoomInfo> = self
+                    .rooms
+                    .iter()
+                    .filter(|(_, r)| !r.members.is_empty())
+                    .map(|(name, r)| RoomInfo {
+                        name: name.clone(),
+                        members: r.members.len(),
+                    })
+                    .collect();
+                rooms.sort_by(|a, b| a.name.cmp(&b.name));
+                let _ = done.send(rooms);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn join(
+        &mut self,
+        socket: &SocketRef,
+        session: Option<String>,
+        req: &JoinRequest,
+        _reply: &Reply,
+        stored: &mut Vec<Message>,
+        effects: &mut Vec<Effect>,
+        before: &mut HashMap<String, u64>,
+    ) -> Result<(), WireError> {
+        let sid = socket.id;
+        let mine = self.sockets.get(&sid);
+        let current = mine.and_then(|s| s.rooms.get(&req.room)).cloned();
+        if let Some(held) = &current
+            && held != &req.nick
+        {
+            return Err(WireError::new(
+                ErrorCode::NickTaken,
+                format!("you are already in {} as {held}", req.room),
+            ));
+        }
+        if current.is_none() && mine.is_some_and(|s| s.rooms.len() >= self.cfg.max_rooms_per_socket)
+        {
+            return Err(WireError::new(
+                ErrorCode::TooManyRooms,
+                format!(
+                    "a connection can be in at most {} rooms",
+                    self.cfg.max_rooms_per_socket
+                ),
+            ));
+        }
+        let history_on_join = self.cfg.history_on_join;
+        let catchup_limit = self.cfg.catchup_limit;
+        let store = self.store.clone();
+        let room = self.room(&req.room)?;
+        if room.is_banned(&req.nick) {
+            return Err(WireError::new(
+                ErrorCode::Kicked,
+                "the host removed you from this room; try again later",
+            ));
+        }
+        // Who holds the nickname now: nobody, this socket, or someone else.
+        let mut takeover = false;
+        if current.is_none()
+            && let Some(holder) = room.members.get(&req.nick)
+        {
+            let same_client = session.is_some() && holder.session == session;
+            if holder.socket.connected() && !same_client {
+                return Err(WireError::new(
+                    ErrorCode::NickTaken,
+                    format!("{} is already in {}", req.nick, req.room),
+                ));
+            }
+            takeover = true;
+        }
+        let history = match req.since {
+            None => room.last_n(history_on_join),
+            Some(since) => match room.cached_since(since) {
+                Some(h) => h,
+                None => store
+                    .since(&req.room, since, catchup_limit)
+                    .map_err(|e| {
+                        tracing::error!("history for {}: {e}", req.room);
+                        WireError::from(ErrorCode::StorageFailed)
+                    })?
+                    .iter()
+                    .map(super::rooms::as_history)
+                    .collect(),
+            },
+        };
+        if takeover && let Some(old) = room.members.remove(&req.nick) {
+            // The same user's stale connection: it leaves quietly, the new one takes its place.
+            if let Some(s) = self.sockets.get_mut(&old.socket.id) {
+                s.rooms.remove(&req.room);
+            }
+            effects.push(Effect::Leave {
+                socket: old.socket,
+                room: req.room.clone(),
+            });
+        }
+        let room = self.rooms.get_mut(&req.room).expect("loaded above");
+        room.members.insert(
+            req.nick.clone(),
+            Member {
+                socket: socket.clone(),
+                session,
+            },
+        );
+        self.sockets
+            .entry(sid)
+            .or_default()
+            .rooms
+            .insert(req.room.clone(), req.nick.clone());
+        effects.push(Effect::History {
+            socket: socket.clone(),
+            messages: history,
+        });
+        effects.push(Effect::Join {
+            socket: socket.clone(),
+            room: req.room.clone(),
+        });
+        if current.is_none() && !takeover {
+            let text = format!("{} joined {}", req.nick, req.room);
+            self.post(
+                &req.room,
+                Kind::Join,
+                &req.nick,
+                text,
+                None,
+                stored,
+                effects,
+                before,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn send(
+        &mut self,
+        socket: &SocketRef,
+        req: SendRequest,
+        stored: &mut Vec<Message>,
+        effects: &mut Vec<Effect>,
+        before: &mut HashMap<String, u64>,
+    ) -> Result<(serde_json::Value, Option<usize>), WireError> {
+        let nick = self
+            .sockets
+            .get(&socket.id)
+            .and_then(|s| s.rooms.get(&req.room))
+            .cloned()
+            .ok_or_else(|| {
+                WireError::new(
+                    ErrorCode::NotInRoom,
+                    format!("join {} before sending to it", req.room),
+                )
+            })?;
+        let room = self.room(&req.room)?;
+        if let Some(cid) = &req.client_id
+            && let Some(ack) = room.duplicate_of(cid)
+        {
+            return Ok((ok_ack(ack), None));
+        }
+        let i = self.post(
+            &req.room,
+            Kind::Chat,
+            &nick,
+            req.text,
+            req.client_id,
+            stored,
+            effects,
+            before,
+        )?;
+        let m = &stored[i];
+        let ack = crate::protocol::SendAck {
+            id: m.id.clone(),
+            seq: m.seq,
+            ts: m.ts,
+            duplicate: false,
+        };
+        Ok((ok_ack(&ack), Some(i)))
+    }
+
+    /// Takes `sid` out of `room` (if it is still the holder of its nickname there) and posts
+    /// the notice.
+    #[allow(clippy::too_many_arguments)]
+    fn remove_member(
+        &mut self,
+        sid: Sid,
+        room: &str,
+        kind: Kind,
+        notice: Option<String>,
+        stored: &mut Vec<Message>,
+        effects: &mut Vec<Effect>,
+        before: &mut HashMap<String, u64>,
+    ) {
+        if let Some(s) = self.sockets.get_mut(&sid) {
+            s.rooms.remove(room);
+        }
+        let Some(r) = self.rooms.get_mut(room) else {
+            return;
+        };
+        let Some(nick) = r.nick_of(sid).map(str::to_owned) else {
+            return;
+        };
+        r.members.remove(&nick);
+        let text = notice.unwrap_or_else(|| format!("{nick} left {room}"));
+        if let Err(e) = self.post(room, kind, &nick, text, None, stored, effects, before) {
+            tracing::warn!("could not post the leave notice in {room}: {}", e.message);
+        }
+        effects.push(self.members_effect(room));
+    }
+}
+
+/// Sends a request's outcome: as its ack, or as `requestError` if it failed without one.
+pub fn respond(reply: Reply, result: Result<serde_json::Value, WireError>) {
+    let event = reply.event;
+    match (result, reply.wants_ack) {
+        (Ok(body), true) => send_ack(reply.ack, &body, event),
+        (Ok(_), false) => {}
+        (Err(e), true) => send_ack(reply.ack, &err_ack(&e), event),
+        (Err(e), false) => {
+            let body = RequestError {
+                event: event.to_owned(),
+                code: e.code,
+                message: e.message,
+            };
+            emit_or_log(&reply.socket, events::REQUEST_ERROR, &body);
+        }
+    }
+}
+
+fn send_ack<T: Serialize>(ack: AckSender, body: &T, event: &str) {
+    if let Err(e) = ack.send(body) {
+        tracing::debug!("ack for {event} not delivered: {e}");
+    }
+}
+
+pub fn emit_or_log<T: Serialize>(socket: &SocketRef, event: &str, body: &T) {
+    if let Err(e) = socket.emit(event, body) {
+        tracing::debug!(sid = %socket.id, "emit {event} failed: {e}");
+    }
+}

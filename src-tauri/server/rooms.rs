@@ -1,0 +1,160 @@
+//! One room's in-memory state: its sequence counter, recent history, clientId dedupe window and
+//! members. Owned by the hub task alone, so nothing here is locked.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Instant;
+
+use socketioxide::extract::SocketRef;
+use socketioxide::socket::Sid;
+
+use crate::protocol::{Message, SendAck};
+use crate::store::RoomSnapshot;
+
+/// A live member of a room.
+pub struct Member {
+    pub socket: SocketRef,
+    /// The client's `auth.sessionId`, if it sent one: lets the same client take its nickname
+    /// back from its own stale connection.
+    pub session: Option<String>,
+}
+
+pub struct Room {
+    /// Last seq handed out (stored or in the batch being stored).
+    pub last_seq: u64,
+    /// Newest messages, oldest first, at most `cache_len`: joins and short catch-ups are served
+    /// from here without touching the database.
+    pub recent: VecDeque<Message>,
+    cache_len: usize,
+    /// clientId → ack of the message it produced, for the newest `dedupe_len` chat messages.
+    client_ids: HashMap<String, SendAck>,
+    client_id_order: VecDeque<String>,
+    dedupe_len: usize,
+    /// Nickname → member. BTreeMap so the member list is sorted for free.
+    pub members: BTreeMap<String, Member>,
+    /// Nicknames the host kicked, until when they may not rejoin.
+    pub banned: HashMap<String, Instant>,
+}
+
+impl Room {
+    pub fn from_snapshot(snap: RoomSnapshot, cache_len: usize, dedupe_len: usize) -> Room {
+        let mut room = Room {
+            last_seq: snap.last_seq,
+            recent: snap.recent.into(),
+            cache_len,
+            client_ids: HashMap::new(),
+            client_id_order: VecDeque::new(),
+            dedupe_len,
+            members: BTreeMap::new(),
+            banned: HashMap::new(),
+        };
+        for (cid, id, seq, ts) in snap.client_ids {
+            room.remember_client_id(
+                cid,
+                SendAck {
+                    id,
+                    seq,
+                    ts,
+                    duplicate: true,
+                },
+            );
+        }
+        room
+    }
+
+    pub fn next_seq(&mut self) -> u64 {
+        self.last_seq += 1;
+        self.last_seq
+    }
+
+    /// Adds a message that is about to be stored.
+    pub fn push(&mut self, msg: &Message) {
+        if let Some(cid) = &msg.client_id {
+            self.remember_client_id(
+                cid.clone(),
+                SendAck {
+                    id: msg.id.clone(),
+                    seq: msg.seq,
+                    ts: msg.ts,
+                    duplicate: true,
+                },
+            );
+        }
+        self.recent.push_back(msg.clone());
+        while self.recent.len() > self.cache_len {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Forgets messages with `seq > keep_up_to` after their batch failed to store. Their seqs
+    /// stay used (never reused), so `last_seq` does not move back.
+    pub fn forget_after(&mut self, keep_up_to: u64) {
+        while self.recent.back().is_some_and(|m| m.seq > keep_up_to) {
+            self.recent.pop_back();
+        }
+        self.client_ids.retain(|_, ack| ack.seq <= keep_up_to);
+        let ids = &self.client_ids;
+        self.client_id_order.retain(|c| ids.contains_key(c));
+    }
+
+    fn remember_client_id(&mut self, cid: String, ack: SendAck) {
+        if self.client_ids.insert(cid.clone(), ack).is_none() {
+            self.client_id_order.push_back(cid);
+        }
+        while self.client_id_order.len() > self.dedupe_len {
+            if let Some(old) = self.client_id_order.pop_front() {
+                self.client_ids.remove(&old);
+            }
+        }
+    }
+
+    /// The original ack of an earlier message with this clientId, if it is in the window.
+    pub fn duplicate_of(&self, cid: &str) -> Option<&SendAck> {
+        self.client_ids.get(cid)
+    }
+
+    /// The newest `n` messages, oldest first, marked as history.
+    pub fn last_n(&self, n: usize) -> Vec<Message> {
+        let skip = self.recent.len().saturating_sub(n);
+        self.recent.iter().skip(skip).map(as_history).collect()
+    }
+
+    /// Messages after `since` if the cache still holds all of them; `None` means ask the store.
+    pub fn cached_since(&self, since: u64) -> Option<Vec<Message>> {
+        let oldest = self.recent.front().map_or(self.last_seq + 1, |m| m.seq);
+        if since + 1 < oldest && since < self.last_seq {
+            return None;
+        }
+        Some(
+            self.recent
+                .iter()
+                .filter(|m| m.seq > since)
+                .map(as_history)
+                .collect(),
+        )
+    }
+
+    pub fn member_names(&self) -> Vec<String> {
+        self.members.keys().cloned().collect()
+    }
+
+    /// The nickname `sid` holds in this room, if any.
+    pub fn nick_of(&self, sid: Sid) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|(_, m)| m.socket.id == sid)
+            .map(|(n, _)| n.as_str())
+    }
+
+    pub fn is_banned(&mut self, nick: &str) -> bool {
+        let now = Instant::now();
+        self.banned.retain(|_, until| *until > now);
+        self.banned.contains_key(nick)
+    }
+}
+
+pub fn as_history(m: &Message) -> Message {
+    Message {
+        history: true,
+        ..m.clone()
+    }
+}

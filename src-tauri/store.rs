@@ -1,0 +1,265 @@
+//! Durable room history in SQLite: the only place messages are written to disk. The server's
+//! hub appends each batch in one transaction before anything is acknowledged or broadcast.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::protocol::{Kind, Message};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("could not open the history database at {path}: {source}")]
+    Open {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("history database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("a stored message has an unknown kind `{0}`")]
+    BadKind(String),
+    #[error("could not create the data directory {path}: {source}")]
+    Dir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// What the server needs of a room when it first touches it after start.
+#[derive(Debug, Default)]
+pub struct RoomSnapshot {
+    /// Highest seq ever stored for the room (0 if none), so seq never goes back after a restart.
+    pub last_seq: u64,
+    /// The newest messages, oldest first (at most the requested count).
+    pub recent: Vec<Message>,
+    /// `(clientId, id, seq, ts)` of the newest chat messages that had a clientId, oldest first.
+    pub client_ids: Vec<(String, String, u64, i64)>,
+}
+
+/// A handle to the history database; cheap to clone, safe to use from blocking threads.
+#[derive(Clone)]
+pub struct Store {
+    // One connection; SQLite serialises writers anyway. Only the server's hub writes (one batch
+    // at a time, from a blocking task), and reads happen on join, so the lock is short and is
+    // never held across an `.await`.
+    conn: Arc<Mutex<Connection>>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    room      TEXT    NOT NULL,
+    seq       INTEGER NOT NULL,
+    id        TEXT    NOT NULL,
+    ts        INTEGER NOT NULL,
+    kind      TEXT    NOT NULL,
+    nick      TEXT    NOT NULL,
+    body      TEXT    NOT NULL,
+    client_id TEXT,
+    PRIMARY KEY (room, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_client_id ON messages (room, client_id) WHERE client_id IS NOT NULL;
+";
+
+impl Store {
+    /// Opens (creating if needed) `lanchat.db` in `dir`.
+    pub fn open_dir(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join("lanchat.db");
+        let conn = Connection::open(&path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        // WAL + NORMAL: a commit reaches the OS before we ack, so a killed process (SIGKILL)
+        // loses nothing acknowledged; only a power cut could lose the last transactions.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Self::init(conn)
+    }
+
+    /// A throwaway in-memory database (tests, `serve --memory`).
+    pub fn memory() -> Result<Store, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Store, StoreError> {
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back), so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends messages in one transaction: all are stored or none is.
+    pub fn append(&self, messages: &[Message]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO messages (room, seq, id, ts, kind, nick, body, client_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for m in messages {
+                stmt.execute(params![
+                    m.room,
+                    m.seq as i64,
+                    m.id,
+                    m.ts,
+                    m.kind.as_str(),
+                    m.nick_name,
+                    m.message,
+                    m.client_id
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Loads what the server keeps in memory for a room.
+    pub fn load_room(
+        &self,
+        room: &str,
+        recent: usize,
+        client_ids: usize,
+    ) -> Result<RoomSnapshot, StoreError> {
+        let conn = self.lock();
+        let last_seq: Option<i64> = conn
+            .query_row(
+                "SELECT MAX(seq) FROM messages WHERE room = ?1",
+                [room],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let mut recent_rows = Self::query(
+            &conn,
+            "SELECT room, seq, id, ts, kind, nick, body, client_id FROM messages
+             WHERE room = ?1 ORDER BY seq DESC LIMIT ?2",
+            params![room, recent as i64],
+        )?;
+        recent_rows.reverse();
+        let mut stmt = conn.prepare_cached(
+            "SELECT client_id, id, seq, ts FROM messages
+             WHERE room = ?1 AND client_id IS NOT NULL ORDER BY seq DESC LIMIT ?2",
+        )?;
+        let mut ids = stmt
+            .query_map(params![room, client_ids as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get(3)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        ids.reverse();
+        Ok(RoomSnapshot {
+            last_seq: last_seq.unwrap_or(0) as u64,
+            recent: recent_rows,
+            client_ids: ids,
+        })
+    }
+
+    /// Messages of `room` with `seq > since`, oldest first, at most `limit`.
+    pub fn since(&self, room: &str, since: u64, limit: usize) -> Result<Vec<Message>, StoreError> {
+        let conn = self.lock();
+        Self::query(
+            &conn,
+            "SELECT room, seq, id, ts, kind, nick, body, client_id FROM messages
+             WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3",
+            params![room, since as i64, limit as i64],
+        )
+    }
+
+    fn query(
+        conn: &Connection,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<Message>, StoreError> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(args, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (room, seq, id, ts, kind, nick, body, client_id) = row?;
+            out.push(Message {
+                id,
+                room,
+                seq: seq as u64,
+                ts,
+                kind: Kind::parse(&kind).ok_or(StoreError::BadKind(kind))?,
+                nick_name: nick,
+                message: body,
+                client_id,
+                history: false,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(room: &str, seq: u64, cid: Option<&str>) -> Message {
+        Message {
+            id: format!("id-{room}-{seq}"),
+            room: room.into(),
+            seq,
+            ts: 1000 + seq as i64,
+            kind: Kind::Chat,
+            nick_name: "n".into(),
+            message: format!("m{seq}"),
+            client_id: cid.map(Into::into),
+            history: false,
+        }
+    }
+
+    #[test]
+    fn history_and_seq_survive_reopening_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open_dir(dir.path()).unwrap();
+            s.append(&[
+                msg("a", 1, Some("c1")),
+                msg("a", 2, None),
+                msg("b", 1, None),
+            ])
+            .unwrap();
+        }
+        let s = Store::open_dir(dir.path()).unwrap();
+        let snap = s.load_room("a", 1, 10).unwrap();
+        assert_eq!(snap.last_seq, 2);
+        assert_eq!(snap.recent, vec![msg("a", 2, None)]);
+        assert_eq!(
+            snap.client_ids,
+            vec![("c1".into(), "id-a-1".into(), 1, 1001)]
+        );
+        assert_eq!(s.since("a", 0, 10).unwrap().len(), 2);
+        assert_eq!(s.load_room("zzz", 5, 5).unwrap().last_seq, 0);
+    }
+
+    #[test]
+    fn a_batch_with_a_duplicate_seq_stores_nothing() {
+        let s = Store::memory().unwrap();
+        s.append(&[msg("a", 1, None)]).unwrap();
+        assert!(s.append(&[msg("a", 2, None), msg("a", 1, None)]).is_err());
+        assert_eq!(s.load_room("a", 10, 10).unwrap().last_seq, 1);
+    }
+}
