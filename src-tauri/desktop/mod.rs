@@ -27,16 +27,16 @@ macro_rules! app_commands {
     };
 }
 
-/// Builds the app on any runtime (the mock runtime in tests).
-pub fn builder<R: tauri::Runtime>() -> tauri::Builder<R> {
-    tauri::Builder::<R>::default()
-        .manage(state::AppState::default())
+/// Adds lanchat's state and commands to `base` (`tauri::Builder::default()` for the app,
+/// `tauri::test::mock_builder()` in tests).
+pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> {
+    base.manage(state::AppState::default())
         .invoke_handler(app_commands!())
 }
 
 /// Opens the window and runs until it is closed.
 pub fn run() -> anyhow::Result<()> {
-    let app = builder::<tauri::Wry>()
+    let app = builder(tauri::Builder::default())
         .plugin(tauri_plugin_notification::init())
         .build(tauri::generate_context!())?;
     app.run(|handle, event| {

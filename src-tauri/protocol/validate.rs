@@ -104,16 +104,22 @@ fn object(v: &Value) -> Result<&serde_json::Map<String, Value>, WireError> {
     })
 }
 
-/// A required string field; a missing or non-string field is `code`'s error.
+/// A required string field. A missing or non-string field is a malformed payload; the
+/// field's own code (`invalid_room`, …) is for a string with a bad value.
 fn string_field<'a>(
     map: &'a serde_json::Map<String, Value>,
     key: &str,
-    code: ErrorCode,
 ) -> Result<&'a str, WireError> {
     match map.get(key) {
         Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(bad(code, format!("`{key}` must be a string"))),
-        None => Err(bad(code, format!("`{key}` is missing"))),
+        Some(_) => Err(bad(
+            ErrorCode::InvalidPayload,
+            format!("`{key}` must be a string"),
+        )),
+        None => Err(bad(
+            ErrorCode::InvalidPayload,
+            format!("`{key}` is missing"),
+        )),
     }
 }
 
@@ -121,13 +127,12 @@ fn string_field<'a>(
 fn string_field_any<'a>(
     map: &'a serde_json::Map<String, Value>,
     keys: &[&str],
-    code: ErrorCode,
 ) -> Result<&'a str, WireError> {
     let key = keys
         .iter()
         .find(|k| map.contains_key(**k))
         .unwrap_or(&keys[0]);
-    string_field(map, key, code)
+    string_field(map, key)
 }
 
 /// `joinRoom`: `{roomName, nickName, since?}`. The tutorial's first version sent the room name
@@ -144,12 +149,8 @@ pub fn parse_join(
         });
     }
     let map = object(v)?;
-    let room = clean_room(string_field_any(
-        map,
-        &["roomName", "room"],
-        ErrorCode::InvalidRoom,
-    )?)?;
-    let nick = clean_nick(string_field(map, "nickName", ErrorCode::InvalidNick)?)?;
+    let room = clean_room(string_field_any(map, &["roomName", "room"])?)?;
+    let nick = clean_nick(string_field(map, "nickName")?)?;
     let since = match map.get("since") {
         None | Some(Value::Null) => None,
         Some(n) => Some(n.as_u64().ok_or_else(|| {
@@ -165,22 +166,14 @@ pub fn parse_join(
 /// `sendMessage`: `{room, message, clientId?}`; any `nickName` is ignored.
 pub fn parse_send(v: &Value, limits: &Limits) -> Result<SendRequest, WireError> {
     let map = object(v)?;
-    let room = clean_room(string_field_any(
-        map,
-        &["room", "roomName"],
-        ErrorCode::InvalidRoom,
-    )?)?;
-    let text = match map.get("message") {
-        Some(Value::String(s)) => clean_message(s, limits)?,
-        Some(_) => return Err(bad(ErrorCode::InvalidMessage, "`message` must be a string")),
-        None => return Err(bad(ErrorCode::InvalidMessage, "`message` is missing")),
-    };
+    let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
+    let text = clean_message(string_field(map, "message")?, limits)?;
     let client_id = match map.get("clientId") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(clean_client_id(s)?),
         Some(_) => {
             return Err(bad(
-                ErrorCode::InvalidClientId,
+                ErrorCode::InvalidPayload,
                 "`clientId` must be a string",
             ));
         }
@@ -198,21 +191,13 @@ pub fn parse_leave(v: &Value) -> Result<String, WireError> {
         return clean_room(room);
     }
     let map = object(v)?;
-    clean_room(string_field_any(
-        map,
-        &["room", "roomName"],
-        ErrorCode::InvalidRoom,
-    )?)
+    clean_room(string_field_any(map, &["room", "roomName"])?)
 }
 
 /// `typing`: `{room, typing}`.
 pub fn parse_typing(v: &Value) -> Result<TypingRequest, WireError> {
     let map = object(v)?;
-    let room = clean_room(string_field_any(
-        map,
-        &["room", "roomName"],
-        ErrorCode::InvalidRoom,
-    )?)?;
+    let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
     let typing = match map.get("typing") {
         None => true,
         Some(Value::Bool(b)) => *b,
@@ -296,14 +281,20 @@ mod tests {
         );
         assert_eq!(
             code(parse_send(&json!({"room": 1, "message": "x"}), &l).unwrap_err()),
-            "invalid_room"
+            "invalid_payload"
         );
         assert_eq!(
             code(parse_send(&json!({"room": "r"}), &l).unwrap_err()),
-            "invalid_message"
+            "invalid_payload"
         );
         assert_eq!(
             code(parse_send(&json!({"room": "r", "message": "m", "clientId": 5}), &l).unwrap_err()),
+            "invalid_payload"
+        );
+        assert_eq!(
+            code(
+                parse_send(&json!({"room": "r", "message": "m", "clientId": ""}), &l).unwrap_err()
+            ),
             "invalid_client_id"
         );
         assert_eq!(

@@ -28,7 +28,7 @@ pub struct Reply {
     pub ack: AckSender,
     /// The client passed an ack callback; without one, failures go out as `requestError`.
     pub wants_ack: bool,
-    pub event: &'static str,
+    pub event: String,
 }
 
 pub enum Command {
@@ -697,14 +697,13 @@ impl Hub {
 
 /// Sends a request's outcome: as its ack, or as `requestError` if it failed without one.
 pub fn respond(reply: Reply, result: Result<serde_json::Value, WireError>) {
-    let event = reply.event;
     match (result, reply.wants_ack) {
-        (Ok(body), true) => send_ack(reply.ack, &body, event),
+        (Ok(body), true) => send_ack(reply.ack, &body, &reply.event),
         (Ok(_), false) => {}
-        (Err(e), true) => send_ack(reply.ack, &err_ack(&e), event),
+        (Err(e), true) => send_ack(reply.ack, &err_ack(&e), &reply.event),
         (Err(e), false) => {
             let body = RequestError {
-                event: event.to_owned(),
+                event: reply.event,
                 code: e.code,
                 message: e.message,
             };

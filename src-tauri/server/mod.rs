@@ -391,7 +391,7 @@ impl Conn {
             socket: socket.clone(),
             ack,
             wants_ack,
-            event,
+            event: truncate(name, 64),
         };
         if event == events::PING {
             return hub::respond(reply, Ok(serde_json::json!({ "ok": true, "ts": now_ms() })));

@@ -1,0 +1,119 @@
+//! The window's Tauri commands, driven through Tauri's mock runtime (no window, no WebKit):
+//! they parse their arguments, reach the real server and client, and fail with stable codes.
+#![cfg(feature = "desktop")]
+
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+
+fn app() -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let data = tempfile::tempdir().unwrap().keep();
+    // Hosting keeps history in the app data dir; point it at a scratch dir.
+    unsafe { std::env::set_var("XDG_DATA_HOME", &data) };
+    let app = lanchat::desktop::builder(mock_builder())
+        // The real config and capabilities, so the ACL that guards the window guards the test.
+        .build(tauri::generate_context!(test = true))
+        .expect("mock app");
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("mock window");
+    (app, window)
+}
+
+fn invoke(w: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    get_ipc_response(
+        w,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            // The window's own origin on Linux; anything else is refused by the ACL.
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
+}
+
+/// Hosting from the window: start on a free port, see it in the status, change the password,
+/// stop; a second stop says we are not hosting.
+#[test]
+fn host_start_status_password_stop() {
+    let (_app, w) = app();
+    let port = invoke(&w, "suggest_port", json!({})).unwrap();
+    assert!(port.as_u64().unwrap() > 0);
+    let info = invoke(&w, "host_start", json!({"port": 0, "password": null})).unwrap();
+    let port = info["port"].as_u64().unwrap();
+    assert!(port > 0);
+    assert_eq!(info["passwordRequired"], false);
+    assert!(
+        info["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a != "127.0.0.1")
+    );
+    assert_eq!(invoke(&w, "host_status", json!({})).unwrap()["port"], port);
+    let changed = invoke(&w, "host_set_password", json!({"password": "pw"})).unwrap();
+    assert_eq!(changed["passwordRequired"], true);
+    let kick = invoke(&w, "host_kick", json!({"room": "r", "nickName": "nobody"})).unwrap_err();
+    assert_eq!(kick["code"], "not_in_room");
+    invoke(&w, "host_stop", json!({})).unwrap();
+    assert_eq!(invoke(&w, "host_status", json!({})).unwrap(), Value::Null);
+    assert_eq!(
+        invoke(&w, "host_stop", json!({})).unwrap_err()["code"],
+        "not_hosting"
+    );
+}
+
+/// Client commands without a connection fail with `not_connected`; a refused connection
+/// reports `connect_failed`.
+#[test]
+fn client_commands_report_clear_errors() {
+    let (_app, w) = app();
+    let err = invoke(&w, "client_join", json!({"room": "r"})).unwrap_err();
+    assert_eq!(err["code"], "not_connected");
+    let err = invoke(
+        &w,
+        "client_send",
+        json!({"room": "r", "message": "m", "clientId": "c"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "not_connected");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let err = invoke(
+        &w,
+        "client_connect",
+        json!({"address": closed.to_string(), "nickName": "n", "password": null, "events": "__CHANNEL__:7"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "connect_failed", "{err}");
+}
+
+/// Only the window's own page may call our commands: a request claiming another origin (a
+/// remote page loaded into the webview) is refused by the capability file.
+#[test]
+fn commands_are_refused_to_other_origins() {
+    let (_app, w) = app();
+    let res = get_ipc_response(
+        &w,
+        InvokeRequest {
+            cmd: "host_start".into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "http://192.168.1.66:7878/".parse().unwrap(),
+            body: InvokeBody::Json(json!({"port": 0, "password": null})),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    );
+    let err = res.expect_err("a remote origin started a server");
+    assert!(err.to_string().contains("not allowed"), "{err}");
+}

@@ -1,0 +1,180 @@
+//! Limits and refusals: every bad input gets a clear error code and the server keeps serving.
+
+mod common;
+
+use common::*;
+use lanchat::server::{Config, RateLimit};
+use lanchat::store::Store;
+use serde_json::json;
+
+/// Names and messages outside the limits are refused with their codes.
+#[tokio::test(flavor = "multi_thread")]
+async fn names_and_messages_are_validated() {
+    let s = start_default().await;
+    let p = Peer::connect(&url(&s)).await;
+    let cases = [
+        (
+            "joinRoom",
+            json!({"roomName": "", "nickName": "n"}),
+            "invalid_room",
+        ),
+        (
+            "joinRoom",
+            json!({"roomName": "r".repeat(65), "nickName": "n"}),
+            "invalid_room",
+        ),
+        (
+            "joinRoom",
+            json!({"roomName": "r", "nickName": "n".repeat(33)}),
+            "invalid_nick",
+        ),
+        (
+            "joinRoom",
+            json!({"roomName": "r", "nickName": "a\u{1b}[31m"}),
+            "invalid_nick",
+        ),
+        ("joinRoom", json!({"roomName": "r"}), "invalid_payload"),
+        ("joinRoom", json!(17), "invalid_payload"),
+        ("sendMessage", json!([1, 2]), "invalid_payload"),
+        (
+            "sendMessage",
+            json!({"room": "r", "message": 5}),
+            "invalid_payload",
+        ),
+        ("frobnicate", json!({}), "unknown_event"),
+    ];
+    for (event, payload, code) in cases {
+        let ack = p.request(event, payload.clone()).await;
+        assert_eq!(ack["ok"], false, "{event} {payload}");
+        assert_eq!(ack["error"]["code"], code, "{event} {payload}: {ack}");
+        assert!(!ack["error"]["message"].as_str().unwrap().is_empty());
+    }
+    p.join("r", "n").await;
+    for (text, code) in [
+        ("   ", "invalid_message"),
+        ("bell\u{7}", "invalid_message"),
+        (&*"x".repeat(4001), "message_too_long"),
+    ] {
+        let ack = p.send("r", text).await;
+        assert_eq!(ack["error"]["code"], code);
+    }
+    assert_eq!(p.send("r", &"x".repeat(4000)).await["ok"], true);
+    assert_eq!(p.send("r", "  multi\nline  ").await["ok"], true);
+    let m = p.wait_for("message", text_is("multi\nline")).await;
+    assert_eq!(m["kind"], "chat");
+}
+
+/// The message limit is configurable.
+#[tokio::test(flavor = "multi_thread")]
+async fn message_limit_is_configurable() {
+    let mut cfg = test_config();
+    cfg.limits.max_message_chars = 10;
+    let s = start(cfg, Store::memory().unwrap()).await;
+    let p = Peer::connect(&url(&s)).await;
+    p.join("r", "n").await;
+    assert_eq!(p.send("r", "0123456789").await["ok"], true);
+    assert_eq!(
+        p.send("r", "0123456789a").await["error"]["code"],
+        "message_too_long"
+    );
+}
+
+/// One connection cannot join unlimited rooms.
+#[tokio::test(flavor = "multi_thread")]
+async fn rooms_per_connection_are_capped() {
+    let cfg = Config {
+        max_rooms_per_socket: 3,
+        ..test_config()
+    };
+    let s = start(cfg, Store::memory().unwrap()).await;
+    let p = Peer::connect(&url(&s)).await;
+    for i in 0..3 {
+        p.join(&format!("r{i}"), "n").await;
+    }
+    let ack = p
+        .request("joinRoom", json!({"roomName": "r3", "nickName": "n"}))
+        .await;
+    assert_eq!(ack["error"]["code"], "too_many_rooms");
+    // Rejoining a room you are in is not a new room.
+    p.join("r1", "n").await;
+}
+
+/// A flood from one connection is slowed with `rate_limited`; others are unaffected.
+#[tokio::test(flavor = "multi_thread")]
+async fn floods_are_rate_limited_per_connection() {
+    let cfg = Config {
+        rate: RateLimit {
+            per_second: 5.0,
+            burst: 10.0,
+        },
+        ..test_config()
+    };
+    let s = start(cfg, Store::memory().unwrap()).await;
+    let flooder = Peer::connect(&url(&s)).await;
+    let calm = Peer::connect(&url(&s)).await;
+    flooder.join("r", "flood").await;
+    calm.join("r", "calm").await;
+    let mut limited = 0;
+    for i in 0..30 {
+        let ack = flooder.send("r", &format!("f{i}")).await;
+        if ack["error"]["code"] == "rate_limited" {
+            limited += 1;
+        }
+    }
+    assert!(limited >= 15, "only {limited} of 30 were limited");
+    assert_eq!(calm.send("r", "still here").await["ok"], true);
+}
+
+/// A password protects the server: missing or wrong ones are refused at connect with a reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn password_is_checked_at_connect() {
+    let cfg = Config {
+        password: Some("s3cret".into()),
+        ..test_config()
+    };
+    let s = start(cfg, Store::memory().unwrap()).await;
+    for (auth, reason) in [
+        (json!({}), "password_required"),
+        (json!({"password": "nope"}), "bad_password"),
+    ] {
+        match Peer::connect_with(&url(&s), auth).await {
+            Err(ConnectError::Refused(text)) => assert!(text.contains(reason), "{text}"),
+            Err(other) => panic!("expected a refusal, got {other:?}"),
+            Ok(_) => panic!("connected without the right password"),
+        }
+    }
+    let p = Peer::connect_with(&url(&s), json!({"password": "s3cret"}))
+        .await
+        .unwrap();
+    p.join("r", "n").await;
+    let info: serde_json::Value = reqwest::get(format!("{}/api/info", url(&s)))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["passwordRequired"], true);
+    assert_eq!(
+        info["rooms"],
+        json!([]),
+        "room names leak without the password"
+    );
+}
+
+/// `/api/info` tells clients what they are talking to.
+#[tokio::test(flavor = "multi_thread")]
+async fn api_info_lists_rooms() {
+    let s = start_default().await;
+    let p = Peer::connect(&url(&s)).await;
+    p.join("lobby", "n").await;
+    let info: serde_json::Value = reqwest::get(format!("{}/api/info", url(&s)))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["server"], "lanchat");
+    assert_eq!(info["passwordRequired"], false);
+    assert_eq!(info["rooms"], json!([{"name": "lobby", "members": 1}]));
+    assert!(info["version"].is_string() && info["name"].is_string());
+}
