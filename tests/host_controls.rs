@@ -1,0 +1,62 @@
+//! The host's controls: kicking a user out of a room and changing the password so they cannot
+//! simply come back.
+
+mod common;
+
+use common::*;
+use lanchat::client::{Client, ClientConfig, ClientError};
+use lanchat::server::Config;
+use lanchat::store::Store;
+use serde_json::json;
+
+/// A kicked user is told, leaves the member list, everyone sees a notice, and the nickname
+/// cannot rejoin that room for a while.
+#[tokio::test(flavor = "multi_thread")]
+async fn kick_removes_and_bans_from_the_room() {
+    let s = start_default().await;
+    let ann = Peer::connect(&url(&s)).await;
+    let bob = Peer::connect(&url(&s)).await;
+    ann.join("k", "ann").await;
+    bob.join("k", "bob").await;
+    s.control.kick("k", "bob", "the host").await.unwrap();
+    let kicked = bob.wait_for("kicked", |_| true).await;
+    assert_eq!(kicked["room"], "k");
+    let notice = ann.wait_for("message", |v| v["kind"] == "kick").await;
+    assert_eq!(notice["nickName"], "bob");
+    ann.wait_for("members", |v| v["members"] == json!(["ann"]))
+        .await;
+    assert_eq!(
+        bob.send("k", "still here?").await["error"]["code"],
+        "not_in_room"
+    );
+    let again = bob
+        .request("joinRoom", json!({"roomName": "k", "nickName": "bob"}))
+        .await;
+    assert_eq!(again["error"]["code"], "kicked");
+    assert!(s.control.kick("k", "nobody", "the host").await.is_err());
+}
+
+/// After the host changes the password, connections with the old one are refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn changed_password_locks_out_the_old_one() {
+    let cfg = Config {
+        password: Some("old".into()),
+        ..test_config()
+    };
+    let s = start(cfg, Store::memory().unwrap()).await;
+    let mut c = ClientConfig::new(url(&s), "bob");
+    c.password = Some("old".into());
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let first = Client::connect(c.clone(), tx.clone())
+        .await
+        .expect("old password works");
+    first.disconnect().await;
+    s.control.set_password(Some("new".into()));
+    let err = Client::connect(c.clone(), tx.clone())
+        .await
+        .err()
+        .expect("old password refused");
+    assert_eq!(err, ClientError::BadPassword);
+    c.password = Some("new".into());
+    Client::connect(c, tx).await.expect("new password works");
+}
