@@ -229,7 +229,7 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
                     eprintln!("* you were removed from {} by {}", k.room, k.by)
                 }
                 ClientEvent::ServerClosing(s) => eprintln!("* {}", s.message),
-                ClientEvent::Error { code, message } => eprintln!("! {message} ({code})"),
+                ClientEvent::Error { code, message, .. } => eprintln!("! {message} ({code})"),
                 _ => {}
             }
         }

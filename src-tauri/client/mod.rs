@@ -38,9 +38,16 @@ pub enum ClientEvent {
     },
     Kicked(Kicked),
     ServerClosing(ServerClosing),
+    /// A refusal the user should see. `room` and `clientId` say which room or which queued
+    /// message it concerns, when it concerns one.
+    #[serde(rename_all = "camelCase")]
     Error {
         code: String,
         message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
     },
 }
 
@@ -538,7 +545,7 @@ impl Supervisor {
                         // A join that fails (kicked, nickname taken) drops the room.
                         self.rooms.remove(&room);
                         if done.is_none() {
-                            self.report(e);
+                            self.report(e, Some(&room), None);
                         }
                         self.fail_sends_to(&room, e);
                     }
@@ -574,10 +581,7 @@ impl Supervisor {
                         self.pause_until = Some(Instant::now() + Duration::from_millis(300));
                         self.queue.push_front(Request::Send(o));
                     } else {
-                        self.report(&err);
-                        if let Some(d) = o.done {
-                            let _ = d.send(Err(err));
-                        }
+                        self.fail_send(o, &err);
                     }
                 }
             }
@@ -585,32 +589,41 @@ impl Supervisor {
         }
     }
 
+    /// Refuses every queued message for `room` (after a kick or a failed rejoin).
     fn fail_sends_to(&mut self, room: &str, err: &ClientError) {
-        let mut keep = VecDeque::new();
-        for r in self.queue.drain(..) {
-            match r {
-                Request::Send(o) if o.room == room => {
-                    if let Some(d) = o.done {
-                        let _ = d.send(Err(err.clone()));
-                    }
-                }
-                other => keep.push_back(other),
+        let (failed, keep) = std::mem::take(&mut self.queue)
+            .into_iter()
+            .partition(|r| matches!(r, Request::Send(o) if o.room == room));
+        self.queue = keep;
+        for r in failed {
+            if let Request::Send(o) = r {
+                self.fail_send(o, err);
             }
         }
-        self.queue = keep;
     }
 
-    fn report(&self, err: &ClientError) {
+    /// Tells both the sender (its ack receiver) and the user (an error event) that a message
+    /// was refused.
+    fn fail_send(&self, o: Outgoing, err: &ClientError) {
+        self.report(err, Some(&o.room), Some(&o.client_id));
+        if let Some(d) = o.done {
+            let _ = d.send(Err(err.clone()));
+        }
+    }
+
+    fn report(&self, err: &ClientError, room: Option<&str>, client_id: Option<&str>) {
         let _ = self.events.send(ClientEvent::Error {
             code: err.code().to_owned(),
             message: err.to_string(),
+            room: room.map(str::to_owned),
+            client_id: client_id.map(str::to_owned),
         });
     }
 
     fn event(&mut self, name: &str, data: Value) {
         let ev = match name {
             events::MESSAGE => {
-                let Some(m) = self.to_message(data) else {
+                let Some(m) = self.accept_message(data) else {
                     return;
                 };
                 ClientEvent::Message(m)
@@ -650,6 +663,8 @@ impl Supervisor {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_owned(),
+                room: None,
+                client_id: None,
             },
             _ => return,
         };
@@ -658,14 +673,13 @@ impl Supervisor {
 
     /// Turns a `message` payload into a [`Message`], dropping replays already seen. Tutorial
     /// servers send only `{nickName, message}`; those get seq 0 and are never dropped.
-    fn to_message(&mut self, data: Value) -> Option<Message> {
-        if let Ok(mut m) = serde_json::from_value::<Message>(data.clone()) {
+    fn accept_message(&mut self, data: Value) -> Option<Message> {
+        if let Ok(m) = serde_json::from_value::<Message>(data.clone()) {
             let room = self.rooms.get_mut(&m.room)?;
             if m.seq <= room.last_seq {
                 return None;
             }
             room.last_seq = m.seq;
-            m.history = m.history || false;
             return Some(m);
         }
         let nick = data.get("nickName").and_then(Value::as_str)?.to_owned();

@@ -38,6 +38,8 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> 
 pub fn run() -> anyhow::Result<()> {
     let app = builder(tauri::Builder::default())
         .plugin(tauri_plugin_notification::init())
+        // Links in messages open in the system browser, never inside the chat window.
+        .plugin(tauri_plugin_opener::init())
         .build(tauri::generate_context!())?;
     app.run(|handle, event| {
         if let RunEvent::ExitRequested { .. } = event {

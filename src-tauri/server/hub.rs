@@ -114,6 +114,16 @@ enum Effect {
     },
 }
 
+/// What one batch of requests produced, in order.
+#[derive(Default)]
+struct Batch {
+    /// New messages to store in one transaction before any effect runs.
+    stored: Vec<Message>,
+    effects: Vec<Effect>,
+    /// Each touched room's last seq before the batch, to forget the batch if storing fails.
+    before: HashMap<String, u64>,
+}
+
 /// A socket's rooms and the nickname it holds in each.
 #[derive(Default)]
 struct SocketRooms {
@@ -156,12 +166,15 @@ impl Hub {
     }
 
     async fn process(&mut self, batch: Vec<Command>) {
-        let mut stored: Vec<Message> = Vec::new();
-        let mut effects: Vec<Effect> = Vec::new();
-        let mut before: HashMap<String, u64> = HashMap::new();
+        let mut b = Batch::default();
         for cmd in batch {
-            self.apply(cmd, &mut stored, &mut effects, &mut before);
+            self.apply(cmd, &mut b);
         }
+        let Batch {
+            mut stored,
+            effects,
+            before,
+        } = b;
         let mut ok = true;
         if !stored.is_empty() {
             let store = self.store.clone();
@@ -287,12 +300,10 @@ impl Hub {
         nick: &str,
         text: String,
         client_id: Option<String>,
-        stored: &mut Vec<Message>,
-        effects: &mut Vec<Effect>,
-        before: &mut HashMap<String, u64>,
+        b: &mut Batch,
     ) -> Result<usize, WireError> {
         let r = self.room(room)?;
-        before.entry(room.to_owned()).or_insert(r.last_seq);
+        b.before.entry(room.to_owned()).or_insert(r.last_seq);
         let msg = Message {
             id: uuid::Uuid::new_v4().to_string(),
             room: room.to_owned(),
@@ -305,9 +316,9 @@ impl Hub {
             history: false,
         };
         r.push(&msg);
-        stored.push(msg);
-        effects.push(Effect::Broadcast(stored.len() - 1));
-        Ok(stored.len() - 1)
+        b.stored.push(msg);
+        b.effects.push(Effect::Broadcast(b.stored.len() - 1));
+        Ok(b.stored.len() - 1)
     }
 
     fn members_effect(&self, room: &str) -> Effect {
@@ -324,9 +335,7 @@ impl Hub {
     fn apply(
         &mut self,
         cmd: Command,
-        stored: &mut Vec<Message>,
-        effects: &mut Vec<Effect>,
-        before: &mut HashMap<String, u64>,
+        b: &mut Batch,
     ) {
         match cmd {
             Command::Join {
@@ -335,8 +344,8 @@ impl Hub {
                 req,
                 reply,
             } => {
-                if let Err(e) = self.join(&socket, session, &req, &reply, stored, effects, before) {
-                    effects.push(Effect::Ack {
+                if let Err(e) = self.join(&socket, session, &req, &reply, b) {
+                    b.effects.push(Effect::Ack {
                         reply,
                         result: Err(e),
                         stored: None,
@@ -350,17 +359,17 @@ impl Hub {
                     last_seq: room.last_seq,
                     members: room.member_names(),
                 };
-                effects.push(Effect::Ack {
+                b.effects.push(Effect::Ack {
                     reply,
                     result: Ok(ok_ack(&ack)),
                     stored: None,
                 });
-                effects.push(self.members_effect(&req.room));
+                b.effects.push(self.members_effect(&req.room));
             }
             Command::Send { socket, req, reply } => {
-                let result = self.send(&socket, req, stored, effects, before);
+                let result = self.send(&socket, req, b);
                 let depends = result.as_ref().ok().and_then(|(_, i)| *i);
-                effects.push(Effect::Ack {
+                b.effects.push(Effect::Ack {
                     reply,
                     result: result.map(|(v, _)| v),
                     stored: depends,
@@ -383,18 +392,15 @@ impl Hub {
                             &room,
                             Kind::Leave,
                             None,
-                            stored,
-                            effects,
-                            before,
-                        );
-                        effects.push(Effect::Leave {
+                            b);
+                        b.effects.push(Effect::Leave {
                             socket: socket.clone(),
                             room: room.clone(),
                         });
                         Ok(serde_json::json!({ "ok": true, "room": room }))
                     }
                 };
-                effects.push(Effect::Ack {
+                b.effects.push(Effect::Ack {
                     reply,
                     result,
                     stored: None,
@@ -406,7 +412,7 @@ impl Hub {
                     .get(&socket.id)
                     .and_then(|s| s.rooms.get(&req.room))
                 {
-                    None => effects.push(Effect::Ack {
+                    None => b.effects.push(Effect::Ack {
                         reply,
                         result: Err(ErrorCode::NotInRoom.into()),
                         stored: None,
@@ -418,12 +424,12 @@ impl Hub {
                             typing: req.typing,
                         })
                         .unwrap_or_default();
-                        effects.push(Effect::Typing {
+                        b.effects.push(Effect::Typing {
                             socket,
                             room: req.room,
                             body,
                         });
-                        effects.push(Effect::Ack {
+                        b.effects.push(Effect::Ack {
                             reply,
                             result: Ok(serde_json::json!({ "ok": true })),
                             stored: None,
@@ -434,7 +440,7 @@ impl Hub {
             Command::Disconnected { sid } => {
                 if let Some(s) = self.sockets.remove(&sid) {
                     for room in s.rooms.keys() {
-                        self.remove_member(sid, room, Kind::Leave, None, stored, effects, before);
+                        self.remove_member(sid, room, Kind::Leave, None, b);
                     }
                 }
             }
@@ -465,11 +471,8 @@ impl Hub {
                             &room,
                             Kind::Kick,
                             Some(notice),
-                            stored,
-                            effects,
-                            before,
-                        );
-                        effects.push(Effect::Emit {
+                            b);
+                        b.effects.push(Effect::Emit {
                             socket: socket.clone(),
                             event: events::KICKED,
                             body: serde_json::to_value(Kicked {
@@ -479,7 +482,7 @@ impl Hub {
                             })
                             .unwrap_or_default(),
                         });
-                        effects.push(Effect::Leave { socket, room });
+                        b.effects.push(Effect::Leave { socket, room });
                         Ok(())
                     }
                 };
@@ -508,9 +511,7 @@ impl Hub {
         session: Option<String>,
         req: &JoinRequest,
         _reply: &Reply,
-        stored: &mut Vec<Message>,
-        effects: &mut Vec<Effect>,
-        before: &mut HashMap<String, u64>,
+        b: &mut Batch,
     ) -> Result<(), WireError> {
         let sid = socket.id;
         let mine = self.sockets.get(&sid);
@@ -577,7 +578,7 @@ impl Hub {
             if let Some(s) = self.sockets.get_mut(&old.socket.id) {
                 s.rooms.remove(&req.room);
             }
-            effects.push(Effect::Leave {
+            b.effects.push(Effect::Leave {
                 socket: old.socket,
                 room: req.room.clone(),
             });
@@ -595,11 +596,11 @@ impl Hub {
             .or_default()
             .rooms
             .insert(req.room.clone(), req.nick.clone());
-        effects.push(Effect::History {
+        b.effects.push(Effect::History {
             socket: socket.clone(),
             messages: history,
         });
-        effects.push(Effect::Join {
+        b.effects.push(Effect::Join {
             socket: socket.clone(),
             room: req.room.clone(),
         });
@@ -611,10 +612,7 @@ impl Hub {
                 &req.nick,
                 text,
                 None,
-                stored,
-                effects,
-                before,
-            )?;
+                b)?;
         }
         Ok(())
     }
@@ -623,9 +621,7 @@ impl Hub {
         &mut self,
         socket: &SocketRef,
         req: SendRequest,
-        stored: &mut Vec<Message>,
-        effects: &mut Vec<Effect>,
-        before: &mut HashMap<String, u64>,
+        b: &mut Batch,
     ) -> Result<(serde_json::Value, Option<usize>), WireError> {
         let nick = self
             .sockets
@@ -650,11 +646,8 @@ impl Hub {
             &nick,
             req.text,
             req.client_id,
-            stored,
-            effects,
-            before,
-        )?;
-        let m = &stored[i];
+            b)?;
+        let m = &b.stored[i];
         let ack = crate::protocol::SendAck {
             id: m.id.clone(),
             seq: m.seq,
@@ -673,9 +666,7 @@ impl Hub {
         room: &str,
         kind: Kind,
         notice: Option<String>,
-        stored: &mut Vec<Message>,
-        effects: &mut Vec<Effect>,
-        before: &mut HashMap<String, u64>,
+        b: &mut Batch,
     ) {
         if let Some(s) = self.sockets.get_mut(&sid) {
             s.rooms.remove(room);
@@ -688,10 +679,10 @@ impl Hub {
         };
         r.members.remove(&nick);
         let text = notice.unwrap_or_else(|| format!("{nick} left {room}"));
-        if let Err(e) = self.post(room, kind, &nick, text, None, stored, effects, before) {
+        if let Err(e) = self.post(room, kind, &nick, text, None, b) {
             tracing::warn!("could not post the leave notice in {room}: {}", e.message);
         }
-        effects.push(self.members_effect(room));
+        b.effects.push(self.members_effect(room));
     }
 }
 

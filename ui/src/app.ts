@@ -1,0 +1,379 @@
+//! The app controller: owns the transport, the chat store and the session (nickname, server,
+//! hosting, language), and turns user intents ("join this room", "send this") into transport
+//! calls and store actions. Views read its snapshot and call its methods; it never touches the
+//! DOM except `document.title`.
+
+import { type Action, type ChatState, documentTitle, findRoom, initialState, reduce, shouldNotify } from './chat/store';
+import { TypingSignal } from './chat/typing';
+import { type Lang, pickLang, type Translate, translator } from './i18n';
+import { randomId } from './ids';
+import { formatHostPort } from './invite';
+import type { Notifier } from './notify';
+import { addRecent, prefs } from './prefs';
+import {
+  type ClientEvent,
+  type HostInfo,
+  type ServerInfo,
+  type Transport,
+  TransportError,
+  toTransportError,
+} from './transport/types';
+
+export type Phase = 'nick' | 'setup' | 'chat';
+
+export interface ServerSession {
+  /** `http://host:port` (or the page origin for browser guests). */
+  url: string;
+  hostPort: string;
+  info: ServerInfo;
+  /** Kept to rejoin rooms after a kick without asking again. */
+  password?: string;
+  /** We are connected to the server this computer hosts. */
+  own: boolean;
+}
+
+export interface Session {
+  phase: Phase;
+  nickName: string | null;
+  server: ServerSession | null;
+  hosting: HostInfo | null;
+  /** The room the host's invite link points to. */
+  hostRoom: string;
+  lang: Lang;
+}
+
+export interface JoinRequest {
+  url: string;
+  hostPort: string;
+  room: string;
+  password?: string;
+  own?: boolean;
+}
+
+export class ChatApp {
+  chat: ChatState;
+  session: Session;
+  t: Translate;
+  readonly isDesktop: boolean;
+  private listeners = new Set<() => void>();
+  private typingSignals = new Map<string, TypingSignal>();
+  private tickTimer: ReturnType<typeof setInterval> | null = null;
+  /** The password this window started its server with, to join it without asking. */
+  private hostPassword: string | null = null;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly notifier: Notifier,
+    opts: { languages?: readonly string[]; attention?: boolean } = {},
+  ) {
+    this.isDesktop = Boolean(transport.host);
+    const lang = pickLang(prefs.lang(), opts.languages ?? []);
+    const nickName = prefs.nick();
+    this.session = {
+      phase: nickName ? 'setup' : 'nick',
+      nickName,
+      server: null,
+      hosting: null,
+      hostRoom: prefs.hostRoom(),
+      lang,
+    };
+    this.t = translator(lang);
+    this.chat = initialState(opts.attention ?? true);
+    transport.onEvent((ev) => this.onEvent(ev));
+  }
+
+  // ---- observation ----
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit() {
+    if (typeof document !== 'undefined') document.title = documentTitle(this.chat, this.t('app.name'));
+    for (const fn of this.listeners) fn();
+  }
+
+  private dispatch(action: Action) {
+    const next = reduce(this.chat, action);
+    if (next === this.chat) return;
+    this.chat = next;
+    this.scheduleTick();
+    this.emit();
+  }
+
+  private patch(p: Partial<Session>) {
+    this.session = { ...this.session, ...p };
+    this.emit();
+  }
+
+  /** Expires typing indicators while any are shown. */
+  private scheduleTick() {
+    const anyTyping = this.chat.rooms.some((r) => Object.keys(r.typing).length > 0);
+    if (anyTyping && !this.tickTimer) {
+      this.tickTimer = setInterval(() => this.dispatch({ type: 'tick', now: Date.now() }), 1000);
+    } else if (!anyTyping && this.tickTimer) {
+      clearInterval(this.tickTimer);
+      this.tickTimer = null;
+    }
+  }
+
+  private onEvent(ev: ClientEvent) {
+    if (shouldNotify(this.chat, ev) && ev.type === 'message') {
+      const body = ev.message.length > 200 ? `${ev.message.slice(0, 200)}…` : ev.message;
+      this.notifier.show(this.t('notify.title', { nick: ev.nickName, room: ev.room }), body);
+    }
+    this.dispatch({ type: 'event', ev, now: Date.now() });
+  }
+
+  // ---- session ----
+
+  setLang(lang: Lang) {
+    prefs.setLang(lang);
+    this.t = translator(lang);
+    if (typeof document !== 'undefined') document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    this.patch({ lang });
+  }
+
+  setNick(nickName: string) {
+    const nick = nickName.trim();
+    prefs.setNick(nick);
+    this.patch({ nickName: nick, phase: this.session.server ? 'chat' : 'setup' });
+  }
+
+  /** Shows the nickname prompt (prefilled with the remembered one) before anything else. */
+  requireNick() {
+    this.patch({ phase: 'nick' });
+  }
+
+  /** Shows a failure that belongs to no form as a toast. */
+  report(e: unknown) {
+    const err = toTransportError(e);
+    this.dispatch({ type: 'toast', code: err.code, message: err.message });
+  }
+
+  /** Back to the nickname prompt (leaving the server: the nickname is per connection). */
+  async changeNick() {
+    await this.leaveServer();
+    this.patch({ phase: 'nick' });
+  }
+
+  setAttention(value: boolean) {
+    if (value !== this.chat.attention) this.dispatch({ type: 'attention', value });
+  }
+
+  askNotifications() {
+    this.notifier.ask();
+  }
+
+  // ---- servers and rooms ----
+
+  /** Connects (unless already connected there) and joins the first room; then shows the chat. */
+  async joinServer(req: JoinRequest): Promise<void> {
+    const nickName = this.session.nickName;
+    if (!nickName) throw new TransportError('invalid_nick', 'no nickname');
+    const cur = this.session.server;
+    if (!cur || cur.url !== req.url || this.chat.connection === 'disconnected') {
+      if (cur) await this.leaveServer();
+      const info = await this.transport.connect({ address: req.url, nickName, password: req.password });
+      this.session = {
+        ...this.session,
+        server: { url: req.url, hostPort: req.hostPort, info, password: req.password, own: Boolean(req.own) },
+      };
+    }
+    try {
+      await this.joinRoom(req.room);
+    } catch (e) {
+      if (this.chat.rooms.length === 0) await this.leaveServer();
+      throw e;
+    }
+    if (!req.own) {
+      prefs.setRecent(addRecent(prefs.recent(), { address: req.hostPort, room: req.room, at: Date.now() }));
+    }
+    this.patch({ phase: 'chat' });
+  }
+
+  async joinRoom(room: string): Promise<void> {
+    const name = room.trim();
+    const nickName = this.session.nickName ?? '';
+    this.dispatch({ type: 'joining', room: name, nickName });
+    try {
+      const ack = await this.transport.join(name);
+      this.dispatch({ type: 'joined', ack });
+    } catch (e) {
+      this.dispatch({ type: 'joinFailed', room: name });
+      throw toTransportError(e);
+    }
+  }
+
+  async leaveRoom(room: string): Promise<void> {
+    this.typingSignals.get(room)?.stop();
+    this.typingSignals.delete(room);
+    const r = findRoom(this.chat, room);
+    const live = r && (r.status === 'joined' || r.status === 'joining');
+    this.dispatch({ type: 'left', room });
+    if (live) {
+      try {
+        await this.transport.leave(room);
+      } catch (e) {
+        const err = toTransportError(e);
+        if (err.code !== 'not_in_room' && err.code !== 'not_connected') throw err;
+      }
+    }
+  }
+
+  activate(room: string) {
+    const prev = this.chat.active;
+    if (prev && prev !== room) this.typingSignals.get(prev)?.stop();
+    this.dispatch({ type: 'activate', room });
+  }
+
+  /** Disconnects and returns to the setup screen. */
+  async leaveServer(): Promise<void> {
+    for (const s of this.typingSignals.values()) s.stop();
+    this.typingSignals.clear();
+    const had = this.session.server !== null;
+    this.session = { ...this.session, server: null, phase: this.session.nickName ? 'setup' : 'nick' };
+    this.dispatch({ type: 'reset' });
+    if (had) {
+      try {
+        await this.transport.disconnect();
+      } catch (e) {
+        console.warn('lanchat: disconnect failed', e);
+      }
+    }
+    this.emit();
+  }
+
+  // ---- messages ----
+
+  /** Sends to the active room. Returns false when there is nothing to send or no live room. */
+  send(text: string): boolean {
+    const room = findRoom(this.chat, this.chat.active);
+    if (!room || room.status !== 'joined' || text.trim() === '') return false;
+    const clientId = randomId();
+    this.typingSignals.get(room.name)?.stop();
+    this.dispatch({ type: 'pending', room: room.name, clientId, message: text, ts: Date.now() });
+    this.deliver(room.name, text, clientId);
+    return true;
+  }
+
+  retry(room: string, clientId: string) {
+    const p = findRoom(this.chat, room)?.pending.find((x) => x.clientId === clientId);
+    if (!p) return;
+    this.dispatch({ type: 'retry', room, clientId });
+    this.deliver(room, p.message, clientId);
+  }
+
+  discard(room: string, clientId: string) {
+    this.dispatch({ type: 'discard', room, clientId });
+  }
+
+  private deliver(room: string, text: string, clientId: string) {
+    this.transport.send(room, text, clientId).catch((e) => {
+      const err = toTransportError(e);
+      this.dispatch({ type: 'sendFailed', room, clientId, error: err.message || err.code });
+    });
+  }
+
+  /** Called on every composer edit of the active room. */
+  composing(empty: boolean) {
+    const room = this.chat.active;
+    if (!room || findRoom(this.chat, room)?.status !== 'joined') return;
+    let sig = this.typingSignals.get(room);
+    if (!sig) {
+      sig = new TypingSignal((typing) => {
+        this.transport.typing(room, typing).catch(() => undefined);
+      });
+      this.typingSignals.set(room, sig);
+    }
+    sig.input(empty);
+  }
+
+  dismissToast(id: number) {
+    this.dispatch({ type: 'dismissToast', id });
+  }
+
+  dismissServerNotice() {
+    this.dispatch({ type: 'dismissServerNotice' });
+  }
+
+  // ---- hosting (desktop only) ----
+
+  async refreshHosting(): Promise<void> {
+    const host = this.transport.host;
+    if (!host) return;
+    try {
+      this.patch({ hosting: await host.status() });
+    } catch (e) {
+      console.warn('lanchat: host_status failed', e);
+    }
+  }
+
+  setHostRoom(room: string) {
+    prefs.setHostRoom(room);
+    this.patch({ hostRoom: room });
+  }
+
+  /** Starts the room server here, then joins it like any peer would. */
+  async startHosting(port: number, password: string | null): Promise<void> {
+    const host = this.transport.host;
+    if (!host) throw new TransportError('not_hosting', 'hosting needs the desktop app');
+    const hosting = await host.start(port, password);
+    this.hostPassword = password;
+    prefs.setHostPort(hosting.port);
+    this.patch({ hosting });
+    await this.joinOwnServer();
+  }
+
+  /** Whether joining our own server needs a password this window does not know (after a reload). */
+  get needsHostPassword(): boolean {
+    return Boolean(this.session.hosting?.passwordRequired) && !this.hostPassword;
+  }
+
+  /** Joins the server this computer hosts, over loopback, like any peer. */
+  async joinOwnServer(password?: string): Promise<void> {
+    const hosting = this.session.hosting;
+    if (!hosting) throw new TransportError('not_hosting', 'not hosting');
+    const pw = password ?? this.hostPassword ?? undefined;
+    await this.joinServer({
+      url: `http://127.0.0.1:${hosting.port}`,
+      hostPort: formatHostPort('127.0.0.1', hosting.port),
+      room: this.session.hostRoom.trim() || 'lobby',
+      password: pw || undefined,
+      own: true,
+    });
+    if (pw) this.hostPassword = pw;
+  }
+
+  async stopHosting(): Promise<void> {
+    const host = this.transport.host;
+    if (!host) return;
+    const own = this.session.server?.own;
+    await host.stop();
+    this.hostPassword = null;
+    this.patch({ hosting: null });
+    if (own) await this.leaveServer();
+  }
+
+  async kick(room: string, nickName: string): Promise<void> {
+    await this.transport.host?.kick(room, nickName);
+  }
+
+  /** Kick from the member list: failures become toasts. */
+  kickQuietly(room: string, nickName: string) {
+    this.kick(room, nickName).catch((e) => this.report(e));
+  }
+
+  async setHostPassword(password: string | null): Promise<void> {
+    const host = this.transport.host;
+    if (!host) return;
+    const hosting = await host.setPassword(password);
+    this.hostPassword = password;
+    const server = this.session.server;
+    this.patch({
+      hosting,
+      server: server?.own ? { ...server, password: password ?? undefined } : server,
+    });
+  }
+}

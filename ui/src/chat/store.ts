@@ -1,0 +1,345 @@
+//! The chat state as a pure reducer: rooms with their messages (kept in seq order, deduped by
+//! seq), own messages still pending until the server's copy with the same `clientId` arrives,
+//! members, who is typing, and unread counts. No DOM and no transport here, so it is unit-tested
+//! directly; app.ts feeds it transport events and user actions.
+
+import type { MessageKind } from '../protocol';
+import type { ClientEvent, ConnectionState, JoinAck } from '../transport/types';
+
+/** At most this many messages are kept per room; older ones fall off the top. */
+export const MAX_MESSAGES = 1000;
+/** A typing indicator without a refresh disappears after this long (a `false` may be lost). */
+export const TYPING_TTL_MS = 6000;
+
+export interface ChatMessage {
+  id: string;
+  seq: number;
+  ts: number;
+  kind: MessageKind;
+  nickName: string;
+  message: string;
+  clientId?: string;
+  own: boolean;
+}
+
+export interface PendingMessage {
+  clientId: string;
+  message: string;
+  ts: number;
+  /** Set when the send failed for good: the error text to show. */
+  failed?: string;
+}
+
+export type RoomStatus = 'joining' | 'joined' | 'kicked' | 'lost';
+
+export interface RoomView {
+  name: string;
+  /** The nickname we joined with; messages under it are ours. */
+  nickName: string;
+  status: RoomStatus;
+  /** Why the room is no longer live (kicked / rejoin failed). */
+  notice?: { code: string; by?: string; reason: string };
+  messages: ChatMessage[];
+  pending: PendingMessage[];
+  members: string[];
+  /** nickname → time (ms) its typing indicator expires. */
+  typing: Record<string, number>;
+  unread: number;
+  /** The first join ack arrived: history from now on is catch-up and counts as unread. */
+  caughtUp: boolean;
+}
+
+export interface Toast {
+  id: number;
+  code: string;
+  message: string;
+}
+
+export interface ChatState {
+  rooms: RoomView[];
+  active: string | null;
+  /** The window is focused and visible: messages in the active room are read as they arrive. */
+  attention: boolean;
+  connection: ConnectionState;
+  connectionReason?: string;
+  /** The host's `serverClosing` text, shown as a banner. */
+  serverNotice: string | null;
+  toasts: Toast[];
+  nextToastId: number;
+}
+
+export type Action =
+  | { type: 'joining'; room: string; nickName: string }
+  | { type: 'joined'; ack: JoinAck }
+  | { type: 'joinFailed'; room: string }
+  | { type: 'left'; room: string }
+  | { type: 'event'; ev: ClientEvent; now: number }
+  | { type: 'pending'; room: string; clientId: string; message: string; ts: number }
+  | { type: 'sendFailed'; room: string; clientId: string; error: string }
+  | { type: 'retry'; room: string; clientId: string }
+  | { type: 'discard'; room: string; clientId: string }
+  | { type: 'activate'; room: string }
+  | { type: 'attention'; value: boolean }
+  | { type: 'tick'; now: number }
+  | { type: 'toast'; code: string; message: string }
+  | { type: 'dismissToast'; id: number }
+  | { type: 'dismissServerNotice' }
+  | { type: 'reset' };
+
+export function initialState(attention = true): ChatState {
+  return {
+    rooms: [],
+    active: null,
+    attention,
+    connection: 'disconnected',
+    serverNotice: null,
+    toasts: [],
+    nextToastId: 1,
+  };
+}
+
+export function findRoom(state: ChatState, name: string | null): RoomView | undefined {
+  return name === null ? undefined : state.rooms.find((r) => r.name === name);
+}
+
+export function totalUnread(state: ChatState): number {
+  return state.rooms.reduce((n, r) => n + r.unread, 0);
+}
+
+/** `(3) lanchat` when there are unread messages. */
+export function documentTitle(state: ChatState, base = 'lanchat'): string {
+  const n = totalUnread(state);
+  return n > 0 ? `(${n}) ${base}` : base;
+}
+
+/** Who is typing in a room right now, in the order they started. */
+export function typingNames(room: RoomView, now: number): string[] {
+  return Object.entries(room.typing)
+    .filter(([nick, until]) => until > now && nick !== room.nickName)
+    .map(([nick]) => nick);
+}
+
+/** Whether a message event deserves a desktop notification in this state. */
+export function shouldNotify(state: ChatState, ev: ClientEvent): boolean {
+  if (ev.type !== 'message' || ev.kind !== 'chat' || ev.history) return false;
+  const room = findRoom(state, ev.room);
+  if (!room || room.nickName === ev.nickName) return false;
+  return !state.attention || state.active !== ev.room;
+}
+
+function newRoom(name: string, nickName: string): RoomView {
+  return {
+    name,
+    nickName,
+    status: 'joining',
+    messages: [],
+    pending: [],
+    members: [],
+    typing: {},
+    unread: 0,
+    caughtUp: false,
+  };
+}
+
+function updateRoom(state: ChatState, name: string, fn: (r: RoomView) => RoomView): ChatState {
+  const i = state.rooms.findIndex((r) => r.name === name);
+  if (i < 0) return state;
+  const next = fn(state.rooms[i]);
+  if (next === state.rooms[i]) return state;
+  const rooms = state.rooms.slice();
+  rooms[i] = next;
+  return { ...state, rooms };
+}
+
+/** Inserts in seq order; returns the same array when that seq is already there. */
+export function insertBySeq(list: ChatMessage[], msg: ChatMessage): ChatMessage[] {
+  const last = list[list.length - 1];
+  let out: ChatMessage[];
+  if (!last || last.seq < msg.seq) {
+    out = list.concat(msg);
+  } else {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].seq < msg.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    if (list[lo]?.seq === msg.seq) return list;
+    out = list.slice();
+    out.splice(lo, 0, msg);
+  }
+  return out.length > MAX_MESSAGES ? out.slice(out.length - MAX_MESSAGES) : out;
+}
+
+function withoutTyping(r: RoomView, nick: string): Record<string, number> {
+  if (!(nick in r.typing)) return r.typing;
+  const typing = { ...r.typing };
+  delete typing[nick];
+  return typing;
+}
+
+function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState {
+  switch (ev.type) {
+    case 'message':
+      return updateRoom(state, ev.room, (r) => {
+        const own = ev.nickName === r.nickName;
+        const msg: ChatMessage = {
+          id: ev.id,
+          seq: ev.seq,
+          ts: ev.ts,
+          kind: ev.kind,
+          nickName: ev.nickName,
+          message: ev.message,
+          own,
+        };
+        if (ev.clientId) msg.clientId = ev.clientId;
+        const messages = insertBySeq(r.messages, msg);
+        if (messages === r.messages) return r;
+        const pending = ev.clientId ? r.pending.filter((p) => p.clientId !== ev.clientId) : r.pending;
+        const seen = state.active === r.name && state.attention;
+        const counts = ev.kind === 'chat' && !own && !seen && (!ev.history || r.caughtUp);
+        const typing = ev.kind === 'chat' ? withoutTyping(r, ev.nickName) : r.typing;
+        return { ...r, messages, pending, typing, unread: counts ? r.unread + 1 : r.unread };
+      });
+    case 'members':
+      return updateRoom(state, ev.room, (r) => ({ ...r, members: ev.members }));
+    case 'typing':
+      return updateRoom(state, ev.room, (r) => {
+        if (ev.nickName === r.nickName) return r;
+        if (!ev.typing) return { ...r, typing: withoutTyping(r, ev.nickName) };
+        return { ...r, typing: { ...r.typing, [ev.nickName]: now + TYPING_TTL_MS } };
+      });
+    case 'state': {
+      const next = { ...state, connection: ev.state, connectionReason: ev.reason };
+      if (ev.state === 'connected') next.serverNotice = null;
+      return next;
+    }
+    case 'kicked':
+      return updateRoom(state, ev.room, (r) => ({
+        ...r,
+        status: 'kicked',
+        notice: { code: 'kicked', by: ev.by, reason: ev.reason },
+        members: [],
+        typing: {},
+        pending: r.pending.map((p) => (p.failed ? p : { ...p, failed: ev.reason || 'kicked' })),
+      }));
+    case 'serverClosing':
+      return { ...state, serverNotice: ev.message };
+    case 'error':
+      if (ev.room && ev.clientId) {
+        return reduce(state, { type: 'sendFailed', room: ev.room, clientId: ev.clientId, error: ev.message || ev.code });
+      }
+      if (ev.room && findRoom(state, ev.room)) {
+        return updateRoom(state, ev.room, (r) => ({
+          ...r,
+          status: 'lost',
+          notice: { code: ev.code, reason: ev.message },
+          members: [],
+          typing: {},
+        }));
+      }
+      return reduce(state, { type: 'toast', code: ev.code, message: ev.message });
+  }
+}
+
+export function reduce(state: ChatState, action: Action): ChatState {
+  switch (action.type) {
+    case 'joining': {
+      const existing = findRoom(state, action.room);
+      if (existing) {
+        // Joining again after a kick or a lost rejoin: keep the history we have.
+        return updateRoom(state, action.room, (r) => ({
+          ...r,
+          nickName: action.nickName,
+          status: 'joining',
+          notice: undefined,
+        }));
+      }
+      return { ...state, rooms: state.rooms.concat(newRoom(action.room, action.nickName)) };
+    }
+    case 'joined': {
+      const { ack } = action;
+      const next = updateRoom(state, ack.room, (r) => ({
+        ...r,
+        nickName: ack.nickName || r.nickName,
+        status: 'joined',
+        members: ack.members,
+        caughtUp: true,
+      }));
+      return reduce(next, { type: 'activate', room: ack.room });
+    }
+    case 'joinFailed': {
+      const r = findRoom(state, action.room);
+      if (!r) return state;
+      if (r.messages.length > 0) return updateRoom(state, action.room, (x) => ({ ...x, status: 'lost' }));
+      return reduce(state, { type: 'left', room: action.room });
+    }
+    case 'left': {
+      const i = state.rooms.findIndex((r) => r.name === action.room);
+      if (i < 0) return state;
+      const rooms = state.rooms.filter((r) => r.name !== action.room);
+      let active = state.active;
+      if (active === action.room) active = (rooms[i] ?? rooms[i - 1])?.name ?? null;
+      return { ...state, rooms, active };
+    }
+    case 'event':
+      return reduceEvent(state, action.ev, action.now);
+    case 'pending':
+      return updateRoom(state, action.room, (r) => ({
+        ...r,
+        pending: r.pending.concat({ clientId: action.clientId, message: action.message, ts: action.ts }),
+      }));
+    case 'sendFailed':
+      return updateRoom(state, action.room, (r) => {
+        if (!r.pending.some((p) => p.clientId === action.clientId)) return r;
+        return {
+          ...r,
+          pending: r.pending.map((p) => (p.clientId === action.clientId ? { ...p, failed: action.error } : p)),
+        };
+      });
+    case 'retry':
+      return updateRoom(state, action.room, (r) => ({
+        ...r,
+        pending: r.pending.map((p) => (p.clientId === action.clientId ? { clientId: p.clientId, message: p.message, ts: p.ts } : p)),
+      }));
+    case 'discard':
+      return updateRoom(state, action.room, (r) => ({
+        ...r,
+        pending: r.pending.filter((p) => p.clientId !== action.clientId),
+      }));
+    case 'activate': {
+      if (!findRoom(state, action.room)) return state;
+      const next = { ...state, active: action.room };
+      return state.attention ? updateRoom(next, action.room, (r) => (r.unread ? { ...r, unread: 0 } : r)) : next;
+    }
+    case 'attention': {
+      const next = { ...state, attention: action.value };
+      if (!action.value || state.active === null) return next;
+      return updateRoom(next, state.active, (r) => (r.unread ? { ...r, unread: 0 } : r));
+    }
+    case 'tick': {
+      let next = state;
+      for (const r of state.rooms) {
+        const expired = Object.entries(r.typing).filter(([, until]) => until <= action.now);
+        if (expired.length === 0) continue;
+        next = updateRoom(next, r.name, (x) => {
+          const typing = { ...x.typing };
+          for (const [nick] of expired) delete typing[nick];
+          return { ...x, typing };
+        });
+      }
+      return next;
+    }
+    case 'toast': {
+      const toast = { id: state.nextToastId, code: action.code, message: action.message };
+      return { ...state, toasts: state.toasts.slice(-3).concat(toast), nextToastId: state.nextToastId + 1 };
+    }
+    case 'dismissToast':
+      return { ...state, toasts: state.toasts.filter((t) => t.id !== action.id) };
+    case 'dismissServerNotice':
+      return { ...state, serverNotice: null };
+    case 'reset':
+      return { ...initialState(state.attention), nextToastId: state.nextToastId };
+  }
+}

@@ -1,0 +1,81 @@
+//! Server addresses and invite links: what the Join card accepts (`host:port`, `host`, or a pasted
+//! `http://HOST:PORT/?room=ROOM` invite) and what the host panel hands out.
+
+import { DEFAULT_PORT } from './protocol';
+
+export interface JoinTarget {
+  /** `http://host:port`, what a transport connects to. */
+  url: string;
+  /** `host:port` for display and the recent-servers list. */
+  hostPort: string;
+  host: string;
+  port: number;
+  /** From `?room=` of a pasted invite. */
+  room?: string;
+  /** From `&nick=` of a pasted invite. */
+  nick?: string;
+}
+
+/** `host:port`, with IPv6 hosts in brackets. */
+export function formatHostPort(host: string, port: number): string {
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `${h}:${port}`;
+}
+
+/** The link a host shares: opening it in a browser joins `room` on that server. */
+export function inviteLink(host: string, port: number, room: string): string {
+  const r = room.trim() || 'lobby';
+  return `http://${formatHostPort(host, port)}/?room=${encodeURIComponent(r)}`;
+}
+
+/** Parses what the user typed or pasted; null when it is not a usable http(s) address. */
+export function parseJoinTarget(input: string, defaultPort = DEFAULT_PORT): JoinTarget | null {
+  const text = input.trim();
+  if (!text) return null;
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text);
+  if (!hasScheme && /^[a-z][a-z0-9+.-]*:(?!\d)/i.test(text)) return null; // javascript:, mailto:…
+  let url: URL;
+  try {
+    url = new URL(hasScheme ? text : `http://${text}`);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+  if (!url.hostname || url.username || url.password) return null;
+  // Like the Rust side (src-tauri/client/address.rs): no port means lanchat's port, even in a URL.
+  // (URL drops a scheme's default port, so `http://h:80` also lands here; look at the text.)
+  const typedPort = /^(?:[a-z]+:\/\/)?(?:\[[^\]]*\]|[^/?#:]*):(\d+)/i.exec(text)?.[1];
+  const port = url.port ? Number(url.port) : typedPort ? Number(typedPort) : defaultPort;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const hostPort = formatHostPort(host, port);
+  const target: JoinTarget = { url: `${url.protocol}//${hostPort}`, hostPort, host, port };
+  const room = url.searchParams.get('room')?.trim();
+  if (room) target.room = room;
+  const nick = url.searchParams.get('nick')?.trim();
+  if (nick) target.nick = nick;
+  return target;
+}
+
+export interface GuestQuery {
+  room?: string;
+  nick?: string;
+  /** `?server=http://127.0.0.1:PORT`: only honoured by dev and e2e builds (see README). */
+  server?: string;
+}
+
+/** Reads a browser guest's `/?room=R&nick=N` (and, where allowed, `&server=URL`). */
+export function parseGuestQuery(search: string, allowServer: boolean): GuestQuery {
+  const q = new URLSearchParams(search);
+  const out: GuestQuery = {};
+  const room = q.get('room')?.trim();
+  if (room) out.room = room;
+  const nick = q.get('nick')?.trim();
+  if (nick) out.nick = nick;
+  const server = q.get('server');
+  if (allowServer && server) {
+    const target = parseJoinTarget(server);
+    if (target) out.server = target.url;
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+//! Entry point: picks the transport — Tauri IPC inside the desktop window, socket.io-client for
+//! browser guests — each behind a dynamic import so neither bundle carries the other, then mounts
+//! the app. Everything past this file sees only the `Transport` interface.
+
+import { render } from 'preact';
+import { ChatApp } from './app';
+import { parseGuestQuery } from './invite';
+import { browserNotifier, type Notifier, tauriNotifier } from './notify';
+import { setExternalOpener } from './external';
+import { checkNickName } from './protocol';
+import type { Transport } from './transport/types';
+import { type GuestConfig, Root } from './views/App';
+import './styles.css';
+
+/** `?server=URL` points a page at another room server; production builds ignore it. */
+const ALLOW_SERVER_PARAM = import.meta.env.MODE !== 'production';
+
+async function boot() {
+  let transport: Transport;
+  let notifier: Notifier;
+  let guest: GuestConfig | null = null;
+
+  if ('__TAURI_INTERNALS__' in window) {
+    const { createTauriTransport } = await import('./transport/tauri');
+    transport = createTauriTransport();
+    const { openUrl } = await import('@tauri-apps/plugin-opener');
+    setExternalOpener((href) => openUrl(href));
+    notifier = await tauriNotifier().catch((e) => {
+      console.warn('lanchat: notification plugin unavailable', e);
+      return browserNotifier();
+    });
+  } else {
+    const query = parseGuestQuery(location.search, ALLOW_SERVER_PARAM);
+    const address = query.server ?? location.origin;
+    const { createBrowserTransport } = await import('./transport/browser');
+    transport = createBrowserTransport({ defaultAddress: address });
+    notifier = browserNotifier();
+    guest = { address, room: query.room, nick: query.nick, autoJoin: Boolean(query.room) };
+  }
+
+  const visible = () => document.visibilityState === 'visible' && document.hasFocus();
+  const app = new ChatApp(transport, notifier, {
+    languages: navigator.languages?.length ? navigator.languages : [navigator.language],
+    attention: visible(),
+  });
+  app.setLang(app.session.lang);
+
+  if (guest?.nick && !checkNickName(guest.nick)) {
+    app.setNick(guest.nick); // `&nick=N`: join at once
+  } else if (guest?.room) {
+    app.requireNick(); // `?room=R`: confirm the nickname first, then join R
+  }
+
+  const sync = () => app.setAttention(visible());
+  window.addEventListener('focus', sync);
+  window.addEventListener('blur', sync);
+  document.addEventListener('visibilitychange', sync);
+
+  if (transport.host) void app.refreshHosting();
+
+  const root = document.getElementById('app');
+  if (root) render(<Root app={app} guest={guest} />, root);
+}
+
+boot().catch((e) => {
+  console.error('lanchat: failed to start', e);
+  const root = document.getElementById('app');
+  if (root) root.textContent = `lanchat failed to start: ${String(e)}`;
+});

@@ -1,0 +1,82 @@
+//! What the app remembers between runs, in localStorage: nickname, language, the room a host
+//! invites to, and recently joined servers. Storage can be missing or full (private windows);
+//! every read and write tolerates that.
+
+const KEYS = {
+  nick: 'lanchat.nick',
+  lang: 'lanchat.lang',
+  hostRoom: 'lanchat.hostRoom',
+  hostPort: 'lanchat.hostPort',
+  recent: 'lanchat.recentServers',
+} as const;
+
+export const MAX_RECENT = 6;
+
+export interface RecentServer {
+  /** `host:port` as typed. */
+  address: string;
+  room: string;
+  /** ms since epoch, newest first. */
+  at: number;
+}
+
+type KV = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+function storage(): KV | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null;
+  }
+}
+
+function get(key: string): string | null {
+  try {
+    return storage()?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function set(key: string, value: string | null): void {
+  try {
+    const s = storage();
+    if (value === null) s?.removeItem(key);
+    else s?.setItem(key, value);
+  } catch {
+    /* storage full or disabled: the app still works, it just forgets */
+  }
+}
+
+export const prefs = {
+  nick: () => get(KEYS.nick),
+  setNick: (v: string) => set(KEYS.nick, v),
+  lang: () => get(KEYS.lang),
+  setLang: (v: string) => set(KEYS.lang, v),
+  hostRoom: () => get(KEYS.hostRoom) || 'lobby',
+  setHostRoom: (v: string) => set(KEYS.hostRoom, v),
+  hostPort: () => {
+    const n = Number(get(KEYS.hostPort));
+    return Number.isInteger(n) && n > 0 && n < 65536 ? n : null;
+  },
+  setHostPort: (v: number) => set(KEYS.hostPort, String(v)),
+  recent(): RecentServer[] {
+    try {
+      const list = JSON.parse(get(KEYS.recent) ?? '[]');
+      if (!Array.isArray(list)) return [];
+      return list
+        .filter((x) => x && typeof x.address === 'string' && typeof x.room === 'string')
+        .map((x) => ({ address: x.address, room: x.room, at: Number(x.at) || 0 }))
+        .slice(0, MAX_RECENT);
+    } catch {
+      return [];
+    }
+  },
+  setRecent: (list: RecentServer[]) => set(KEYS.recent, JSON.stringify(list.slice(0, MAX_RECENT))),
+};
+
+/** The recent list with `entry` moved to the front (one entry per address). */
+export function addRecent(list: RecentServer[], entry: RecentServer): RecentServer[] {
+  const key = entry.address.toLowerCase();
+  return [entry, ...list.filter((x) => x.address.toLowerCase() !== key)].slice(0, MAX_RECENT);
+}

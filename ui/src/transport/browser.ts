@@ -1,0 +1,342 @@
+//! The browser guest's transport: socket.io-client straight to the room server, turning protocol
+//! events into `ClientEvent`s. Its job beyond mapping is a lossless reconnect: after any reconnect
+//! it rejoins each room with `since` = the last seq seen, and only then lets that room's queued
+//! sends go out again (delivery.ts drops replays and resends with the same `clientId`), so every
+//! message arrives exactly once and in order.
+
+import { io } from 'socket.io-client';
+import { tabSessionId } from '../ids';
+import {
+  C2S,
+  CONNECT_ERRORS,
+  type HandshakeAuth,
+  type JoinAckPayload,
+  type JoinRoomPayload,
+  type KickedPayload,
+  type LeaveAckPayload,
+  type MembersPayload,
+  type MessagePayload,
+  type RequestErrorPayload,
+  S2C,
+  type ServerClosingPayload,
+  type TypingEventPayload,
+} from '../protocol';
+import { ackError, Delivery, type RoomSync } from './delivery';
+import {
+  type ClientEvent,
+  type ConnectionState,
+  type ConnectOptions,
+  type JoinAck,
+  type ServerInfo,
+  type Transport,
+  TransportError,
+} from './types';
+
+/** The part of a socket.io-client `Socket` this transport uses; tests pass a fake. */
+export interface SocketLike {
+  readonly connected: boolean;
+  /** socket.io-client: true while it will keep trying to (re)connect by itself. */
+  readonly active: boolean;
+  on(event: string, fn: (...args: any[]) => void): unknown;
+  emit(event: string, ...args: any[]): unknown;
+  connect(): unknown;
+  disconnect(): unknown;
+}
+
+export type SocketFactory = (url: string, auth: HandshakeAuth) => SocketLike;
+
+export interface BrowserTransportOptions {
+  /** Creates the socket; defaults to socket.io-client. */
+  socketFactory?: SocketFactory;
+  /** Where to connect when `connect()` gets no address; defaults to the page's origin. */
+  defaultAddress?: string;
+  sessionId?: string;
+  /** How long to wait for an ack before resending (sends) or giving up (joins). */
+  ackTimeoutMs?: number;
+  /** Looks up `GET /api/info`; defaults to fetch. Returning null means "unknown". */
+  fetchInfo?: (address: string) => Promise<ServerInfo | null>;
+}
+
+/** Pause before reconnecting after the server closed the connection itself. */
+const SERVER_DISCONNECT_RETRY_MS = 1000;
+
+const defaultSocketFactory: SocketFactory = (url, auth) =>
+  io(url, {
+    auth: { ...auth },
+    // WebSocket only: no long-polling upgrade dance on a LAN, and it works cross-origin without
+    // CORS (for `?server=` in dev and e2e builds).
+    transports: ['websocket'],
+    forceNew: true,
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+  });
+
+async function defaultFetchInfo(address: string): Promise<ServerInfo | null> {
+  // The server sends no CORS headers; a cross-origin page (`?server=` in dev) would only log errors.
+  if (typeof location !== 'undefined' && new URL(address).origin !== location.origin) return null;
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), 3000);
+  try {
+    const res = await fetch(new URL('/api/info', address), { signal: ctl.signal });
+    if (!res.ok) return null;
+    const info = (await res.json()) as Partial<ServerInfo> & { server?: string };
+    return {
+      name: String(info.name ?? ''),
+      version: String(info.version ?? ''),
+      passwordRequired: Boolean(info.passwordRequired),
+      legacy: info.server !== 'lanchat',
+    };
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createBrowserTransport(opts: BrowserTransportOptions = {}): Transport {
+  const socketFactory = opts.socketFactory ?? defaultSocketFactory;
+  const ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
+  const fetchInfo = opts.fetchInfo ?? defaultFetchInfo;
+  const sessionId =
+    opts.sessionId ?? tabSessionId(typeof sessionStorage === 'undefined' ? null : sessionStorage);
+
+  const listeners = new Set<(ev: ClientEvent) => void>();
+  /** Rejects of requests awaiting an ack on the current connection. */
+  const inflight = new Set<(e: TransportError) => void>();
+  let socket: SocketLike | null = null;
+  let nickName = '';
+
+  const dispatch = (ev: ClientEvent) => {
+    for (const cb of listeners) {
+      try {
+        cb(ev);
+      } catch (e) {
+        console.error('lanchat: event listener failed', e);
+      }
+    }
+  };
+  const setState = (state: ConnectionState, reason?: string) =>
+    dispatch(reason ? { type: 'state', state, reason } : { type: 'state', state });
+
+  const delivery = new Delivery(
+    {
+      connected: () => Boolean(socket?.connected),
+      emit: (event, payload, ack) => socket?.emit(event, payload, ack),
+    },
+    dispatch,
+    ackTimeoutMs,
+  );
+  const rooms = delivery.rooms;
+
+  /** Emits with an ack; rejects on an `{ok:false}` ack, on timeout, or if the connection drops. */
+  function request<T>(event: string, payload: unknown): Promise<T> {
+    const s = socket;
+    if (!s || !s.connected) {
+      return Promise.reject(new TransportError('not_connected', 'not connected'));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const fail = (e: TransportError) => {
+        clearTimeout(timer);
+        inflight.delete(fail);
+        reject(e);
+      };
+      const timer = setTimeout(
+        () => fail(new TransportError('timeout', `no answer to ${event}`)),
+        ackTimeoutMs,
+      );
+      inflight.add(fail);
+      s.emit(event, payload, (res: unknown) => {
+        if (!inflight.has(fail)) return; // timed out or the connection dropped meanwhile
+        clearTimeout(timer);
+        inflight.delete(fail);
+        const err = ackError(res);
+        if (err) reject(err);
+        else resolve((res ?? {}) as T);
+      });
+    });
+  }
+
+  /** After a reconnect: back into the room from where we left off, then resume its sends. */
+  function rejoin(room: string, r: RoomSync, tries = 0) {
+    r.rejoining = true;
+    const payload: JoinRoomPayload = { roomName: room, nickName, since: r.lastSeq };
+    request<JoinAckPayload>(C2S.joinRoom, payload).then(
+      () => {
+        if (rooms.get(room) !== r) return;
+        r.rejoining = false;
+        delivery.pump(room);
+      },
+      (e: TransportError) => {
+        if (rooms.get(room) !== r || e.code === 'not_connected') return; // the next connect retries
+        // A stale connection of ours may still hold the nickname until the server notices.
+        if ((e.code === 'nick_taken' || e.code === 'timeout' || e.code === 'rate_limited') && tries < 5) {
+          setTimeout(() => {
+            if (rooms.get(room) === r && socket?.connected) rejoin(room, r, tries + 1);
+          }, 1000 * (tries + 1));
+          return;
+        }
+        delivery.remove(room, e.code, e.message);
+        dispatch({ type: 'error', code: e.code, message: e.message, room });
+      },
+    );
+  }
+
+  function wire(s: SocketLike, settle: (e: TransportError | null) => void) {
+    let everConnected = false;
+    const isCurrent = () => socket === s;
+
+    s.on('connect', () => {
+      if (!isCurrent()) return;
+      setState('connected');
+      if (!everConnected) {
+        everConnected = true;
+        settle(null);
+        return;
+      }
+      for (const [room, r] of rooms) if (r.joined) rejoin(room, r);
+    });
+
+    s.on('disconnect', (reason: string) => {
+      if (!isCurrent()) return;
+      for (const fail of [...inflight]) fail(new TransportError('not_connected', 'connection lost'));
+      delivery.connectionLost();
+      if (reason === 'io client disconnect') return; // our own disconnect() reports it
+      if (reason === 'io server disconnect') {
+        // The server closed us on purpose: it is stopping (after `serverClosing`) or dropped us for
+        // lagging. socket.io gives up here; we keep trying so a restarted host finds us again.
+        setState('reconnecting', reason);
+        setTimeout(() => {
+          if (socket === s && !s.connected) s.connect();
+        }, SERVER_DISCONNECT_RETRY_MS);
+        return;
+      }
+      setState(s.active ? 'reconnecting' : 'disconnected', reason);
+    });
+
+    s.on('connect_error', (err: { message?: string }) => {
+      if (!isCurrent()) return;
+      const msg = err?.message ?? '';
+      const code = (CONNECT_ERRORS as readonly string[]).includes(msg) ? msg : 'connect_failed';
+      if (!everConnected) {
+        settle(new TransportError(code, msg));
+        return;
+      }
+      if (code !== 'connect_failed' || !s.active) {
+        // Refused for good (e.g. the host changed the password): socket.io will not retry.
+        dispatch({ type: 'error', code, message: msg });
+        setState('disconnected', msg);
+      }
+    });
+
+    s.on(S2C.message, (p: MessagePayload) => {
+      if (delivery.accept(p)) dispatch({ type: 'message', ...p });
+    });
+    s.on(S2C.members, (p: MembersPayload) => dispatch({ type: 'members', room: p.room, members: p.members }));
+    s.on(S2C.typing, (p: TypingEventPayload) =>
+      dispatch({ type: 'typing', room: p.room, nickName: p.nickName, typing: p.typing }),
+    );
+    s.on(S2C.kicked, (p: KickedPayload) => {
+      delivery.remove(p.room, 'kicked', p.reason);
+      dispatch({ type: 'kicked', room: p.room, by: p.by, reason: p.reason });
+    });
+    s.on(S2C.serverClosing, (p: ServerClosingPayload) =>
+      dispatch({ type: 'serverClosing', message: p.message }),
+    );
+    s.on(S2C.requestError, (p: RequestErrorPayload) => {
+      if (p.event === C2S.typing) return; // typing is best effort; an error there is noise
+      dispatch({ type: 'error', code: p.code, message: p.message });
+    });
+  }
+
+  function closeSocket() {
+    const s = socket;
+    socket = null;
+    for (const fail of [...inflight]) fail(new TransportError('not_connected', 'disconnected'));
+    delivery.clear('not_connected', 'disconnected');
+    s?.disconnect();
+  }
+
+  return {
+    kind: 'browser',
+
+    connect(o: ConnectOptions): Promise<ServerInfo> {
+      closeSocket();
+      nickName = o.nickName;
+      const address = o.address || opts.defaultAddress || location.origin;
+      const auth: HandshakeAuth = { sessionId };
+      if (o.password) auth.password = o.password;
+      setState('connecting');
+      return new Promise<ServerInfo>((resolve, reject) => {
+        let settled = false;
+        const s = socketFactory(address, auth);
+        socket = s;
+        wire(s, (err) => {
+          if (settled) return;
+          settled = true;
+          if (err) {
+            if (socket === s) socket = null;
+            s.disconnect();
+            setState('disconnected', err.code);
+            reject(err);
+            return;
+          }
+          fetchInfo(address).then((info) => {
+            resolve(
+              info ?? {
+                name: '',
+                version: '',
+                passwordRequired: Boolean(o.password),
+                legacy: false,
+              },
+            );
+          });
+        });
+      });
+    },
+
+    async join(room: string): Promise<JoinAck> {
+      const r = delivery.open(room);
+      const payload: JoinRoomPayload = { roomName: room, nickName };
+      if (r.lastSeq > 0) payload.since = r.lastSeq;
+      try {
+        const ack = await request<JoinAckPayload>(C2S.joinRoom, payload);
+        r.joined = true;
+        delivery.pump(room);
+        return {
+          room: ack.room ?? room,
+          nickName: ack.nickName ?? nickName,
+          lastSeq: ack.lastSeq ?? r.lastSeq,
+          members: ack.members ?? [],
+        };
+      } catch (e) {
+        if (!r.joined && rooms.get(room) === r) rooms.delete(room);
+        throw e;
+      }
+    },
+
+    async leave(room: string): Promise<void> {
+      delivery.remove(room, 'not_in_room', 'left the room');
+      if (socket?.connected) await request<LeaveAckPayload>(C2S.leaveRoom, { room });
+    },
+
+    send(room: string, message: string, clientId: string): Promise<void> {
+      return delivery.enqueue(room, message, clientId);
+    },
+
+    async typing(room: string, typing: boolean): Promise<void> {
+      const r = rooms.get(room);
+      if (socket?.connected && r?.joined && !r.rejoining) socket.emit(C2S.typing, { room, typing });
+    },
+
+    async disconnect(): Promise<void> {
+      const had = socket !== null;
+      closeSocket();
+      if (had) setState('disconnected');
+    },
+
+    onEvent(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+  };
+}

@@ -1,0 +1,67 @@
+//! The desktop transport: every call is a Tauri command of docs/ipc.md, and the Rust client's
+//! events arrive on the `Channel` handed to `client_connect`. Loaded only inside the Tauri window
+//! (main.tsx imports it dynamically), so the browser bundle never pulls in Tauri.
+
+import { Channel, invoke } from '@tauri-apps/api/core';
+import {
+  type ClientEvent,
+  type ConnectOptions,
+  type HostControls,
+  type HostInfo,
+  type JoinAck,
+  type ServerInfo,
+  type Transport,
+  toTransportError,
+} from './types';
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toTransportError(e);
+  }
+}
+
+const host: HostControls = {
+  suggestPort: () => call<number>('suggest_port'),
+  start: (port, password) => call<HostInfo>('host_start', { port, password }),
+  stop: () => call<null>('host_stop').then(() => undefined),
+  status: () => call<HostInfo | null>('host_status'),
+  kick: (room, nickName) => call<null>('host_kick', { room, nickName }).then(() => undefined),
+  setPassword: (password) => call<HostInfo>('host_set_password', { password }),
+};
+
+export function createTauriTransport(): Transport {
+  const listeners = new Set<(ev: ClientEvent) => void>();
+  const dispatch = (ev: ClientEvent) => {
+    for (const cb of listeners) cb(ev);
+  };
+
+  return {
+    kind: 'tauri',
+    host,
+
+    async connect(opts: ConnectOptions): Promise<ServerInfo> {
+      if (!opts.address) throw toTransportError({ code: 'connect_failed', message: 'no address' });
+      // A fresh channel per connection: events of an older connection cannot leak into this one.
+      const events = new Channel<ClientEvent>();
+      events.onmessage = dispatch;
+      return call<ServerInfo>('client_connect', {
+        address: opts.address,
+        nickName: opts.nickName,
+        password: opts.password || null,
+        events,
+      });
+    },
+    join: (room) => call<JoinAck>('client_join', { room }),
+    leave: (room) => call<null>('client_leave', { room }).then(() => undefined),
+    send: (room, message, clientId) =>
+      call<null>('client_send', { room, message, clientId }).then(() => undefined),
+    typing: (room, typing) => call<null>('client_typing', { room, typing }).then(() => undefined),
+    disconnect: () => call<null>('client_disconnect').then(() => undefined),
+    onEvent(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+  };
+}

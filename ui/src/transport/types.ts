@@ -1,0 +1,108 @@
+//! The one seam between the app and the network: a `Transport` that the Tauri window implements
+//! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
+//! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
+
+import type { MessageKind } from '../protocol';
+
+export interface ConnectOptions {
+  /** `http://host:port`. Browser guests may omit it: they use the page's own origin. */
+  address?: string;
+  nickName: string;
+  password?: string;
+}
+
+export interface ServerInfo {
+  name: string;
+  version: string;
+  passwordRequired: boolean;
+  legacy: boolean;
+}
+
+export interface JoinAck {
+  room: string;
+  nickName: string;
+  lastSeq: number;
+  members: string[];
+}
+
+export interface HostInfo {
+  port: number;
+  /** LAN IPv4 addresses others can use ("192.168.1.20"). */
+  addresses: string[];
+  passwordRequired: boolean;
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+export interface MessageEvent {
+  type: 'message';
+  id: string;
+  room: string;
+  seq: number;
+  ts: number;
+  kind: MessageKind;
+  nickName: string;
+  message: string;
+  clientId?: string;
+  history?: boolean;
+}
+
+export type ClientEvent =
+  | MessageEvent
+  | { type: 'members'; room: string; members: string[] }
+  | { type: 'typing'; room: string; nickName: string; typing: boolean }
+  | { type: 'state'; state: ConnectionState; reason?: string }
+  | { type: 'kicked'; room: string; by: string; reason: string }
+  | { type: 'serverClosing'; message: string }
+  // `room`/`clientId` are UI-side extensions: the browser transport fills them when a queued
+  // send finally fails, so the UI can mark that message as not sent.
+  | { type: 'error'; code: string; message: string; room?: string; clientId?: string };
+
+/** What every transport call rejects with: the `{code, message}` shape of docs/ipc.md. */
+export class TransportError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message || code);
+    this.name = 'TransportError';
+    this.code = code;
+  }
+}
+
+/** Turns anything a promise rejected with (IPC error object, Error, string) into a TransportError. */
+export function toTransportError(e: unknown): TransportError {
+  if (e instanceof TransportError) return e;
+  if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string') {
+    const { code, message } = e as { code: string; message?: unknown };
+    return new TransportError(code, typeof message === 'string' ? message : code);
+  }
+  if (e instanceof Error) return new TransportError('unknown', e.message);
+  return new TransportError('unknown', String(e));
+}
+
+/** Hosting a room server on this computer; only the desktop window has it. */
+export interface HostControls {
+  suggestPort(): Promise<number>;
+  start(port: number, password: string | null): Promise<HostInfo>;
+  stop(): Promise<void>;
+  status(): Promise<HostInfo | null>;
+  kick(room: string, nickName: string): Promise<void>;
+  setPassword(password: string | null): Promise<HostInfo>;
+}
+
+export interface Transport {
+  readonly kind: 'tauri' | 'browser';
+  /** Opens the connection; rejects with `password_required`, `bad_password`, `connect_failed`… */
+  connect(opts: ConnectOptions): Promise<ServerInfo>;
+  join(room: string): Promise<JoinAck>;
+  leave(room: string): Promise<void>;
+  /**
+   * Hands a message to the transport. It is delivered at least once (resent with the same
+   * `clientId` across reconnects; the server dedupes) — the server's copy arrives as a
+   * `message` event carrying `clientId`. Rejects if it can never be delivered.
+   */
+  send(room: string, message: string, clientId: string): Promise<void>;
+  typing(room: string, typing: boolean): Promise<void>;
+  disconnect(): Promise<void>;
+  onEvent(cb: (ev: ClientEvent) => void): () => void;
+  host?: HostControls;
+}

@@ -1,0 +1,139 @@
+//! The root view: header (brand, server, connection pill, language, hosting), then the screen for
+//! the current phase — nickname prompt, setup cards, or the chat — and the toast stack.
+
+import { useEffect, useState } from 'preact/hooks';
+import type { ChatApp } from '../app';
+import { errorText, type Lang, LANGS } from '../i18n';
+import { ChatScreen } from './ChatScreen';
+import { AppContext, useApp, useAppUpdates } from './context';
+import { HostPanel } from './HostPanel';
+import { NickPrompt } from './NickPrompt';
+import { SetupScreen } from './SetupScreen';
+
+/** What a browser guest's URL asked for (docs: `/?room=R&nick=N`). */
+export interface GuestConfig {
+  /** Where the room server is: the page origin, or `?server=` in dev/e2e builds. */
+  address: string;
+  room?: string;
+  nick?: string;
+  /** Join `room` as soon as there is a nickname; cleared after the first try. */
+  autoJoin: boolean;
+}
+
+export function Root({ app, guest }: { app: ChatApp; guest: GuestConfig | null }) {
+  useAppUpdates(app);
+  const [hostPanelOpen, setHostPanelOpen] = useState(false);
+  const { phase } = app.session;
+  return (
+    <AppContext.Provider value={app}>
+      <div class="shell">
+        <Header onHostPanel={() => setHostPanelOpen(true)} />
+        <main class="content" id="main">
+          {phase === 'nick' && <NickPrompt guest={guest} />}
+          {phase === 'setup' && <SetupScreen guest={guest} onHosted={() => setHostPanelOpen(true)} />}
+          {phase === 'chat' && <ChatScreen />}
+        </main>
+        <Toasts />
+        {hostPanelOpen && app.session.hosting && <HostPanel onClose={() => setHostPanelOpen(false)} />}
+      </div>
+    </AppContext.Provider>
+  );
+}
+
+function Header({ onHostPanel }: { onHostPanel: () => void }) {
+  const app = useApp();
+  const { t } = app;
+  const { server, hosting, phase } = app.session;
+  const state = app.chat.connection;
+  const showPill = phase === 'chat' || state !== 'disconnected';
+  return (
+    <header class="topbar">
+      <div class="brand">
+        <span class="brand-mark" aria-hidden="true" />
+        <span class="brand-name">{t('app.name')}</span>
+        {server && phase === 'chat' && (
+          <span class="server-label" title={server.url}>
+            {server.info.name && server.info.name !== server.hostPort
+              ? `${server.info.name} · ${server.hostPort}`
+              : server.hostPort}
+          </span>
+        )}
+      </div>
+      <div class="topbar-actions">
+        {showPill && (
+          <span
+            class={`pill pill-${state}`}
+            data-testid="state-pill"
+            data-state={state}
+            role="status"
+            aria-live="polite"
+          >
+            <span class="pill-dot" aria-hidden="true" />
+            {t(`state.${state}`)}
+          </span>
+        )}
+        {hosting && phase === 'chat' && (
+          <button type="button" class="btn btn-host" data-testid="host-panel-open" onClick={onHostPanel}>
+            {t('host.panel')} :{hosting.port}
+          </button>
+        )}
+        <label class="lang-switch">
+          <span class="visually-hidden">{t('lang.label')}</span>
+          <select
+            data-testid="lang-switch"
+            value={app.session.lang}
+            onChange={(e) => app.setLang((e.currentTarget as HTMLSelectElement).value as Lang)}
+          >
+            {LANGS.map((l) => (
+              <option key={l.id} value={l.id}>
+                {l.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {phase === 'chat' && (
+          <button
+            type="button"
+            class="btn btn-ghost"
+            data-testid="disconnect-button"
+            onClick={() => void app.leaveServer()}
+          >
+            {t('chat.disconnect')}
+          </button>
+        )}
+      </div>
+    </header>
+  );
+}
+
+/** How long an error toast stays unless dismissed. */
+const TOAST_MS = 7000;
+
+function Toasts() {
+  const app = useApp();
+  const { toasts } = app.chat;
+  const first = toasts[0]?.id;
+  useEffect(() => {
+    if (first === undefined) return;
+    const timer = setTimeout(() => app.dismissToast(first), TOAST_MS);
+    return () => clearTimeout(timer);
+  }, [first]);
+  if (toasts.length === 0) return null;
+  return (
+    <div class="toasts" role="alert">
+      {toasts.map((toast) => (
+        <div class="toast" key={toast.id} data-testid="toast" data-code={toast.code}>
+          <span>{errorText(app.t, toast.code, toast.message)}</span>
+          <button
+            type="button"
+            class="icon-btn"
+            aria-label={app.t('common.dismiss')}
+            onClick={() => app.dismissToast(toast.id)}
+          >
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}

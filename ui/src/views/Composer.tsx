@@ -1,0 +1,95 @@
+//! The message box: Enter sends, Shift+Enter adds a line (and Enter while an IME is composing,
+//! e.g. pinyin, is left to the IME). Edits drive the typing signal; drafts survive room switches.
+//! Sending is allowed while reconnecting: the transport queues and delivers later.
+
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import type { RoomView } from '../chat/store';
+import { charCount, LIMITS } from '../protocol';
+import { useApp } from './context';
+
+const drafts = new Map<string, string>();
+const MAX_HEIGHT = 160;
+
+export function Composer({ room }: { room: RoomView }) {
+  const app = useApp();
+  const { t } = app;
+  const [text, setText] = useState(() => drafts.get(room.name) ?? '');
+  const area = useRef<HTMLTextAreaElement>(null);
+  const live = room.status === 'joined' && app.chat.connection !== 'disconnected';
+  const count = charCount(text);
+  const tooLong = count > LIMITS.message;
+
+  useEffect(() => {
+    if (live) area.current?.focus();
+  }, [room.name, live]);
+
+  // Grow with the text up to MAX_HEIGHT (CSSOM property, allowed by the strict CSP).
+  useLayoutEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    el.style.height = 'auto';
+    el.style.height = `${Math.min(el.scrollHeight, MAX_HEIGHT)}px`;
+  }, [text]);
+
+  const update = (value: string) => {
+    setText(value);
+    drafts.set(room.name, value);
+    app.composing(value.trim() === '');
+  };
+
+  const send = () => {
+    if (!live || tooLong) return;
+    if (app.send(text)) update('');
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.keyCode === 229) return;
+    e.preventDefault();
+    send();
+  };
+
+  return (
+    <form
+      class="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+    >
+      <label class="visually-hidden" for="composer-input">
+        {t('chat.composer', { room: room.name })}
+      </label>
+      <div class={tooLong ? 'composer-box too-long' : 'composer-box'}>
+        <textarea
+          id="composer-input"
+          ref={area}
+          data-testid="composer"
+          rows={1}
+          value={text}
+          disabled={!live}
+          placeholder={t('chat.composer', { room: room.name })}
+          aria-describedby="composer-hint"
+          onInput={(e) => update((e.currentTarget as HTMLTextAreaElement).value)}
+          onKeyDown={onKeyDown}
+          onBlur={() => app.composing(true)}
+        />
+        <button
+          type="submit"
+          class="btn btn-primary send-btn"
+          data-testid="send"
+          disabled={!live || tooLong || text.trim() === ''}
+        >
+          {t('chat.send')}
+        </button>
+      </div>
+      <div class="composer-foot" id="composer-hint">
+        <span>{t('chat.hint')}</span>
+        {count > LIMITS.message * 0.8 && (
+          <span class={tooLong ? 'char-count over' : 'char-count'}>
+            {count}/{LIMITS.message}
+          </span>
+        )}
+      </div>
+    </form>
+  );
+}

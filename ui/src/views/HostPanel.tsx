@@ -1,0 +1,133 @@
+//! The host's panel, opened from the chat header: invite link + QR, the password, the people in
+//! the rooms this window is in (with Kick), and Stop. A modal `<dialog>`: focus stays inside and
+//! Escape closes it.
+
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { useApp } from './context';
+import { failure } from './failure';
+import { InviteBox } from './InviteBox';
+
+export function HostPanel({ onClose }: { onClose: () => void }) {
+  const app = useApp();
+  const { t } = app;
+  const hosting = app.session.hosting;
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    const d = dialog.current;
+    if (d && !d.open) d.showModal();
+    return () => d?.open && d.close();
+  }, []);
+
+  if (!hosting) return null;
+
+  const run = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await fn();
+    } catch (e) {
+      setError(failure(t, e).text);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const ownRooms = app.session.server?.own ? app.chat.rooms.filter((r) => r.status === 'joined') : [];
+
+  return (
+    <dialog
+      ref={dialog}
+      class="host-panel"
+      data-testid="host-panel"
+      aria-labelledby="host-panel-title"
+      onClose={onClose}
+      onCancel={onClose}
+    >
+      <header class="dialog-head">
+        <h2 id="host-panel-title">{t('host.running', { port: hosting.port })}</h2>
+        <span class={hosting.passwordRequired ? 'tag tag-lock' : 'tag'}>
+          {hosting.passwordRequired ? t('host.protected') : t('host.open')}
+        </span>
+        <button type="button" class="icon-btn dialog-close" data-testid="host-panel-close" aria-label={t('common.close')} onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <InviteBox hosting={hosting} idPrefix="host-panel" />
+      <form
+        class="field"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run(() => app.setHostPassword(password || null)).then(() => setPassword(''));
+        }}
+      >
+        <label for="host-panel-password">{t('host.newPassword')}</label>
+        <div class="input-row">
+          <input
+            id="host-panel-password"
+            type="password"
+            data-testid="host-set-password-input"
+            autocomplete="new-password"
+            value={password}
+            onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)}
+          />
+          <button type="submit" class="btn btn-secondary" data-testid="host-set-password" disabled={busy}>
+            {t('host.setPassword')}
+          </button>
+        </div>
+      </form>
+      {ownRooms.map((r) => (
+        <section class="panel-room" key={r.name}>
+          <h3>{t('host.people', { room: `#${r.name}` })}</h3>
+          <ul class="panel-members">
+            {r.members.map((nick) => (
+              <li key={nick} data-testid="panel-member" data-nick={nick}>
+                <span>{nick}</span>
+                {nick === r.nickName ? (
+                  <span class="you-tag">{t('chat.you')}</span>
+                ) : (
+                  <button
+                    type="button"
+                    class="btn btn-small btn-danger-outline"
+                    data-testid="panel-kick"
+                    data-nick={nick}
+                    data-room={r.name}
+                    aria-label={t('host.kickLabel', { nick, room: r.name })}
+                    onClick={() => void run(() => app.kick(r.name, nick))}
+                  >
+                    {t('host.kick')}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ))}
+      {error && (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <footer class="dialog-foot">
+        <button type="button" class="btn btn-secondary" onClick={onClose}>
+          {t('common.close')}
+        </button>
+        <button
+          type="button"
+          class="btn btn-danger"
+          data-testid="host-stop"
+          disabled={busy}
+          onClick={() => void run(async () => {
+            await app.stopHosting();
+            onClose();
+          })}
+        >
+          {t('host.stop')}
+        </button>
+      </footer>
+    </dialog>
+  );
+}

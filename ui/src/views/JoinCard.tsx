@@ -1,0 +1,174 @@
+//! "Join" (desktop): a server address or a pasted invite link (its `?room=` fills the room), the
+//! room, a password field once the server asks for one, and recently used servers.
+
+import { useRef, useState } from 'preact/hooks';
+import { parseJoinTarget } from '../invite';
+import { prefs, type RecentServer } from '../prefs';
+import { checkRoomName, LIMITS } from '../protocol';
+import { useApp } from './context';
+import { failure } from './failure';
+import { errorText } from '../i18n';
+
+export function JoinCard() {
+  const app = useApp();
+  const { t } = app;
+  const [recent, setRecent] = useState<RecentServer[]>(() => prefs.recent());
+  const [address, setAddress] = useState(() => recent[0]?.address ?? '');
+  const [room, setRoom] = useState(() => recent[0]?.room ?? 'lobby');
+  const [password, setPassword] = useState('');
+  const [needsPassword, setNeedsPassword] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ code: string; text: string } | null>(null);
+  const passwordField = useRef<HTMLInputElement>(null);
+  const addressField = useRef<HTMLInputElement>(null);
+
+  const onAddress = (value: string) => {
+    setAddress(value);
+    setError(null);
+    const target = parseJoinTarget(value);
+    if (target?.room) setRoom(target.room);
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const target = parseJoinTarget(address);
+    if (!target) {
+      setError({ code: 'bad_address', text: t('join.badAddress') });
+      addressField.current?.focus();
+      return;
+    }
+    const roomName = room.trim() || target.room || 'lobby';
+    const bad = checkRoomName(roomName);
+    if (bad) {
+      setError({ code: bad, text: errorText(t, bad) });
+      return;
+    }
+    app.askNotifications();
+    setBusy(true);
+    setError(null);
+    try {
+      await app.joinServer({ url: target.url, hostPort: target.hostPort, room: roomName, password: password || undefined });
+    } catch (err) {
+      const f = failure(t, err);
+      setError(f);
+      if (f.code === 'password_required' || f.code === 'bad_password') {
+        setNeedsPassword(true);
+        setTimeout(() => passwordField.current?.focus());
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const forget = (address: string) => {
+    const next = recent.filter((r) => r.address !== address);
+    prefs.setRecent(next);
+    setRecent(next);
+  };
+
+  return (
+    <form class="card" aria-labelledby="join-title" data-testid="join-card" onSubmit={submit} noValidate>
+      <header class="card-head">
+        <span class="card-icon card-icon-join" aria-hidden="true" />
+        <div>
+          <h2 class="card-title" id="join-title">
+            {t('join.title')}
+          </h2>
+          <p class="card-subtitle">{t('join.subtitle')}</p>
+        </div>
+      </header>
+      <div class="field">
+        <label for="join-address">{t('join.address')}</label>
+        <input
+          id="join-address"
+          ref={addressField}
+          data-testid="address-input"
+          aria-invalid={error?.code === 'bad_address' ? 'true' : undefined}
+          class="mono"
+          value={address}
+          placeholder={t('join.addressPlaceholder')}
+          autocomplete="off"
+          spellcheck={false}
+          onInput={(e) => onAddress((e.currentTarget as HTMLInputElement).value)}
+        />
+      </div>
+      <div class="field-row">
+        <div class="field">
+          <label for="join-room">{t('join.room')}</label>
+          <input
+            id="join-room"
+            data-testid="room-input"
+            value={room}
+            maxLength={LIMITS.roomName}
+            onInput={(e) => setRoom((e.currentTarget as HTMLInputElement).value)}
+          />
+        </div>
+        {needsPassword && (
+          <div class="field">
+            <label for="join-password">{t('join.password')}</label>
+            <input
+              id="join-password"
+              ref={passwordField}
+              type="password"
+              data-testid="password-input"
+              autocomplete="current-password"
+              value={password}
+              onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)}
+            />
+          </div>
+        )}
+      </div>
+      {error && (
+        <p class="form-error" role="alert" data-testid="join-error" data-code={error.code}>
+          {error.text}
+          {error.code === 'nick_taken' && (
+            <>
+              {' '}
+              <button type="button" class="link-btn" onClick={() => void app.changeNick()}>
+                {t('nick.change')}
+              </button>
+            </>
+          )}
+        </p>
+      )}
+      <div class="card-actions">
+        <button type="submit" class="btn btn-primary" data-testid="join-button" disabled={busy || !address.trim()}>
+          {busy ? t('join.joining') : t('join.button')}
+        </button>
+      </div>
+      {recent.length > 0 && (
+        <div class="recent">
+          <h3 class="recent-title">{t('join.recent')}</h3>
+          <ul class="recent-list">
+            {recent.map((r) => (
+              <li key={r.address} class="recent-item">
+                <button
+                  type="button"
+                  class="recent-fill"
+                  data-testid="recent-server"
+                  data-address={r.address}
+                  onClick={() => {
+                    onAddress(r.address);
+                    setRoom(r.room);
+                  }}
+                >
+                  <span class="mono">{r.address}</span>
+                  <span class="recent-room">#{r.room}</span>
+                </button>
+                <button
+                  type="button"
+                  class="icon-btn"
+                  aria-label={t('join.forget', { server: r.address })}
+                  title={t('join.forget', { server: r.address })}
+                  onClick={() => forget(r.address)}
+                >
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,173 @@
+// @vitest-environment jsdom
+// The controller's flows against a scripted transport: join a server, send (pending → confirmed),
+// failures that send the user back, hosting then joining our own server over loopback.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ChatApp } from '../src/app';
+import { findRoom } from '../src/chat/store';
+import type { Notifier } from '../src/notify';
+import {
+  type ClientEvent,
+  type ConnectOptions,
+  type HostControls,
+  type JoinAck,
+  type ServerInfo,
+  type Transport,
+  TransportError,
+} from '../src/transport/types';
+
+class ScriptedTransport implements Transport {
+  readonly kind = 'browser' as const;
+  calls: string[] = [];
+  listeners = new Set<(e: ClientEvent) => void>();
+  connectError: TransportError | null = null;
+  joinError: TransportError | null = null;
+  host?: HostControls;
+
+  emit(e: ClientEvent) {
+    for (const l of this.listeners) l(e);
+  }
+  async connect(o: ConnectOptions): Promise<ServerInfo> {
+    this.calls.push(`connect ${o.address} ${o.nickName} ${o.password ?? '-'}`);
+    if (this.connectError) throw this.connectError;
+    this.emit({ type: 'state', state: 'connected' });
+    return { name: 'box', version: '1', passwordRequired: false, legacy: false };
+  }
+  async join(room: string): Promise<JoinAck> {
+    this.calls.push(`join ${room}`);
+    if (this.joinError) throw this.joinError;
+    this.emit({ type: 'message', id: 'h1', room, seq: 1, ts: 1, kind: 'chat', nickName: 'bob', message: 'old', history: true });
+    return { room, nickName: 'me', lastSeq: 1, members: ['bob', 'me'] };
+  }
+  async leave(room: string) {
+    this.calls.push(`leave ${room}`);
+  }
+  async send(room: string, message: string, clientId: string) {
+    this.calls.push(`send ${room} ${message} ${clientId}`);
+  }
+  async typing(room: string, typing: boolean) {
+    this.calls.push(`typing ${room} ${typing}`);
+  }
+  async disconnect() {
+    this.calls.push('disconnect');
+    this.emit({ type: 'state', state: 'disconnected' });
+  }
+  onEvent(cb: (e: ClientEvent) => void) {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+}
+
+const notified: string[] = [];
+const notifier: Notifier = { ask() {}, show: (title, body) => notified.push(`${title}: ${body}`) };
+
+beforeEach(() => {
+  localStorage.clear();
+  localStorage.setItem('lanchat.nick', 'me');
+  notified.length = 0;
+});
+
+describe('ChatApp', () => {
+  it('starts at the nickname prompt on first run', () => {
+    localStorage.clear();
+    const app = new ChatApp(new ScriptedTransport(), notifier);
+    expect(app.session.phase).toBe('nick');
+    app.setNick('  Zoe ');
+    expect(app.session).toMatchObject({ phase: 'setup', nickName: 'Zoe' });
+    expect(localStorage.getItem('lanchat.nick')).toBe('Zoe');
+  });
+
+  it('joins a server, keeps the history, remembers the server, and shows the chat', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://10.0.0.2:7878', hostPort: '10.0.0.2:7878', room: 'lobby', password: 'pw' });
+    expect(tr.calls).toEqual(['connect http://10.0.0.2:7878 me pw', 'join lobby']);
+    expect(app.session.phase).toBe('chat');
+    expect(findRoom(app.chat, 'lobby')!.messages.map((m) => m.message)).toEqual(['old']);
+    expect(JSON.parse(localStorage.getItem('lanchat.recentServers')!)[0]).toMatchObject({ address: '10.0.0.2:7878', room: 'lobby' });
+  });
+
+  it('shows an own message as pending until the server copy arrives, and updates the title on unread', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'lobby' });
+    expect(app.send('hello')).toBe(true);
+    const sent = tr.calls.at(-1)!.split(' ');
+    const clientId = sent[3];
+    expect(sent.slice(0, 3)).toEqual(['send', 'lobby', 'hello']);
+    expect(findRoom(app.chat, 'lobby')!.pending).toHaveLength(1);
+    tr.emit({ type: 'message', id: 'm2', room: 'lobby', seq: 2, ts: 2, kind: 'chat', nickName: 'me', message: 'hello', clientId });
+    const r = findRoom(app.chat, 'lobby')!;
+    expect(r.pending).toHaveLength(0);
+    expect(r.messages.at(-1)).toMatchObject({ seq: 2, own: true });
+
+    app.setAttention(false);
+    tr.emit({ type: 'message', id: 'm3', room: 'lobby', seq: 3, ts: 3, kind: 'chat', nickName: 'bob', message: 'yo', clientId: 'x' });
+    expect(document.title).toBe('(1) lanchat');
+    expect(notified).toEqual(['bob in #lobby: yo']);
+    app.setAttention(true);
+    expect(document.title).toBe('lanchat');
+  });
+
+  it('marks a message failed when the transport rejects it, and retries with the same clientId', async () => {
+    const tr = new ScriptedTransport();
+    tr.send = async (room, message, clientId) => {
+      tr.calls.push(`send ${room} ${message} ${clientId}`);
+      throw new TransportError('message_too_long', 'too long');
+    };
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'lobby' });
+    app.send('x');
+    await new Promise((r) => setTimeout(r, 0));
+    const p = findRoom(app.chat, 'lobby')!.pending[0];
+    expect(p.failed).toBe('too long');
+    app.retry('lobby', p.clientId);
+    expect(tr.calls.at(-1)).toBe(`send lobby x ${p.clientId}`);
+  });
+
+  it('stays on setup and disconnects when the first join fails', async () => {
+    const tr = new ScriptedTransport();
+    tr.joinError = new TransportError('nick_taken', 'taken');
+    const app = new ChatApp(tr, notifier);
+    await expect(app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'lobby' })).rejects.toMatchObject({ code: 'nick_taken' });
+    expect(app.session.phase).toBe('setup');
+    expect(app.session.server).toBeNull();
+    expect(app.chat.rooms).toEqual([]);
+    expect(tr.calls.at(-1)).toBe('disconnect');
+  });
+
+  it('hosts, then joins its own server over loopback with the same password', async () => {
+    const tr = new ScriptedTransport();
+    tr.host = {
+      suggestPort: async () => 7878,
+      start: async (port, password) => ({ port, addresses: ['192.168.1.9'], passwordRequired: !!password }),
+      stop: async () => {
+        tr.calls.push('host_stop');
+      },
+      status: async () => null,
+      kick: async () => {},
+      setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password }),
+    };
+    const app = new ChatApp(tr, notifier);
+    expect(app.isDesktop).toBe(true);
+    await app.startHosting(7878, 'pw');
+    expect(tr.calls).toEqual(['connect http://127.0.0.1:7878 me pw', 'join lobby']);
+    expect(app.session.server?.own).toBe(true);
+    expect(app.session.phase).toBe('chat');
+    expect(localStorage.getItem('lanchat.recentServers')).toBeNull(); // our own server is not "recent"
+    await app.stopHosting();
+    expect(tr.calls.slice(-2)).toEqual(['host_stop', 'disconnect']);
+    expect(app.session).toMatchObject({ phase: 'setup', hosting: null, server: null });
+  });
+
+  it('leaving a room tells the server and moves to the next room', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'a' });
+    await app.joinRoom('b');
+    expect(app.chat.active).toBe('b');
+    await app.leaveRoom('b');
+    expect(tr.calls.at(-1)).toBe('leave b');
+    expect(app.chat.active).toBe('a');
+  });
+});

@@ -1,0 +1,319 @@
+// The browser transport against a fake socket: mapping, and the lossless-reconnect promises
+// (rejoin with `since`, exactly-once in-order delivery, queued sends resent with the same clientId).
+
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createBrowserTransport } from '../src/transport/browser';
+import type { ClientEvent, Transport } from '../src/transport/types';
+import { FakeSocket } from './fake-socket';
+
+let sock: FakeSocket;
+let sockets: FakeSocket[];
+let lastAuth: unknown;
+let events: ClientEvent[];
+let tr: Transport;
+
+function msg(room: string, seq: number, extra: Record<string, unknown> = {}) {
+  return {
+    id: `id-${room}-${seq}`,
+    room,
+    seq,
+    ts: 1_700_000_000_000 + seq,
+    kind: 'chat',
+    nickName: 'bob',
+    message: `m${seq}`,
+    ...extra,
+  };
+}
+
+const flush = () => new Promise<void>((r) => setTimeout(r, 0));
+const seqs = (room: string) =>
+  events.filter((e): e is Extract<ClientEvent, { type: 'message' }> => e.type === 'message' && e.room === room).map((e) => e.seq);
+const states = () => events.filter((e) => e.type === 'state').map((e) => (e as { state: string }).state);
+
+beforeEach(() => {
+  sockets = [];
+  events = [];
+  tr = createBrowserTransport({
+    socketFactory: (_url, auth) => {
+      lastAuth = auth;
+      sock = new FakeSocket();
+      sockets.push(sock);
+      return sock;
+    },
+    defaultAddress: 'http://127.0.0.1:7878',
+    sessionId: 'sess-1',
+    ackTimeoutMs: 5000,
+    fetchInfo: async () => ({ name: 'box', version: '0.1.0', passwordRequired: false, legacy: false }),
+  });
+  tr.onEvent((e) => events.push(e));
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+async function connected() {
+  const p = tr.connect({ nickName: 'alice', password: 'pw' });
+  sock.serverConnect();
+  return p;
+}
+
+async function joined(room: string, history: number[] = []) {
+  const p = tr.join(room);
+  const [j] = sock.take('joinRoom');
+  for (const s of history) sock.fire('message', msg(room, s, { history: true }));
+  j.ack!({ ok: true, room, nickName: 'alice', lastSeq: history.at(-1) ?? 0, members: ['alice'] });
+  return p;
+}
+
+describe('connect', () => {
+  it('sends password and session id, reports connecting then connected, returns server info', async () => {
+    const info = await connected();
+    expect(lastAuth).toEqual({ sessionId: 'sess-1', password: 'pw' });
+    expect(info.name).toBe('box');
+    expect(states()).toEqual(['connecting', 'connected']);
+  });
+
+  it('rejects with the server refusal code (password_required / bad_password)', async () => {
+    const p = tr.connect({ nickName: 'alice' });
+    sock.refuse('password_required');
+    await expect(p).rejects.toMatchObject({ code: 'password_required' });
+    expect(states()).toEqual(['connecting', 'disconnected']);
+  });
+
+  it('maps other connect errors to connect_failed', async () => {
+    const p = tr.connect({ nickName: 'alice' });
+    sock.fire('connect_error', new Error('xhr poll error'));
+    await expect(p).rejects.toMatchObject({ code: 'connect_failed' });
+  });
+});
+
+describe('requests and events', () => {
+  it('joins with {roomName, nickName} and resolves with the ack', async () => {
+    await connected();
+    const p = tr.join('lobby');
+    const [j] = sock.take('joinRoom');
+    expect(j.payload).toEqual({ roomName: 'lobby', nickName: 'alice' });
+    j.ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 7, members: ['alice', 'bob'] });
+    await expect(p).resolves.toEqual({ room: 'lobby', nickName: 'alice', lastSeq: 7, members: ['alice', 'bob'] });
+  });
+
+  it('rejects with the ack error code', async () => {
+    await connected();
+    const p = tr.join('lobby');
+    sock.take('joinRoom')[0].ack!({ ok: false, error: { code: 'nick_taken', message: 'taken' } });
+    await expect(p).rejects.toMatchObject({ code: 'nick_taken', message: 'taken' });
+  });
+
+  it('rejects a request whose ack never comes', async () => {
+    vi.useFakeTimers();
+    await connected();
+    const p = tr.join('lobby');
+    const assertion = expect(p).rejects.toMatchObject({ code: 'timeout' });
+    await vi.advanceTimersByTimeAsync(5000);
+    await assertion;
+  });
+
+  it('maps server events to ClientEvents', async () => {
+    await connected();
+    await joined('lobby');
+    sock.fire('members', { room: 'lobby', members: ['alice', 'bob'] });
+    sock.fire('typing', { room: 'lobby', nickName: 'bob', typing: true });
+    sock.fire('kicked', { room: 'lobby', by: 'host', reason: 'spam' });
+    sock.fire('serverClosing', { message: 'bye' });
+    sock.fire('requestError', { event: 'sendMessage', code: 'rate_limited', message: 'slow' });
+    sock.fire('requestError', { event: 'typing', code: 'not_in_room', message: 'ignored' });
+    expect(events.filter((e) => e.type !== 'state')).toEqual([
+      { type: 'members', room: 'lobby', members: ['alice', 'bob'] },
+      { type: 'typing', room: 'lobby', nickName: 'bob', typing: true },
+      { type: 'kicked', room: 'lobby', by: 'host', reason: 'spam' },
+      { type: 'serverClosing', message: 'bye' },
+      { type: 'error', code: 'rate_limited', message: 'slow' },
+    ]);
+  });
+
+  it('delivers each seq once: duplicates are dropped', async () => {
+    await connected();
+    await joined('lobby', [1, 2]);
+    sock.fire('message', msg('lobby', 2));
+    sock.fire('message', msg('lobby', 3));
+    sock.fire('message', msg('lobby', 3));
+    expect(seqs('lobby')).toEqual([1, 2, 3]);
+  });
+});
+
+describe('lossless reconnect', () => {
+  it('rejoins every joined room with since = last seq and drops replayed duplicates', async () => {
+    await connected();
+    await joined('lobby', [1, 2, 3]);
+    await joined('dev', [10]);
+    sock.drop();
+    expect(states().at(-1)).toBe('reconnecting');
+    sock.serverConnect();
+    expect(states().at(-1)).toBe('connected');
+    const rejoins = sock.take('joinRoom').map((j) => j.payload);
+    expect(rejoins).toEqual([
+      { roomName: 'lobby', nickName: 'alice', since: 3 },
+      { roomName: 'dev', nickName: 'alice', since: 10 },
+    ]);
+    // A server that replays a bit too much still yields each message once, in order.
+    for (const s of [3, 4, 5]) sock.fire('message', msg('lobby', s, { history: true }));
+    expect(seqs('lobby')).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('does not rejoin rooms that were left or kicked from', async () => {
+    await connected();
+    await joined('a');
+    await joined('b');
+    await joined('c');
+    const leaving = tr.leave('a');
+    sock.take('leaveRoom')[0].ack!({ ok: true, room: 'a' });
+    await leaving;
+    sock.fire('kicked', { room: 'b', by: 'host', reason: '' });
+    sock.drop();
+    sock.serverConnect();
+    expect(sock.take('joinRoom').map((j) => j.payload.roomName)).toEqual(['c']);
+  });
+
+  it('queues sends while offline and sends them after the rejoin ack, in order, one at a time', async () => {
+    await connected();
+    await joined('lobby', [1]);
+    sock.drop();
+    const p1 = tr.send('lobby', 'first', 'c1');
+    const p2 = tr.send('lobby', 'second', 'c2');
+    expect(sock.take('sendMessage')).toEqual([]);
+    sock.serverConnect();
+    expect(sock.take('sendMessage')).toEqual([]); // not before the rejoin is acked
+    sock.take('joinRoom')[0].ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 1, members: [] });
+    await flush();
+    const [s1] = sock.take('sendMessage');
+    expect(s1.payload).toEqual({ room: 'lobby', message: 'first', clientId: 'c1' });
+    expect(sock.take('sendMessage')).toEqual([]); // second waits for the first ack
+    s1.ack!({ ok: true, id: 'x1', seq: 2, ts: 1, duplicate: false });
+    await p1;
+    const [s2] = sock.take('sendMessage');
+    expect(s2.payload).toEqual({ room: 'lobby', message: 'second', clientId: 'c2' });
+    s2.ack!({ ok: true, id: 'x2', seq: 3, ts: 1, duplicate: false });
+    await p2;
+  });
+
+  it('resends an unacked send with the same clientId after a reconnect; the duplicate ack settles it', async () => {
+    await connected();
+    await joined('lobby');
+    const p = tr.send('lobby', 'hello', 'c-9');
+    const [first] = sock.take('sendMessage');
+    expect(first.payload.clientId).toBe('c-9');
+    sock.drop(); // the ack is lost with the connection
+    sock.serverConnect();
+    sock.take('joinRoom')[0].ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 0, members: [] });
+    await flush();
+    const [again] = sock.take('sendMessage');
+    expect(again.payload).toEqual({ room: 'lobby', message: 'hello', clientId: 'c-9' });
+    first.ack?.({ ok: true, id: 'late', seq: 1, ts: 1, duplicate: false }); // a stale ack changes nothing
+    again.ack!({ ok: true, id: 'x', seq: 1, ts: 1, duplicate: true });
+    await expect(p).resolves.toBeUndefined();
+    expect(sock.take('sendMessage')).toEqual([]);
+  });
+
+  it('does not resend a message whose echo came back in the catch-up history', async () => {
+    await connected();
+    await joined('lobby');
+    const p = tr.send('lobby', 'hello', 'c-1');
+    sock.take('sendMessage');
+    sock.drop();
+    sock.serverConnect();
+    const [j] = sock.take('joinRoom');
+    sock.fire('message', msg('lobby', 1, { nickName: 'alice', message: 'hello', clientId: 'c-1', history: true }));
+    j.ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 1, members: [] });
+    await p;
+    await flush();
+    expect(sock.take('sendMessage')).toEqual([]);
+    expect(seqs('lobby')).toEqual([1]);
+  });
+
+  it('resends after an ack timeout while still connected', async () => {
+    vi.useFakeTimers();
+    await connected();
+    await joined('lobby');
+    const p = tr.send('lobby', 'x', 'c-t');
+    expect(sock.take('sendMessage')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    const [again] = sock.take('sendMessage');
+    expect(again.payload.clientId).toBe('c-t');
+    again.ack!({ ok: true, id: 'i', seq: 1, ts: 1, duplicate: true });
+    await p;
+  });
+
+  it('fails a send the server refuses, reports it with room and clientId, and moves on', async () => {
+    await connected();
+    await joined('lobby');
+    const bad = tr.send('lobby', 'too long', 'c-bad');
+    const good = tr.send('lobby', 'ok', 'c-good');
+    sock.take('sendMessage')[0].ack!({ ok: false, error: { code: 'message_too_long', message: 'max 4000' } });
+    await expect(bad).rejects.toMatchObject({ code: 'message_too_long' });
+    expect(events).toContainEqual({ type: 'error', code: 'message_too_long', message: 'max 4000', room: 'lobby', clientId: 'c-bad' });
+    const [next] = sock.take('sendMessage');
+    expect(next.payload.clientId).toBe('c-good');
+    next.ack!({ ok: true, id: 'i', seq: 1, ts: 1, duplicate: false });
+    await good;
+  });
+
+  it('retries a rate-limited send after a pause with the same clientId', async () => {
+    vi.useFakeTimers();
+    await connected();
+    await joined('lobby');
+    const p = tr.send('lobby', 'x', 'c-r');
+    sock.take('sendMessage')[0].ack!({ ok: false, error: { code: 'rate_limited', message: 'slow' } });
+    expect(sock.take('sendMessage')).toEqual([]);
+    await vi.advanceTimersByTimeAsync(600);
+    const [again] = sock.take('sendMessage');
+    expect(again.payload.clientId).toBe('c-r');
+    again.ack!({ ok: true, id: 'i', seq: 1, ts: 1, duplicate: false });
+    await p;
+  });
+
+  it('keeps trying after the server closed the connection itself (host restarting)', async () => {
+    vi.useFakeTimers();
+    await connected();
+    await joined('lobby', [4]);
+    sock.fire('serverClosing', { message: 'bye' });
+    sock.serverDisconnect();
+    expect(states().at(-1)).toBe('reconnecting');
+    expect(sock.connectCalls).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sock.connectCalls).toBe(1);
+    sock.serverConnect();
+    expect(sock.take('joinRoom').map((j) => j.payload)).toEqual([{ roomName: 'lobby', nickName: 'alice', since: 4 }]);
+  });
+
+  it('reports a refused reconnect (password changed) as an error and disconnected', async () => {
+    await connected();
+    sock.drop();
+    sock.refuse('bad_password');
+    expect(events).toContainEqual({ type: 'error', code: 'bad_password', message: 'bad_password' });
+    expect(states().at(-1)).toBe('disconnected');
+  });
+
+  it('reports a room it could not rejoin and drops it', async () => {
+    await connected();
+    await joined('lobby');
+    sock.drop();
+    sock.serverConnect();
+    sock.take('joinRoom')[0].ack!({ ok: false, error: { code: 'kicked', message: 'wait' } });
+    await flush();
+    expect(events).toContainEqual({ type: 'error', code: 'kicked', message: 'wait', room: 'lobby' });
+    sock.drop();
+    sock.serverConnect();
+    expect(sock.take('joinRoom')).toEqual([]);
+  });
+
+  it('disconnect() rejects queued sends and reports disconnected', async () => {
+    await connected();
+    await joined('lobby');
+    sock.drop();
+    const p = tr.send('lobby', 'x', 'c-d');
+    await tr.disconnect();
+    await expect(p).rejects.toMatchObject({ code: 'not_connected' });
+    expect(states().at(-1)).toBe('disconnected');
+  });
+});

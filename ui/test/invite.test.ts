@@ -1,0 +1,69 @@
+// What the Join card accepts as an address, and the invite links a host hands out.
+
+import { describe, expect, it } from 'vitest';
+import { inviteLink, parseGuestQuery, parseJoinTarget } from '../src/invite';
+
+describe('parseJoinTarget', () => {
+  it('takes host:port', () => {
+    expect(parseJoinTarget('192.168.1.20:7878')).toEqual({
+      url: 'http://192.168.1.20:7878',
+      hostPort: '192.168.1.20:7878',
+      host: '192.168.1.20',
+      port: 7878,
+    });
+  });
+
+  it('defaults a bare host to port 7878', () => {
+    expect(parseJoinTarget('  my-laptop.local ')).toMatchObject({ url: 'http://my-laptop.local:7878', port: 7878 });
+  });
+
+  it('reads the room (and nick) from a pasted invite link', () => {
+    expect(parseJoinTarget('http://10.0.0.5:9000/?room=team%20chat&nick=bo')).toMatchObject({
+      url: 'http://10.0.0.5:9000',
+      hostPort: '10.0.0.5:9000',
+      room: 'team chat',
+      nick: 'bo',
+    });
+  });
+
+  it('uses port 7878 when a URL has none (like the Rust client), but keeps an explicit :80', () => {
+    expect(parseJoinTarget('http://host/?room=x')).toMatchObject({ port: 7878, room: 'x' });
+    expect(parseJoinTarget('http://host:80/?room=x')).toMatchObject({ port: 80, url: 'http://host:80' });
+    expect(parseJoinTarget('https://host:443')).toMatchObject({ port: 443, url: 'https://host:443' });
+  });
+
+  it('brackets IPv6 hosts', () => {
+    expect(parseJoinTarget('[fe80::1]:7878')).toMatchObject({ url: 'http://[fe80::1]:7878', host: 'fe80::1' });
+  });
+
+  it('rejects what is not an http(s) address', () => {
+    for (const bad of ['', '   ', 'javascript:alert(1)', 'ftp://x:21', 'host:99999', 'host:abc', 'http://u:p@host:1', 'data:text/html,x']) {
+      expect(parseJoinTarget(bad), bad).toBeNull();
+    }
+  });
+});
+
+describe('inviteLink', () => {
+  it('builds http://HOST:PORT/?room=ROOM with the room encoded', () => {
+    expect(inviteLink('192.168.1.20', 7878, 'lobby')).toBe('http://192.168.1.20:7878/?room=lobby');
+    expect(inviteLink('10.0.0.1', 80, 'a b&c')).toBe('http://10.0.0.1:80/?room=a%20b%26c');
+    expect(inviteLink('10.0.0.1', 80, '  ')).toBe('http://10.0.0.1:80/?room=lobby');
+  });
+
+  it('round-trips through parseJoinTarget', () => {
+    const link = inviteLink('fe80::2', 7001, '中文 room');
+    expect(parseJoinTarget(link)).toMatchObject({ host: 'fe80::2', port: 7001, room: '中文 room' });
+  });
+});
+
+describe('parseGuestQuery', () => {
+  it('reads room and nick', () => {
+    expect(parseGuestQuery('?room=lobby&nick=al', false)).toEqual({ room: 'lobby', nick: 'al' });
+  });
+
+  it('honours ?server= only when allowed, and only for http(s)', () => {
+    expect(parseGuestQuery('?server=http://127.0.0.1:5000', false)).toEqual({});
+    expect(parseGuestQuery('?server=http://127.0.0.1:5000', true)).toEqual({ server: 'http://127.0.0.1:5000' });
+    expect(parseGuestQuery('?server=javascript:alert(1)', true)).toEqual({});
+  });
+});

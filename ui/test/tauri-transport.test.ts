@@ -1,0 +1,77 @@
+// @vitest-environment jsdom
+// The desktop transport calls exactly the commands and arguments of docs/ipc.md and relays the
+// Channel's events in order.
+
+import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTauriTransport } from '../src/transport/tauri';
+import type { ClientEvent } from '../src/transport/types';
+
+afterEach(() => clearMocks());
+
+describe('tauri transport', () => {
+  it('maps every call to its command with camelCase args', async () => {
+    const calls: [string, unknown][] = [];
+    let channelId = -1;
+    mockIPC((cmd, args) => {
+      const a = args as Record<string, any>;
+      if (cmd === 'client_connect') {
+        channelId = a.events.id;
+        calls.push([cmd, { ...a, events: 'Channel' }]);
+        return { name: 'box', version: '0.1.0', passwordRequired: false, legacy: false };
+      }
+      calls.push([cmd, a]);
+      if (cmd === 'client_join') return { room: a.room, nickName: 'me', lastSeq: 3, members: ['me'] };
+      if (cmd === 'suggest_port') return 7878;
+      if (cmd === 'host_start' || cmd === 'host_set_password') return { port: 7878, addresses: ['192.168.1.2'], passwordRequired: true };
+      if (cmd === 'host_status') return null;
+      return null;
+    });
+    const tr = createTauriTransport();
+    const events: ClientEvent[] = [];
+    tr.onEvent((e) => events.push(e));
+
+    await tr.connect({ address: 'http://127.0.0.1:7878', nickName: 'me' });
+    await expect(tr.join('lobby')).resolves.toMatchObject({ lastSeq: 3 });
+    await tr.send('lobby', 'hi', 'c1');
+    await tr.typing('lobby', true);
+    await tr.leave('lobby');
+    await tr.disconnect();
+    const host = tr.host!;
+    await expect(host.suggestPort()).resolves.toBe(7878);
+    await host.start(7878, 'pw');
+    await host.status();
+    await host.kick('lobby', 'bob');
+    await host.setPassword(null);
+    await host.stop();
+
+    expect(calls).toEqual([
+      ['client_connect', { address: 'http://127.0.0.1:7878', nickName: 'me', password: null, events: 'Channel' }],
+      ['client_join', { room: 'lobby' }],
+      ['client_send', { room: 'lobby', message: 'hi', clientId: 'c1' }],
+      ['client_typing', { room: 'lobby', typing: true }],
+      ['client_leave', { room: 'lobby' }],
+      ['client_disconnect', {}],
+      ['suggest_port', {}],
+      ['host_start', { port: 7878, password: 'pw' }],
+      ['host_status', {}],
+      ['host_kick', { room: 'lobby', nickName: 'bob' }],
+      ['host_set_password', { password: null }],
+      ['host_stop', {}],
+    ]);
+
+    // Rust pushes {index, message} into the channel; out-of-order deliveries are reordered.
+    const internals = (window as any).__TAURI_INTERNALS__;
+    const state: ClientEvent = { type: 'state', state: 'connected' };
+    const members: ClientEvent = { type: 'members', room: 'lobby', members: ['me'] };
+    internals.runCallback(channelId, { index: 1, message: members });
+    internals.runCallback(channelId, { index: 0, message: state });
+    expect(events).toEqual([state, members]);
+  });
+
+  it('rejects with the IPC error as a TransportError', async () => {
+    mockIPC(() => Promise.reject({ code: 'port_in_use', message: 'in use' }));
+    const tr = createTauriTransport();
+    await expect(tr.host!.start(80, null)).rejects.toMatchObject({ name: 'TransportError', code: 'port_in_use', message: 'in use' });
+  });
+});
