@@ -15,6 +15,21 @@ import './styles.css';
 /** `?server=URL` points a page at another room server; production builds ignore it. */
 const ALLOW_SERVER_PARAM = import.meta.env.MODE !== 'production';
 
+/** The native window title follows `document.title` (where the unread count lives). */
+async function mirrorTitleToWindow() {
+  const { getCurrentWindow } = await import('@tauri-apps/api/window');
+  const win = getCurrentWindow();
+  let last = '';
+  const sync = () => {
+    if (document.title === last) return;
+    last = document.title;
+    win.setTitle(last).catch((e) => console.warn('lanchat: could not set the window title', e));
+  };
+  const title = document.querySelector('title') ?? document.head.appendChild(document.createElement('title'));
+  new MutationObserver(sync).observe(title, { childList: true, characterData: true, subtree: true });
+  sync();
+}
+
 async function boot() {
   let transport: Transport;
   let notifier: Notifier;
@@ -25,6 +40,7 @@ async function boot() {
     transport = createTauriTransport();
     const { openUrl } = await import('@tauri-apps/plugin-opener');
     setExternalOpener((href) => openUrl(href));
+    await mirrorTitleToWindow();
     notifier = await tauriNotifier().catch((e) => {
       console.warn('lanchat: notification plugin unavailable', e);
       return browserNotifier();
