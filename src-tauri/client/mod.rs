@@ -590,6 +590,18 @@ impl Supervisor {
     }
 
     /// Refuses every queued message for `room` (after a kick or a failed rejoin).
+    /// Queues a rejoin with `since` for `room` unless one is already on its way.
+    fn resync(&mut self, room: String) {
+        let is_join = |r: &Request| matches!(r, Request::Join { room: q, .. } if *q == room);
+        if self.queue.iter().any(is_join)
+            || self.inflight.as_ref().is_some_and(|f| is_join(&f.request))
+        {
+            return;
+        }
+        tracing::info!("missed messages in {room}; catching up");
+        self.queue.push_front(Request::Join { room, done: None });
+    }
+
     fn fail_sends_to(&mut self, room: &str, err: &ClientError) {
         let (failed, keep) = std::mem::take(&mut self.queue)
             .into_iter()
@@ -677,6 +689,15 @@ impl Supervisor {
         if let Ok(m) = serde_json::from_value::<Message>(data.clone()) {
             let room = self.rooms.get_mut(&m.room)?;
             if m.seq <= room.last_seq {
+                return None;
+            }
+            // A live message that skips seqs means some were lost on the way (the server drops
+            // messages for a connection that cannot keep up). Hold it back and rejoin with
+            // `since`: the replay brings the missing ones and this one, in order. Replayed
+            // history is authoritative (a failed store can leave seqs unused).
+            if !m.history && room.joined && room.last_seq > 0 && m.seq > room.last_seq + 1 {
+                let room = m.room.clone();
+                self.resync(room);
                 return None;
             }
             room.last_seq = m.seq;

@@ -197,7 +197,8 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
         .max_payload(cfg.max_payload_bytes as u64)
         .ws_max_message_size(cfg.max_payload_bytes)
         .ws_max_frame_size(cfg.max_payload_bytes)
-        .max_buffer_size(4096)
+        // Packets queued per connection before sends to it fail (see hub: seq gaps).
+        .max_buffer_size(16_384)
         .with_state(shared.clone())
         .build_layer();
     io.ns("/", on_connect.with(authenticate));

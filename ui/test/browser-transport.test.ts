@@ -142,6 +142,21 @@ describe('requests and events', () => {
   });
 });
 
+describe('gaps', () => {
+  it('resyncs with since when a live message skips seqs, then shows everything once, in order', async () => {
+    await connected();
+    await joined('lobby', [1, 2]);
+    sock.fire('message', msg('lobby', 5)); // 3 and 4 never arrived
+    expect(seqs('lobby')).toEqual([1, 2]);
+    const [rejoin] = sock.take('joinRoom');
+    expect(rejoin.payload).toEqual({ roomName: 'lobby', nickName: 'alice', since: 2 });
+    for (const s of [3, 4, 5]) sock.fire('message', msg('lobby', s, { history: true }));
+    rejoin.ack?.({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 5, members: [] });
+    sock.fire('message', msg('lobby', 6));
+    expect(seqs('lobby')).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+});
+
 describe('lossless reconnect', () => {
   it('rejoins every joined room with since = last seq and drops replayed duplicates', async () => {
     await connected();

@@ -229,7 +229,13 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
     });
 
     s.on(S2C.message, (p: MessagePayload) => {
-      if (delivery.accept(p)) dispatch({ type: 'message', ...p });
+      const verdict = delivery.accept(p);
+      if (verdict === 'gap') {
+        const r = rooms.get(p.room);
+        if (r && !r.rejoining) rejoin(p.room, r);
+      } else if (verdict) {
+        dispatch({ type: 'message', ...p });
+      }
     });
     s.on(S2C.members, (p: MembersPayload) => dispatch({ type: 'members', room: p.room, members: p.members }));
     s.on(S2C.typing, (p: TypingEventPayload) =>

@@ -92,10 +92,14 @@ export class Delivery {
   }
 
   /** Whether a `message` event is new; a new one of ours also settles its queued send. */
-  accept(p: MessagePayload): boolean {
+  accept(p: MessagePayload): boolean | 'gap' {
     const r = this.rooms.get(p.room);
     if (!r) return true; // not tracked (e.g. a legacy broadcast): pass it on
     if (p.seq <= r.lastSeq) return false;
+    // A live message that skips seqs means we missed some (the server dropped them for a lagging
+    // connection): hold it back and resync with `since`; the replay brings it again, in order.
+    // Replayed history is authoritative (seqs a failed store never used may be missing there).
+    if (!p.history && r.joined && !r.rejoining && r.lastSeq > 0 && p.seq > r.lastSeq + 1) return 'gap';
     r.lastSeq = p.seq;
     if (p.clientId) {
       // Our own message came back, maybe as history after a reconnect that ate its ack. The head
