@@ -5,6 +5,7 @@ pub mod commands;
 pub mod error;
 pub mod state;
 
+use tauri::webview::PageLoadEvent;
 use tauri::{Manager, RunEvent};
 
 /// Every command the UI may call; `build.rs` grants exactly these to the window.
@@ -40,6 +41,14 @@ pub fn run() -> anyhow::Result<()> {
         .plugin(tauri_plugin_notification::init())
         // Links in messages open in the system browser, never inside the chat window.
         .plugin(tauri_plugin_opener::init())
+        // For bench/desktop.sh: say when the page has loaded (start-up time).
+        .on_page_load(|_, payload| {
+            if payload.event() == PageLoadEvent::Finished
+                && std::env::var_os("LANCHAT_REPORT_LOADED").is_some()
+            {
+                println!("page loaded");
+            }
+        })
         .build(tauri::generate_context!())?;
     app.run(|handle, event| {
         if let RunEvent::ExitRequested { .. } = event {

@@ -331,7 +331,7 @@ impl Hub {
                 req,
                 reply,
             } => {
-                if let Err(e) = self.join(&socket, session, &req, &reply, b) {
+                if let Err(e) = self.join(&socket, session, &req, b) {
                     b.effects.push(Effect::Ack {
                         reply,
                         result: Err(e),
@@ -487,7 +487,6 @@ impl Hub {
         socket: &SocketRef,
         session: Option<String>,
         req: &JoinRequest,
-        _reply: &Reply,
         b: &mut Batch,
     ) -> Result<(), WireError> {
         let sid = socket.id;

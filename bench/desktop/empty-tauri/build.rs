@@ -1,0 +1,4 @@
+//! Reads tauri.conf.json.
+fn main() {
+    tauri_build::build();
+}
