@@ -481,7 +481,6 @@ impl Hub {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn join(
         &mut self,
         socket: &SocketRef,
@@ -623,7 +622,6 @@ impl Hub {
 
     /// Takes `sid` out of `room` (if it is still the holder of its nickname there) and posts
     /// the notice.
-    #[allow(clippy::too_many_arguments)]
     fn remove_member(
         &mut self,
         sid: Sid,

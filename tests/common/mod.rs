@@ -4,6 +4,7 @@
 
 pub mod chat;
 pub mod proxy;
+pub mod raw;
 
 use std::sync::Arc;
 use std::time::Duration;
