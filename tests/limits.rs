@@ -178,3 +178,27 @@ async fn api_info_lists_rooms() {
     assert_eq!(info["rooms"], json!([{"name": "lobby", "members": 1}]));
     assert!(info["version"].is_string() && info["name"].is_string());
 }
+
+/// Browser guests get the chat UI at `/` (and at any app path, e.g. an invite link), with a
+/// strict Content-Security-Policy; unknown assets are 404.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_is_served_with_a_strict_csp() {
+    let s = start_default().await;
+    for path in ["/", "/?room=lobby&nick=x", "/some/app/path"] {
+        let r = reqwest::get(format!("{}{path}", url(&s))).await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+            "{csp}"
+        );
+        assert!(r.text().await.unwrap().contains("<div id=\"app\""));
+    }
+    let missing = reqwest::get(format!("{}/assets/nope.js", url(&s)))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}

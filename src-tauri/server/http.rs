@@ -11,10 +11,10 @@ use rust_embed::RustEmbed;
 use super::Control;
 use crate::protocol::ServerInfo;
 
-/// The built UI (`ui/dist`), compiled into the binary so guests need nothing installed.
+/// The built UI (`ui/dist`, relative to Cargo.toml), compiled into the binary — debug builds
+/// too (`debug-embed`) — so guests need nothing installed. Build the UI before the crate.
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/ui/dist"]
-#[allow_missing = true]
+#[folder = "ui/dist"]
 struct Assets;
 
 /// Strict by default: the page may only talk to this server.
@@ -35,11 +35,12 @@ async fn info(State(control): State<Control>) -> Json<ServerInfo> {
 async fn asset(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
-    let (file, _path) = match Assets::get(path) {
-        Some(f) => (f, path),
+    let file = match Assets::get(path) {
+        Some(f) => f,
+        None if path == "index.html" => return not_built(),
         // Unknown paths get the app (it reads `?room=` itself); missing assets stay 404.
         None if !path.contains('.') => match Assets::get("index.html") {
-            Some(f) => (f, "index.html"),
+            Some(f) => f,
             None => return not_built(),
         },
         None => return (StatusCode::NOT_FOUND, "not found").into_response(),
@@ -62,4 +63,19 @@ fn not_built() -> Response {
         "This lanchat build has no web UI (ui/dist was not built). Socket.IO clients can still connect.",
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ui_is_embedded() {
+        let index = Assets::get("index.html").expect("ui/dist/index.html is embedded");
+        assert!(
+            std::str::from_utf8(&index.data)
+                .unwrap()
+                .contains("<div id=\"app\"")
+        );
+    }
 }

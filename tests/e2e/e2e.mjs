@@ -1,0 +1,529 @@
+#!/usr/bin/env node
+// lanchat end to end: two desktop windows (alice hosts, bob joins) and a browser guest (carol)
+// chat through alice's embedded room server. See README.md for what each step proves.
+//
+// Everything runs on loopback under a private Xvfb; every process this script starts is stopped
+// on the way out, pass or fail. Synchronisation is by polling the DOM for conditions, never by
+// fixed sleeps.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { BrowserClient, describeUi, tid, waitDriverReady, WindowClient } from './lib/clients.mjs';
+import { freePorts, killAllSync, log, start, startXvfb, stopAll, waitFor, withTimeout } from './lib/harness.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ART = path.join(HERE, 'artifacts');
+const OVERALL_MS = Number(process.env.E2E_TIMEOUT_MS || 300_000);
+
+// ---- configuration --------------------------------------------------------------------------
+
+function firstExisting(candidates) {
+  return candidates.filter(Boolean).find((p) => fs.existsSync(p));
+}
+
+function onPath(cmd) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    const p = path.join(dir, cmd);
+    if (dir && fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+function config() {
+  const binCandidates = process.env.LANCHAT_BIN
+    ? [process.env.LANCHAT_BIN]
+    : [
+        process.env.CARGO_TARGET_DIR && path.join(process.env.CARGO_TARGET_DIR, 'debug', 'lanchat'),
+        path.join(os.homedir(), '.cache', 'lanchat', 'target', 'debug', 'lanchat'),
+      ];
+  const bin = firstExisting(binCandidates);
+  if (!bin) throw new Error(`lanchat binary not found (tried ${binCandidates.filter(Boolean).join(', ')}); set LANCHAT_BIN`);
+  const tauriDriver =
+    process.env.TAURI_DRIVER || onPath('tauri-driver') || firstExisting([path.join(os.homedir(), '.cargo', 'bin', 'tauri-driver')]);
+  if (!tauriDriver) throw new Error('tauri-driver not found (cargo install tauri-driver --locked); or set TAURI_DRIVER');
+  const nativeDriver = process.env.WEBKIT_WEBDRIVER || onPath('WebKitWebDriver') || '/usr/bin/WebKitWebDriver';
+  if (!fs.existsSync(nativeDriver)) throw new Error(`WebKitWebDriver not found at ${nativeDriver} (apt install webkit2gtk-driver)`);
+  const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!fs.existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath} (apt install chromium); or set CHROMIUM`);
+  return { bin: path.resolve(bin), tauriDriver, nativeDriver, chromiumPath };
+}
+
+// ---- run state (for cleanup and failure reports) --------------------------------------------
+
+const clients = []; // WindowClient | BrowserClient, in creation order
+let browser = null;
+let tmp = null;
+let shotNo = 0;
+const timings = [];
+
+/** Screenshots of every live participant, `NN-label-name.png` in artifacts/. */
+async function shots(label) {
+  const n = String(++shotNo).padStart(2, '0');
+  await Promise.all(
+    clients
+      .filter((c) => !c.closed)
+      .map((c) =>
+        c.screenshot(path.join(ART, `${n}-${label}-${c.name}.png`)).catch((e) => log(`screenshot of ${c.name} failed: ${e.message}`)),
+      ),
+  );
+}
+
+async function step(name, fn) {
+  const t = Date.now();
+  log(`▶ ${name}`);
+  await fn();
+  const ms = Date.now() - t;
+  timings.push([name, ms]);
+  log(`✔ ${name} (${(ms / 1000).toFixed(1)}s)`);
+}
+
+/** Whether a process named like the app binary is still in process group `pgid`. */
+function appRunningIn(pgid) {
+  const name = path.basename(cfgBin).slice(0, 15); // /proc/PID/stat truncates comm to 15 chars
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (comm === name && Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return false;
+}
+
+// ---- assertions over UI snapshots -----------------------------------------------------------
+
+class AssertionFailed extends Error {}
+
+function check(cond, client, message) {
+  if (!cond) throw new AssertionFailed(`${client.name}: ${message}\n  ${client.name}'s UI:\n${describeUi(client.last)}`);
+}
+
+/** Confirmed chat messages (seq assigned) as `nick: text`. */
+const chats = (s) => s.messages.filter((m) => m.kind === 'chat' && m.seq && !m.pending);
+
+const hasChat = (s, nick, text) => chats(s).some((m) => m.nick === nick && m.text === text);
+const mentions = (s, text) => s.messages.some((m) => m.text != null && m.text.includes(text));
+const tab = (s, room) => s.tabs.find((t) => t.room === room);
+const sameSet = (a, b) => a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+
+/** Waits until `client` shows exactly `expected` ([nick, text] in order) as the confirmed chat of `room`. */
+async function conversationIs(client, me, room, expected, what) {
+  const want = expected.map(([nick, text]) => `${nick}: ${text}`);
+  const s = await client.until(`#${room} to show ${what}`, (s) => {
+    if (s.active !== room) return false;
+    const got = chats(s).map((m) => `${m.nick}: ${m.text}`);
+    return got.length === want.length && got.every((g, i) => g === want[i]) && s;
+  });
+  for (const m of chats(s)) {
+    check(m.own === String(m.nick === me), client, `message ${JSON.stringify(m.text)} by ${m.nick} has data-own=${m.own}`);
+  }
+  return s;
+}
+
+/** Types `text` into the composer of the active room, sends it, and waits for the server's copy. */
+async function say(client, me, room, text) {
+  await client.until(`#${room} to be active and joined before sending`, (s) => s.active === room && tab(s, room)?.status === 'joined');
+  await client.type(tid('composer'), text);
+  await client.until('the composer to hold the draft', () =>
+    client.eval((sel) => document.querySelector(sel)?.value, tid('composer')).then((v) => v === text),
+  );
+  await client.click(tid('send'));
+  const s = await client.until(`own message ${JSON.stringify(text)} to be confirmed in #${room}`, (s) =>
+    chats(s).some((m) => m.text === text && m.nick === me && m.own === 'true') && s,
+  );
+  check(s.active === room, client, `sent in #${s.active}, expected #${room}`);
+}
+
+async function joinSidebarRoom(client, room) {
+  await client.type(tid('join-room-input'), room);
+  await client.click(tid('join-room-button'));
+  await client.until(`#${room} joined and active`, (s) => tab(s, room)?.status === 'joined' && s.active === room);
+}
+
+async function openRoom(client, room) {
+  await client.click(tid('room-tab', `[data-room="${room}"]`));
+  await client.until(`#${room} to be the active tab`, (s) => s.active === room);
+}
+
+// ---- the scenario ---------------------------------------------------------------------------
+
+let cfgBin = 'lanchat';
+
+async function scenario(cfg) {
+  cfgBin = cfg.bin;
+  const [aDriver, aNative, bDriver, bNative, port] = await freePorts(5);
+  let alice;
+  let bob;
+  let bobDriver;
+  let carol;
+
+  await step('start Xvfb, two tauri-drivers (own profiles), Chromium', async () => {
+    // One X server per window: no window manager, so on one screen they would overlap.
+    const displays = {};
+    [displays.alice, displays.bob] = await Promise.all(['alice', 'bob'].map((n) => startXvfb(path.join(ART, `${n}-xvfb.log`))));
+    log(`Xvfb ${displays.alice} (alice), ${displays.bob} (bob); room server port ${port}`);
+    const envFor = (name) => {
+      const dir = path.join(tmp, name);
+      const env = {
+        ...process.env,
+        DISPLAY: displays[name],
+        GDK_BACKEND: 'x11',
+        WEBKIT_DISABLE_COMPOSITING_MODE: '1',
+        WEBKIT_DISABLE_DMABUF_RENDERER: '1',
+        NO_AT_BRIDGE: '1',
+        XDG_DATA_HOME: path.join(dir, 'data'),
+        XDG_CONFIG_HOME: path.join(dir, 'config'),
+        XDG_CACHE_HOME: path.join(dir, 'cache'),
+        XDG_STATE_HOME: path.join(dir, 'state'),
+        XDG_RUNTIME_DIR: path.join(dir, 'runtime'),
+      };
+      delete env.WAYLAND_DISPLAY;
+      for (const k of ['XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR']) {
+        fs.mkdirSync(env[k], { recursive: true, mode: 0o700 });
+      }
+      return env;
+    };
+    const driver = (name, p, native) =>
+      start(`tauri-driver ${name}`, cfg.tauriDriver, ['--port', String(p), '--native-port', String(native), '--native-driver', cfg.nativeDriver], {
+        env: envFor(name),
+        logFile: path.join(ART, `${name}-driver.log`),
+      });
+    driver('alice', aDriver, aNative);
+    bobDriver = driver('bob', bDriver, bNative);
+    const launchBrowser = async () => {
+      browser = await chromium.launch({
+        executablePath: cfg.chromiumPath,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        timeout: 60000,
+      });
+    };
+    const openWindow = async (name, p) => {
+      await waitDriverReady(p, name);
+      const c = await WindowClient.open(name, p, cfg.bin);
+      clients.push(c);
+      return c;
+    };
+    [alice, bob] = await Promise.all([openWindow('alice', aDriver), openWindow('bob', bDriver), launchBrowser()]);
+  });
+
+  let guestUrl;
+  let room;
+  await step('alice hosts on the free port and joins her own room', async () => {
+    await alice.type(tid('nick-input'), 'alice');
+    await alice.click(tid('nick-submit'));
+    await alice.until('the host form with a suggested port', (s) => s.hostPort);
+    await alice.clear(tid('host-port'));
+    await alice.type(tid('host-port'), String(port));
+    await alice.until(`the port field to read ${port}`, (s) => s.hostPort === String(port));
+    await alice.click(tid('host-start'));
+    const s = await alice.until('the host panel with the invite link', (s) => s.hostPanel && s.inviteLink && s);
+    await shots('hosting');
+
+    const invite = new URL(s.inviteLink);
+    room = invite.searchParams.get('room');
+    check(invite.protocol === 'http:' && invite.port === String(port), alice, `invite ${s.inviteLink} is not http on port ${port}`);
+    check(room === 'lobby', alice, `invite ${s.inviteLink} points to room ${room}, expected lobby`);
+    const lan = s.hostAddresses.map((a) => a.replace(/:\d+$/, ''));
+    if (lan.length > 0) {
+      check(invite.hostname === lan[0], alice, `invite host ${invite.hostname} is not the picked LAN address ${lan[0]}`);
+      check(!invite.hostname.startsWith('127.'), alice, `invite uses loopback ${invite.hostname} although LAN addresses exist`);
+    }
+    log(`invite link ${s.inviteLink} (LAN addresses: ${lan.join(', ') || 'none'}); tests use 127.0.0.1`);
+    invite.hostname = '127.0.0.1'; // loopback only from here on
+    invite.searchParams.set('nick', 'carol');
+    guestUrl = invite.toString();
+
+    await alice.click(tid('host-panel-close'));
+    await alice.until('the host panel to close', (s) => !s.hostPanel);
+    await alice.until(`#${room} joined with alice's join notice`, (s) =>
+      tab(s, room)?.status === 'joined' &&
+      s.active === room &&
+      s.state === 'connected' &&
+      s.messages.some((m) => m.kind === 'join' && m.text.includes('alice')) &&
+      s.members.includes('alice'),
+    );
+  });
+
+  await step('bob joins 127.0.0.1:PORT from his window', async () => {
+    await bob.type(tid('nick-input'), 'bob');
+    await bob.click(tid('nick-submit'));
+    await bob.type(tid('address-input'), `127.0.0.1:${port}`);
+    await bob.clear(tid('room-input'));
+    await bob.type(tid('room-input'), room);
+    await bob.click(tid('join-button'));
+    await bob.until(`#${room} joined, alice and bob present`, (s) =>
+      tab(s, room)?.status === 'joined' &&
+      s.active === room &&
+      s.messages.some((m) => m.kind === 'join' && m.text.includes('bob')) &&
+      sameSet(s.members, ['alice', 'bob']),
+    );
+    await alice.until("bob's join notice and bob in the member list", (s) =>
+      s.messages.some((m) => m.kind === 'join' && m.text.includes('bob')) && sameSet(s.members, ['alice', 'bob']),
+    );
+  });
+
+  const M = {
+    a1: 'Good morning! Standup notes are in the shared folder.',
+    b1: 'Thanks Alice. Is the 2nd floor printer working again?',
+    c1: "Hi both! I'm in from my browser — nothing to install.",
+    a2: 'Yes, fixed yesterday. Welcome, Carol!',
+    b2: 'Lunch at 12:30 at the ramen place?',
+  };
+
+  await step('alice writes before carol arrives; carol (Chromium) joins and gets it as history', async () => {
+    await say(alice, 'alice', room, M.a1);
+    await bob.until("alice's first message", (s) => hasChat(s, 'alice', M.a1));
+
+    const page = await browser.newPage({ viewport: { width: 1100, height: 720 } });
+    const consoleLog = fs.createWriteStream(path.join(ART, 'carol-console.log'));
+    page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
+    carol = new BrowserClient('carol', page);
+    clients.push(carol);
+    log(`carol opens ${guestUrl}`);
+    const res = await page.goto(guestUrl, { timeout: 30000 });
+    if (!res.ok()) {
+      const body = (await res.text().catch(() => '')).slice(0, 200);
+      throw new AssertionFailed(
+        `carol: GET ${guestUrl} answered HTTP ${res.status()} ${JSON.stringify(body)}: alice's room server does not serve the chat UI to browser guests`,
+      );
+    }
+    const s = await carol.until(`#${room} joined with alice's message as history`, (s) =>
+      tab(s, room)?.status === 'joined' &&
+      s.active === room &&
+      hasChat(s, 'alice', M.a1) &&
+      s.messages.some((m) => m.kind === 'join' && m.text.includes('carol')) &&
+      sameSet(s.members, ['alice', 'bob', 'carol']) &&
+      s,
+    );
+    const iHistory = s.messages.findIndex((m) => m.kind === 'chat' && m.text === M.a1);
+    const iJoin = s.messages.findIndex((m) => m.kind === 'join' && m.text.includes('carol'));
+    check(iHistory < iJoin, carol, "alice's earlier message is not shown before carol's own join notice");
+    check(chats(s).find((m) => m.text === M.a1).own === 'false', carol, "alice's message is marked as carol's own");
+    for (const c of [alice, bob]) {
+      await c.until("carol's join notice and carol in the member list", (s) =>
+        s.messages.some((m) => m.kind === 'join' && m.text.includes('carol')) && sameSet(s.members, ['alice', 'bob', 'carol']),
+      );
+    }
+  });
+
+  await step('messages both ways between all three (alice also opens #random)', async () => {
+    // A second room in alice's window (she is alone there): room tabs over IPC, and the sidebar
+    // the README screenshot shows.
+    await joinSidebarRoom(alice, 'random');
+    await alice.until('#random with alice alone', (s) => sameSet(s.members, ['alice']) && tab(s, room)?.status === 'joined');
+    await openRoom(alice, room);
+    await say(bob, 'bob', room, M.b1);
+    await carol.until("bob's message", (s) => hasChat(s, 'bob', M.b1));
+    await say(carol, 'carol', room, M.c1);
+    await alice.until("carol's message", (s) => hasChat(s, 'carol', M.c1));
+    await say(alice, 'alice', room, M.a2);
+    await bob.until("alice's reply", (s) => hasChat(s, 'alice', M.a2));
+    await say(bob, 'bob', room, M.b2);
+    const expected = [
+      ['alice', M.a1],
+      ['bob', M.b1],
+      ['carol', M.c1],
+      ['alice', M.a2],
+      ['bob', M.b2],
+    ];
+    await conversationIs(alice, 'alice', room, expected, 'the five messages, right nicknames, own marked');
+    await conversationIs(bob, 'bob', room, expected, 'the five messages, right nicknames, own marked');
+    await conversationIs(carol, 'carol', room, expected, 'the five messages, right nicknames, own marked');
+    for (const c of [alice, bob, carol]) {
+      const s = await c.until('no pending messages', (s) => !s.messages.some((m) => m.pending) && s);
+      check(sameSet(s.members, ['alice', 'bob', 'carol']), c, 'member list is not alice, bob, carol');
+    }
+    await shots('conversation');
+  });
+
+  const S = {
+    b1: "Psst, side room: cake for Alice's birthday on Friday?",
+    c1: "Back in the lobby: see you all at lunch.",
+    a1: 'Lobby only: the quarterly review moved to 3pm.',
+    c2: "I'll bring candles. Keep it quiet!",
+  };
+
+  await step(`bob and carol open #side; nothing crosses between #side and #${room}`, async () => {
+    await joinSidebarRoom(bob, 'side');
+    await joinSidebarRoom(carol, 'side');
+    await bob.until('#side members bob and carol', (s) => s.active === 'side' && sameSet(s.members, ['bob', 'carol']));
+    await say(bob, 'bob', 'side', S.b1);
+    await carol.until("bob's #side message in #side", (s) => s.active === 'side' && hasChat(s, 'bob', S.b1));
+
+    // A later lobby message (sent after the #side message was delivered) reaches alice: anything
+    // leaked from #side would have arrived before it.
+    await openRoom(carol, room);
+    await say(carol, 'carol', room, S.c1);
+    let s = await alice.until(`carol's later #${room} message`, (s) => s.active === room && hasChat(s, 'carol', S.c1) && s);
+    check(!mentions(s, S.b1), alice, `the #side message shows in alice's #${room}`);
+    check(!tab(s, 'side'), alice, 'alice has a #side tab although she never joined it');
+    check(sameSet(s.members, ['alice', 'bob', 'carol']), alice, `#${room} members changed`);
+    await bob.until(`an unread badge on #${room} while bob reads #side`, (s) => s.active === 'side' && Number(tab(s, room)?.unread) >= 1);
+
+    // alice's lobby-only message, then a later #side message: bob's and carol's #side views must
+    // show the two #side messages and nothing from the lobby.
+    await say(alice, 'alice', room, S.a1);
+    await carol.until(`alice's lobby-only message in #${room}`, (s) => s.active === room && hasChat(s, 'alice', S.a1));
+    await openRoom(carol, 'side');
+    await say(carol, 'carol', 'side', S.c2);
+    const side = [
+      ['bob', S.b1],
+      ['carol', S.c2],
+    ];
+    s = await conversationIs(bob, 'bob', 'side', side, 'only the two #side messages');
+    check(!mentions(s, S.a1) && !mentions(s, S.c1), bob, `a #${room} message shows in #side`);
+    s = await conversationIs(carol, 'carol', 'side', side, 'only the two #side messages');
+    check(!mentions(s, S.a1) && !mentions(s, S.c1), carol, `a #${room} message shows in #side`);
+    await shots('side-room');
+
+    // and bob's #lobby view has the lobby messages, none of #side's
+    await openRoom(bob, room);
+    s = await bob.until(`#${room} with the lobby-only message`, (s) => hasChat(s, 'alice', S.a1) && s);
+    check(!mentions(s, S.b1) && !mentions(s, S.c2), bob, `a #side message shows in bob's #${room}`);
+  });
+
+  const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script><b>bold</b>';
+  const AFTER = 'Nice try, Bob.';
+  await step('bob sends HTML/script: literal text everywhere, nothing runs', async () => {
+    await say(bob, 'bob', room, HOSTILE);
+    await openRoom(carol, room);
+    for (const c of [alice, carol, bob]) {
+      const s = await c.until("bob's HTML message", (s) => s.active === room && chats(s).some((m) => m.text === HOSTILE) && s);
+      const m = chats(s).find((m) => m.text === HOSTILE);
+      const own = String(c === bob);
+      check(m.nick === 'bob' && m.own === own, c, `HTML message attributed to ${m.nick} (own=${m.own}, expected ${own})`);
+      check(m.elements.length === 0, c, `the HTML message rendered elements: <${m.elements.join('>, <')}>`);
+    }
+    // A later message: by the time it shows, an <img onerror> would have fired.
+    await say(carol, 'carol', room, AFTER);
+    await alice.until("carol's follow-up", (s) => hasChat(s, 'carol', AFTER));
+    await bob.until("carol's follow-up", (s) => hasChat(s, 'bob', HOSTILE) && hasChat(s, 'carol', AFTER));
+    for (const c of [alice, bob, carol]) {
+      const s = await c.snapshot();
+      check(s.pwned === null, c, `window.__pwned is ${s.pwned}`);
+      const stray = await c.eval(
+        (sel) => document.querySelectorAll(`${sel} b, ${sel} img, ${sel} script`).length,
+        `${tid('message-list')} > ${tid('message')}`,
+      );
+      check(stray === 0, c, `${stray} <b>/<img>/<script> element(s) inside message items`);
+    }
+    // alice's #lobby is still exactly the lobby conversation: nothing from #side, before or after.
+    await conversationIs(alice, 'alice', room, [
+      ['alice', M.a1],
+      ['bob', M.b1],
+      ['carol', M.c1],
+      ['alice', M.a2],
+      ['bob', M.b2],
+      ['carol', S.c1],
+      ['alice', S.a1],
+      ['bob', HOSTILE],
+      ['carol', AFTER],
+    ], 'the whole lobby conversation and nothing else');
+    await shots('html-message');
+  });
+
+  await step("bob's window closes: alice and carol see him leave", async () => {
+    await bob.close();
+    await waitFor('bob\'s lanchat process to exit after its WebDriver session was deleted', () => !appRunningIn(bobDriver.pid), {
+      timeout: 20000,
+    });
+    const left = (s) => s.messages.some((m) => m.kind === 'leave' && m.text.includes('bob'));
+    await alice.until("bob's leave notice, bob gone from the members", (s) =>
+      s.active === room && left(s) && sameSet(s.members, ['alice', 'carol']),
+    );
+    await carol.until(`bob's leave notice in #${room}`, (s) => s.active === room && left(s) && sameSet(s.members, ['alice', 'carol']));
+    await openRoom(carol, 'side');
+    await carol.until("bob's leave notice in #side", (s) => left(s) && sameSet(s.members, ['carol']));
+    await openRoom(carol, room);
+    await shots('bob-left');
+  });
+}
+
+// ---- main -----------------------------------------------------------------------------------
+
+async function failureReport(err) {
+  console.error(`\n✘ FAILED: ${err.stack || err}\n`);
+  try {
+    await withTimeout(shots('FAILURE'), 30000, 'failure screenshots timed out');
+  } catch (e) {
+    log(e.message);
+  }
+  const states = [];
+  for (const c of clients.filter((c) => !c.closed)) {
+    try {
+      await withTimeout(c.snapshot(), 10000, 'snapshot timed out');
+      states.push(`${c.name}:\n${describeUi(c.last)}`);
+    } catch (e) {
+      states.push(`${c.name}: could not read the UI: ${e.message}`);
+    }
+  }
+  fs.writeFileSync(path.join(ART, 'FAILURE.txt'), `${err.stack || err}\n\n${states.join('\n\n')}\n`);
+  console.error(`UI at failure:\n${states.join('\n\n')}\n\nscreenshots and logs: ${ART}`);
+}
+
+let cleaning = null;
+async function cleanup() {
+  cleaning ??= (async () => {
+    for (const c of clients.filter((c) => c instanceof WindowClient && !c.closed)) {
+      await withTimeout(c.close(), 10000, 'session delete timed out').catch(() => undefined);
+    }
+    if (browser) await withTimeout(browser.close(), 10000, 'browser close timed out').catch(() => undefined);
+    await stopAll();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+async function main() {
+  const t0 = Date.now();
+  fs.rmSync(ART, { recursive: true, force: true });
+  fs.mkdirSync(ART, { recursive: true });
+  let cfg;
+  try {
+    cfg = config();
+  } catch (e) {
+    console.error(`e2e: ${e.message}`);
+    return 2;
+  }
+  log(`lanchat ${cfg.bin}`);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lanchat-e2e-'));
+  let ok = false;
+  try {
+    await withTimeout(scenario(cfg), OVERALL_MS, `the whole run exceeded ${OVERALL_MS / 1000}s (E2E_TIMEOUT_MS)`);
+    ok = true;
+  } catch (e) {
+    await failureReport(e);
+  } finally {
+    await cleanup();
+  }
+  const total = ((Date.now() - t0) / 1000).toFixed(1);
+  console.log('\nsteps:');
+  for (const [name, ms] of timings) console.log(`  ${(ms / 1000).toFixed(1).padStart(5)}s  ${name}`);
+  console.log(ok ? `\nPASS e2e in ${total}s (artifacts: ${path.relative(process.cwd(), ART) || ART})` : `\nFAIL e2e after ${total}s`);
+  return ok ? 0 : 1;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => {
+    log(`${sig}: stopping everything`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+process.on('exit', killAllSync);
+
+main().then(
+  (code) => process.exit(code),
+  async (e) => {
+    console.error(e);
+    await cleanup();
+    process.exit(1);
+  },
+);
