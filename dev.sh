@@ -72,6 +72,9 @@ case "${1:-}" in
     cargo test --locked
     log "rust: headless build has no GTK/WebKit"
     cargo check --locked --no-default-features
+    if cargo tree --locked --no-default-features -e normal | grep -E -q 'gtk|webkit|tauri'; then
+      echo "the headless build depends on GTK/WebKit/Tauri" >&2; exit 1
+    fi
     log "ui: unit tests"
     (cd ui && npm test --silent)
     log "interop: socket.io-client 4.3.2 + latest, tutorial gateway"

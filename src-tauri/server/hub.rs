@@ -172,9 +172,10 @@ impl Hub {
         }
         let Batch {
             mut stored,
-            effects,
+            mut effects,
             before,
         } = b;
+        keep_last_member_lists(&mut effects);
         let mut ok = true;
         if !stored.is_empty() {
             let store = self.store.clone();
@@ -646,6 +647,22 @@ impl Hub {
         }
         b.effects.push(self.members_effect(room));
     }
+}
+
+/// A room's member list is pushed once per batch, with its final state: when many people join
+/// at once (a class arriving), sending the whole list after each join would cost O(n²).
+fn keep_last_member_lists(effects: &mut Vec<Effect>) {
+    let mut seen = std::collections::HashSet::new();
+    let mut keep = vec![true; effects.len()];
+    for (i, e) in effects.iter().enumerate().rev() {
+        if let Effect::Members(m) = e
+            && !seen.insert(m.room.clone())
+        {
+            keep[i] = false;
+        }
+    }
+    let mut k = keep.into_iter();
+    effects.retain(|_| k.next().unwrap_or(true));
 }
 
 /// Sends a request's outcome: as its ack, or as `requestError` if it failed without one.
