@@ -51,6 +51,10 @@ install_test_tools() {
   apt_install "${APT_TEST[@]}"
   npm_ci tests/interop
   npm_ci tests/e2e
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    log "installing cargo-fuzz"
+    cargo install cargo-fuzz --locked
+  fi
   if ! tauri-driver --help >/dev/null 2>&1; then
     log "installing tauri-driver 2.x"
     cargo install tauri-driver --locked --version '^2'
@@ -75,6 +79,8 @@ case "${1:-}" in
     if cargo tree --locked --no-default-features -e normal | grep -E -q 'gtk|webkit|tauri'; then
       echo "the headless build depends on GTK/WebKit/Tauri" >&2; exit 1
     fi
+    log "fuzz: protocol payload validation (30 s)"
+    FUZZ_TARGET_DIR="$CARGO_TARGET_DIR-fuzz" fuzz/run-smoke.sh 30
     log "ui: unit tests"
     (cd ui && npm test --silent)
     log "interop: socket.io-client 4.3.2 + latest, tutorial gateway"

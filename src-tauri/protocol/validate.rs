@@ -48,7 +48,21 @@ fn clean_name(raw: &str, max: usize, code: ErrorCode, what: &str) -> Result<Stri
     if s.chars().any(char::is_control) {
         return Err(bad(code, format!("the {what} contains control characters")));
     }
+    if s.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+        return Err(bad(code, format!("the {what} has no visible characters")));
+    }
     Ok(s.to_owned())
+}
+
+/// Format and default-ignorable characters that render as nothing (zero-width spaces and
+/// joiners, word joiner, BOM, soft hyphen, variation selectors, …): a name made only of these
+/// would show as blank.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 pub fn clean_room(raw: &str) -> Result<String, WireError> {
@@ -251,6 +265,11 @@ mod tests {
             "invalid_nick"
         );
         assert_eq!(code(clean_nick("a\u{7}b").unwrap_err()), "invalid_nick");
+        assert_eq!(
+            code(clean_nick("\u{200B}\u{2060}\u{FEFF}").unwrap_err()),
+            "invalid_nick"
+        );
+        assert!(clean_nick("a\u{200D}b").is_ok());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::socket::Sid;
 use tokio::sync::{mpsc, oneshot};
 
-use super::rooms::{Member, Room};
+use super::rooms::{Ban, Member, Room};
 use crate::protocol::{
     ErrorCode, JoinAck, JoinRequest, Kicked, Kind, Members, Message, RequestError, RoomInfo,
     SendRequest, TypingRequest, WireError, err_ack, events, ok_ack,
@@ -445,8 +445,13 @@ impl Hub {
                     )),
                     Some(socket) => {
                         let until = Instant::now() + self.cfg.kick_ban;
+                        let session = self.rooms[&room].members[&nick].session.clone();
                         if let Some(r) = self.rooms.get_mut(&room) {
-                            r.banned.insert(nick.clone(), until);
+                            r.banned.insert(Ban::Nick(nick.clone()), until);
+                            r.banned.insert(Ban::Connection(socket.id), until);
+                            if let Some(session) = session {
+                                r.banned.insert(Ban::Session(session), until);
+                            }
                         }
                         let notice = format!("{nick} was removed by {by}");
                         self.remove_member(socket.id, &room, Kind::Kick, Some(notice), b);
@@ -514,7 +519,9 @@ impl Hub {
         let catchup_limit = self.cfg.catchup_limit;
         let store = self.store.clone();
         let room = self.room(&req.room)?;
-        if room.is_banned(&req.nick) {
+        let mut who = vec![Ban::Nick(req.nick.clone()), Ban::Connection(sid)];
+        who.extend(session.clone().map(Ban::Session));
+        if room.is_banned(&who) {
             return Err(WireError::new(
                 ErrorCode::Kicked,
                 "the host removed you from this room; try again later",
@@ -646,6 +653,10 @@ impl Hub {
             tracing::warn!("could not post the leave notice in {room}: {}", e.message);
         }
         b.effects.push(self.members_effect(room));
+        // Rooms nobody is in leave memory, so cycling through room names cannot grow it.
+        if self.rooms.get_mut(room).is_some_and(Room::is_idle) {
+            self.rooms.remove(room);
+        }
     }
 }
 

@@ -18,11 +18,11 @@ use std::time::Duration;
 
 use axum::Router;
 use serde_json::Value;
-use socketioxide::SocketIo;
 use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, State, TryData};
 use socketioxide::handler::{ConnectHandler, FromMessageParts};
 use socketioxide::socket::{DisconnectReason, Socket};
+use socketioxide::{ParserConfig, SocketIo};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -199,6 +199,12 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
         .ws_max_frame_size(cfg.max_payload_bytes)
         // Packets queued per connection before sends to it fail (see hub: seq gaps).
         .max_buffer_size(16_384)
+        // lanchat never uses binary attachments: keep what a client can park in them small.
+        .with_parser(
+            ParserConfig::common()
+                .max_incoming_binary_buf_size(cfg.max_payload_bytes)
+                .packet_completion_timeout(Duration::from_secs(10)),
+        )
         .with_state(shared.clone())
         .build_layer();
     io.ns("/", on_connect.with(authenticate));
@@ -339,7 +345,7 @@ async fn authenticate(
         match given {
             None | Some("") => return Err(Refusal(connect_errors::PASSWORD_REQUIRED)),
             Some(p) => {
-                if !bool::from(p.as_bytes().ct_eq(expected.as_bytes())) {
+                if !same_secret(p.as_bytes(), expected.as_bytes()) {
                     return Err(Refusal(connect_errors::BAD_PASSWORD));
                 }
             }
@@ -357,6 +363,19 @@ async fn authenticate(
         .map(str::to_owned);
     register(&socket, shared, session);
     Ok(())
+}
+
+/// Constant-time comparison that also hides the password's length: both sides are padded to
+/// the longer one, so the time depends only on what the caller sent.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let n = given.len().max(expected.len());
+    let pad = |s: &[u8]| {
+        let mut v = s.to_vec();
+        v.resize(n, 0);
+        v
+    };
+    let same_len = (given.len() as u64).ct_eq(&(expected.len() as u64));
+    bool::from(pad(given).ct_eq(&pad(expected)) & same_len)
 }
 
 async fn on_connect(socket: SocketRef) {

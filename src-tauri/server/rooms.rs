@@ -18,6 +18,14 @@ pub struct Member {
     pub session: Option<String>,
 }
 
+/// What a kick bans from a room.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Ban {
+    Nick(String),
+    Session(String),
+    Connection(Sid),
+}
+
 pub struct Room {
     /// Last seq handed out (stored or in the batch being stored).
     pub last_seq: u64,
@@ -31,8 +39,9 @@ pub struct Room {
     dedupe_len: usize,
     /// Nickname → member. BTreeMap so the member list is sorted for free.
     pub members: BTreeMap<String, Member>,
-    /// Nicknames the host kicked, until when they may not rejoin.
-    pub banned: HashMap<String, Instant>,
+    /// Who the host kicked, until when they may not rejoin: the nickname, and the kicked
+    /// client's session and connection, so another nickname does not get them back in.
+    pub banned: HashMap<Ban, Instant>,
 }
 
 impl Room {
@@ -121,7 +130,7 @@ impl Room {
     /// Messages after `since` if the cache still holds all of them; `None` means ask the store.
     pub fn cached_since(&self, since: u64) -> Option<Vec<Message>> {
         let oldest = self.recent.front().map_or(self.last_seq + 1, |m| m.seq);
-        if since + 1 < oldest && since < self.last_seq {
+        if since.saturating_add(1) < oldest && since < self.last_seq {
             return None;
         }
         Some(
@@ -145,10 +154,23 @@ impl Room {
             .map(|(n, _)| n.as_str())
     }
 
-    pub fn is_banned(&mut self, nick: &str) -> bool {
+    /// Whether any of these is still banned (expired bans are forgotten here).
+    pub fn is_banned(&mut self, who: &[Ban]) -> bool {
         let now = Instant::now();
         self.banned.retain(|_, until| *until > now);
-        self.banned.contains_key(nick)
+        who.iter().any(|b| self.banned.contains_key(b))
+    }
+
+    /// Nobody is in it and nobody is banned from it: it can leave memory (it is reloaded from
+    /// the store when used again).
+    pub fn is_idle(&mut self) -> bool {
+        self.members.is_empty() && !self.is_banned_anyone()
+    }
+
+    fn is_banned_anyone(&mut self) -> bool {
+        let now = Instant::now();
+        self.banned.retain(|_, until| *until > now);
+        !self.banned.is_empty()
     }
 }
 
