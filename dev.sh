@@ -87,6 +87,9 @@ case "${1:-}" in
     (cd tests/interop && LANCHAT_BIN="$BIN" npm test --silent)
     log "end to end: two windows and a browser guest"
     (cd tests/e2e && LANCHAT_BIN="$BIN" npm test --silent)
+    log "benchmark harness smoke (a few hundred deliveries per peer)"
+    npm_ci bench/node-peer
+    BENCH_TARGET_DIR="$CARGO_TARGET_DIR-bench" bench/run.sh --smoke
     log "all tests passed"
     ;;
   *)

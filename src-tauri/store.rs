@@ -78,7 +78,13 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Self::init(conn)
+        // Checkpoints (copying the WAL into the database, with fsyncs) would otherwise run
+        // inside whichever commit crosses the threshold, stalling every room's broadcasts.
+        // A background thread does them instead, without blocking writers.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let store = Self::init(conn)?;
+        spawn_checkpointer(&path, Arc::downgrade(&store.conn));
+        Ok(store)
     }
 
     /// A throwaway in-memory database (tests, `serve --memory`).
@@ -213,6 +219,28 @@ impl Store {
     }
 }
 
+/// Checkpoints the WAL every few seconds on its own connection (PASSIVE: never waits for or
+/// blocks the writer) until the store is dropped.
+fn spawn_checkpointer(path: &Path, alive: std::sync::Weak<Mutex<Connection>>) {
+    let Ok(conn) = Connection::open(path) else {
+        tracing::warn!("no WAL checkpointer: cannot open {}", path.display());
+        return;
+    };
+    let spawned = std::thread::Builder::new()
+        .name("lanchat-checkpoint".into())
+        .spawn(move || {
+            while alive.strong_count() > 0 {
+                std::thread::sleep(std::time::Duration::from_secs(2));
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!("WAL checkpoint failed: {e}");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("no WAL checkpointer: {e}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +281,24 @@ mod tests {
         );
         assert_eq!(s.since("a", 0, 10).unwrap().len(), 2);
         assert_eq!(s.load_room("zzz", 5, 5).unwrap().last_seq, 0);
+    }
+
+    #[test]
+    fn the_wal_is_checkpointed_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open_dir(dir.path()).unwrap();
+        let db = dir.path().join("lanchat.db");
+        let before = std::fs::metadata(&db).unwrap().len();
+        let batch: Vec<Message> = (1..=500).map(|i| msg("a", i, None)).collect();
+        s.append(&batch).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while std::fs::metadata(&db).unwrap().len() <= before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint moved the WAL into the database"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
 
     #[test]

@@ -1,0 +1,64 @@
+//! lanchat-loadgen: opens many real Socket.IO (engine.io v4, WebSocket transport) connections
+//! to a room server speaking the tutorial events and measures what every receiver gets.
+//! Prints one JSON report on stdout.
+
+mod idle;
+mod procfs;
+mod rate;
+mod sio;
+mod stats;
+
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args)]
+pub struct Common {
+    /// Server address, host:port.
+    #[arg(long)]
+    addr: SocketAddr,
+    /// Server process id, for its CPU and RSS readings.
+    #[arg(long)]
+    server_pid: Option<String>,
+    /// Prefix of room names, so runs against one server never share rooms.
+    #[arg(long, default_value = "bench")]
+    prefix: String,
+    /// Connections being opened at once.
+    #[arg(long, default_value_t = 64)]
+    connect_concurrency: usize,
+    /// WebSocket read buffer per connection, bytes. tungstenite zero-fills it before every read,
+    /// so bigger costs generator CPU.
+    #[arg(long, default_value_t = 4096)]
+    read_buf: usize,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Open-loop messaging at a fixed rate per room (fan-out, rooms, join-with-history).
+    Rate(rate::RateArgs),
+    /// Idle connections: server RSS per connection.
+    Idle(idle::IdleArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let local = tokio::task::LocalSet::new();
+    let json = local.block_on(&rt, async {
+        anyhow::Ok(match cli.cmd {
+            Cmd::Rate(a) => serde_json::to_string_pretty(&rate::run(cli.common.addr, &cli.common, a).await?)?,
+            Cmd::Idle(a) => serde_json::to_string_pretty(&idle::run(cli.common.addr, &cli.common, a).await?)?,
+        })
+    })?;
+    println!("{json}");
+    // Thousands of sockets: let the kernel close them rather than tearing down each one.
+    std::process::exit(0);
+}

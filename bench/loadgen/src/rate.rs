@@ -1,0 +1,562 @@
+//! The open-loop rate scenario: N members over R rooms, one (or a few) senders per room
+//! emitting `sendMessage` on a fixed schedule, every member checking what it receives.
+//! With `--joiners`, extra clients join a loaded room during the window and time how long
+//! it takes to hold the room's history (lanchat only).
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::time::sleep;
+
+use crate::procfs::{CpuLoadMeter, CpuMeter, WaitMeter, rss_kib};
+use crate::sio::{self, Finders, Outbox, Packet, event, find_u64, parse_u64, quote};
+use crate::stats::{Summary, summarize};
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct RateArgs {
+    /// Total member connections (senders included).
+    #[arg(long, default_value_t = 1000)]
+    pub conns: usize,
+    /// Rooms the members are spread over (member i joins room i % rooms).
+    #[arg(long, default_value_t = 1)]
+    pub rooms: usize,
+    /// Messages per second sent into EACH room (split over its senders).
+    #[arg(long)]
+    pub rate: f64,
+    /// Sender connections per room (the first members of each room).
+    #[arg(long, default_value_t = 1)]
+    pub senders_per_room: usize,
+    /// Seconds of sending before the measured window.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+    /// Seconds in the measured window.
+    #[arg(long, default_value_t = 4.0)]
+    pub duration: f64,
+    /// Seconds to wait after the last send for outstanding deliveries before calling them lost.
+    #[arg(long, default_value_t = 3.0)]
+    pub drain: f64,
+    /// Pad each message text with 'x' up to this many characters.
+    #[arg(long, default_value_t = 64)]
+    pub msg_len: usize,
+    /// Clients that join a loaded room during the window and time the history replay.
+    #[arg(long, default_value_t = 0)]
+    pub joiners: usize,
+    /// History messages a joiner expects (the server's history limit).
+    #[arg(long, default_value_t = 100)]
+    pub history: usize,
+}
+
+/// What one member connection sees from one sender.
+struct Track {
+    sender: u32,
+    last: i64,
+    seen: Vec<u64>,
+}
+
+#[derive(Default)]
+struct Shared {
+    frames: u64,
+    bytes: u64,
+    connected: usize,
+    connect_failed: usize,
+    joined: Vec<u32>,
+    join_failed: usize,
+    errors: Vec<String>,
+    disconnects: usize,
+    shutting_down: bool,
+    /// Measured window, microseconds since the epoch.
+    window: (u64, u64),
+    lat_us: Vec<u32>,
+    /// With a server-stamped `ts` (lanchat): send to stamp, and stamp to delivery, in µs of
+    /// wall-clock time (the stamp has 1 ms resolution).
+    to_stamp_us: Vec<u32>,
+    from_stamp_us: Vec<u32>,
+    in_window: u64,
+    unique: u64,
+    dup: u64,
+    out_of_order: u64,
+    seq_out_of_order: u64,
+    seq_seen: bool,
+    request_errors: u64,
+    sent: Vec<u64>,
+    send_lag_us: Vec<u32>,
+    senders: Vec<(usize, u32, Outbox, String)>,
+    hist_us: Vec<u32>,
+    hist_ack_us: Vec<u32>,
+    hist_incomplete: u64,
+    hist_out_of_order: u64,
+    hist_failed: u64,
+}
+
+impl Shared {
+    fn error(&mut self, e: String) {
+        if self.errors.len() < 10 {
+            self.errors.push(e);
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct RateReport {
+    pub conns: usize,
+    pub rooms: usize,
+    pub rate_per_room: f64,
+    pub offered_msgs_per_s: f64,
+    pub expected_deliveries_per_s: f64,
+    pub deliveries_per_s: f64,
+    pub latency_ms: Summary,
+    /// lanchat only: the latency split at the server's `ts` stamp (taken when the hub orders
+    /// the message): before it (inbound + queue to the hub) and after it (store + fan-out).
+    pub until_server_stamp_ms: Option<Summary>,
+    pub after_server_stamp_ms: Option<Summary>,
+    pub sent: u64,
+    pub expected: u64,
+    pub received: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub out_of_order: u64,
+    pub seq_checked: bool,
+    pub seq_out_of_order: u64,
+    pub request_errors: u64,
+    pub connect_failed: usize,
+    pub join_failed: usize,
+    pub disconnects: usize,
+    pub errors: Vec<String>,
+    pub setup_s: f64,
+    pub send_lag_ms: Summary,
+    pub gen_cpu_pct: Option<f64>,
+    pub server_cpu_pct: Option<f64>,
+    /// Time runnable but not running (another process on the pinned core), % of the window.
+    pub gen_runq_wait_pct: Option<f64>,
+    pub server_runq_wait_pct: Option<f64>,
+    /// Each CPU's time running any task, % of the window (see procfs::CpuLoadMeter).
+    pub cpu_task_pct: Vec<f64>,
+    pub server_rss_kib_before: Option<u64>,
+    pub server_rss_kib_after: Option<u64>,
+    pub frames: u64,
+    pub bytes: u64,
+    pub history: Option<HistoryReport>,
+}
+
+#[derive(Serialize)]
+pub struct HistoryReport {
+    pub joiners: usize,
+    /// Connect start to holding the last `history` messages.
+    pub to_history_ms: Summary,
+    /// Connect start to the joinRoom ack.
+    pub to_ack_ms: Summary,
+    pub incomplete: u64,
+    pub out_of_order: u64,
+    pub failed: u64,
+}
+
+pub async fn run(addr: SocketAddr, common: &crate::Common, a: RateArgs) -> anyhow::Result<RateReport> {
+    let epoch = Instant::now();
+    let wall0_us = wall_us();
+    let sh = Rc::new(RefCell::new(Shared {
+        joined: vec![0; a.rooms],
+        sent: vec![0; a.rooms],
+        ..Default::default()
+    }));
+    let pid = common.server_pid.as_deref();
+    let rss_before = pid.and_then(rss_kib);
+    let sem = Rc::new(Semaphore::new(common.connect_concurrency));
+    for i in 0..a.conns {
+        let room = i % a.rooms;
+        let member = Member {
+            idx: i as u32,
+            room,
+            room_name: format!("{}-r{room}", common.prefix),
+            nick: format!("u{i}"),
+            sender: i / a.rooms < a.senders_per_room,
+        };
+        tokio::task::spawn_local(member.run(addr, common.read_buf, sh.clone(), sem.clone(), epoch, wall0_us));
+    }
+
+    // Setup: everyone connected and joined, then the join traffic has died down.
+    let setup_deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        {
+            let s = sh.borrow();
+            let joined: u32 = s.joined.iter().sum();
+            if s.connected + s.connect_failed == a.conns
+                && joined as usize + s.join_failed + s.disconnects >= s.connected
+            {
+                break;
+            }
+        }
+        anyhow::ensure!(Instant::now() < setup_deadline, "setup did not finish in 180 s");
+        sleep(Duration::from_millis(20)).await;
+    }
+    settle(&sh, Duration::from_millis(300), Duration::from_secs(60)).await;
+    let setup_s = epoch.elapsed().as_secs_f64();
+
+    // Sending: every room's senders on one schedule each, staggered across the period.
+    let start = Instant::now() + Duration::from_millis(50);
+    let win_start = start + Duration::from_secs_f64(a.warmup);
+    let end = win_start + Duration::from_secs_f64(a.duration);
+    sh.borrow_mut().window = (us(epoch, win_start), us(epoch, end));
+    let senders = std::mem::take(&mut sh.borrow_mut().senders);
+    let mut per_room = vec![0usize; a.rooms];
+    for (room, ..) in &senders {
+        per_room[*room] += 1;
+    }
+    let n_senders = senders.len().max(1);
+    for (n, (room, idx, outbox, room_name)) in senders.into_iter().enumerate() {
+        // The room's rate is split over the senders that actually joined it.
+        let per_sender = a.rate / per_room[room] as f64;
+        let offset = Duration::from_secs_f64(n as f64 / n_senders as f64 / per_sender);
+        let s = Sender { room, idx, outbox, room_name, nick: format!("u{idx}"), msg_len: a.msg_len };
+        tokio::task::spawn_local(s.run(per_sender, start + offset, end, epoch, sh.clone()));
+    }
+    for j in 0..a.joiners {
+        let at = win_start + Duration::from_secs_f64(a.duration * j as f64 / a.joiners as f64);
+        let room_name = format!("{}-r{}", common.prefix, j % a.rooms);
+        let nick = format!("j{j}");
+        tokio::task::spawn_local(joiner(addr, common.read_buf, at, room_name, nick, a.history, sh.clone()));
+    }
+
+    tokio::time::sleep_until(win_start.into()).await;
+    let gen_cpu = CpuMeter::start("self");
+    let srv_cpu = pid.map(CpuMeter::start);
+    let gen_wait = WaitMeter::start("self");
+    let srv_wait = pid.map(WaitMeter::start);
+    let cpus = CpuLoadMeter::start();
+    tokio::time::sleep_until(end.into()).await;
+    let cpu_task_pct = cpus.percent();
+    let gen_cpu_pct = gen_cpu.percent();
+    let server_cpu_pct = srv_cpu.and_then(|m| m.percent());
+    let gen_runq_wait_pct = gen_wait.percent();
+    let server_runq_wait_pct = srv_wait.and_then(|m| m.percent());
+
+    // Drain: wait for every expected delivery, up to the drain time.
+    let drain_end = end + Duration::from_secs_f64(a.drain);
+    loop {
+        let done = {
+            let s = sh.borrow();
+            s.unique >= expected(&s) && s.hist_us.len() + s.hist_incomplete as usize + s.hist_failed as usize >= a.joiners
+        };
+        if done || Instant::now() >= drain_end {
+            break;
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+    let mut s = sh.borrow_mut();
+    s.shutting_down = true;
+    let exp = expected(&s);
+    let sent: u64 = s.sent.iter().sum();
+    let history = (a.joiners > 0).then(|| HistoryReport {
+        joiners: a.joiners,
+        to_history_ms: summarize(&mut s.hist_us),
+        to_ack_ms: summarize(&mut s.hist_ack_us),
+        incomplete: s.hist_incomplete,
+        out_of_order: s.hist_out_of_order,
+        failed: s.hist_failed,
+    });
+    Ok(RateReport {
+        conns: a.conns,
+        rooms: a.rooms,
+        rate_per_room: a.rate,
+        offered_msgs_per_s: a.rate * a.rooms as f64,
+        expected_deliveries_per_s: a.rate * a.conns as f64,
+        deliveries_per_s: s.in_window as f64 / a.duration,
+        latency_ms: summarize(&mut s.lat_us),
+        until_server_stamp_ms: (!s.to_stamp_us.is_empty()).then(|| summarize(&mut s.to_stamp_us)),
+        after_server_stamp_ms: (!s.from_stamp_us.is_empty()).then(|| summarize(&mut s.from_stamp_us)),
+        sent,
+        expected: exp,
+        received: s.unique,
+        lost: exp.saturating_sub(s.unique),
+        duplicated: s.dup,
+        out_of_order: s.out_of_order,
+        seq_checked: s.seq_seen,
+        seq_out_of_order: s.seq_out_of_order,
+        request_errors: s.request_errors,
+        connect_failed: s.connect_failed,
+        join_failed: s.join_failed,
+        disconnects: s.disconnects,
+        errors: s.errors.clone(),
+        setup_s,
+        send_lag_ms: summarize(&mut s.send_lag_us),
+        gen_cpu_pct,
+        server_cpu_pct,
+        gen_runq_wait_pct,
+        server_runq_wait_pct,
+        cpu_task_pct,
+        server_rss_kib_before: rss_before,
+        server_rss_kib_after: pid.and_then(rss_kib),
+        frames: s.frames,
+        bytes: s.bytes,
+        history,
+    })
+}
+
+fn expected(s: &Shared) -> u64 {
+    s.sent.iter().zip(&s.joined).map(|(&n, &m)| n * u64::from(m)).sum()
+}
+
+/// Wall-clock microseconds since the Unix epoch.
+fn wall_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+fn us(epoch: Instant, t: Instant) -> u64 {
+    t.saturating_duration_since(epoch).as_micros() as u64
+}
+
+/// Waits until no frame has arrived for `quiet`, or `max` has passed.
+async fn settle(sh: &Rc<RefCell<Shared>>, quiet: Duration, max: Duration) {
+    let deadline = Instant::now() + max;
+    let mut last = sh.borrow().frames;
+    let mut still_since = Instant::now();
+    while Instant::now() < deadline {
+        sleep(Duration::from_millis(50)).await;
+        let now = sh.borrow().frames;
+        if now != last {
+            last = now;
+            still_since = Instant::now();
+        } else if still_since.elapsed() >= quiet {
+            return;
+        }
+    }
+}
+
+struct Member {
+    idx: u32,
+    room: usize,
+    room_name: String,
+    nick: String,
+    sender: bool,
+}
+
+impl Member {
+    async fn run(self, addr: SocketAddr, read_buf: usize, sh: Rc<RefCell<Shared>>, sem: Rc<Semaphore>, epoch: Instant, wall0_us: u64) {
+        let permit = sem.acquire().await;
+        let ws = match sio::connect(addr, None, read_buf).await {
+            Ok(ws) => ws,
+            Err(e) => {
+                let mut s = sh.borrow_mut();
+                s.connect_failed += 1;
+                s.error(format!("connect: {e:#}"));
+                return;
+            }
+        };
+        drop(permit);
+        sh.borrow_mut().connected += 1;
+        let (reader, outbox) = sio::split(ws);
+        let join = format!("{{\"roomName\":{},\"nickName\":{}}}", quote(&self.room_name), quote(&self.nick));
+        let _ = outbox.send(event("joinRoom", &join, Some(1)));
+        let mut tracks: Vec<Track> = Vec::new();
+        let mut last_seq = 0u64;
+        let mut joined = false;
+        let find = Finders::new();
+        let sh2 = sh.clone();
+        let outbox2 = outbox.clone();
+        sio::read_loop(reader, &outbox, |frame| {
+            let now = us(epoch, Instant::now());
+            let mut s = sh2.borrow_mut();
+            s.frames += 1;
+            s.bytes += frame.len() as u64;
+            match sio::parse(frame) {
+                Packet::Ack { id: 1, payload } if !joined => {
+                    joined = true;
+                    if payload.contains("\"ok\":false") {
+                        s.join_failed += 1;
+                        s.error(format!("join: {payload}"));
+                    } else {
+                        s.joined[self.room] += 1;
+                        if self.sender {
+                            s.senders.push((self.room, self.idx, outbox2.clone(), self.room_name.clone()));
+                        }
+                    }
+                }
+                Packet::Event { payload } if payload.starts_with("[\"message\"") => {
+                    if find.history.find(payload.as_bytes()).is_some() {
+                        return true;
+                    }
+                    if let Some(seq) = find_u64(payload, &find.seq) {
+                        s.seq_seen = true;
+                        if seq <= last_seq {
+                            s.seq_out_of_order += 1;
+                        }
+                        last_seq = last_seq.max(seq);
+                    }
+                    let Some(at) = find.marker.find(payload.as_bytes()) else { return true };
+                    let b = &payload.as_bytes()[at + 4..];
+                    let Some((sender, n1)) = parse_u64(b) else { return true };
+                    let Some((k, n2)) = parse_u64(&b[n1..]) else { return true };
+                    let Some((t, _)) = parse_u64(&b[n1 + n2..]) else { return true };
+                    let track = match tracks.iter_mut().position(|t| t.sender == sender as u32) {
+                        Some(p) => &mut tracks[p],
+                        None => {
+                            tracks.push(Track { sender: sender as u32, last: -1, seen: Vec::new() });
+                            tracks.last_mut().unwrap()
+                        }
+                    };
+                    let (word, bit) = ((k / 64) as usize, k % 64);
+                    if track.seen.len() <= word {
+                        track.seen.resize(word + 1, 0);
+                    }
+                    if track.seen[word] & (1 << bit) != 0 {
+                        s.dup += 1;
+                        return true;
+                    }
+                    track.seen[word] |= 1 << bit;
+                    s.unique += 1;
+                    if (k as i64) < track.last {
+                        s.out_of_order += 1;
+                    }
+                    track.last = track.last.max(k as i64);
+                    let (w0, w1) = s.window;
+                    if t >= w0 && t < w1 {
+                        s.lat_us.push(now.saturating_sub(t).min(u64::from(u32::MAX)) as u32);
+                        if let Some(ts_ms) = find_u64(payload, &find.ts) {
+                            // Both sides in wall-clock µs; the stamp is whole ms.
+                            let stamp = ts_ms * 1000;
+                            let (sent, got) = (wall0_us + t, wall0_us + now);
+                            s.to_stamp_us.push(stamp.saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
+                            s.from_stamp_us.push(got.saturating_sub(stamp).min(u64::from(u32::MAX)) as u32);
+                        }
+                    }
+                    if now >= w0 && now < w1 {
+                        s.in_window += 1;
+                    }
+                }
+                Packet::Event { payload } if payload.starts_with("[\"requestError\"") => {
+                    s.request_errors += 1;
+                    s.error(format!("requestError: {payload}"));
+                }
+                Packet::ConnectError(e) => s.error(format!("connect_error: {e}")),
+                _ => {}
+            }
+            true
+        })
+        .await;
+        let mut s = sh.borrow_mut();
+        if !s.shutting_down {
+            s.disconnects += 1;
+            s.error(format!("member {} disconnected", self.idx));
+        }
+    }
+}
+
+struct Sender {
+    room: usize,
+    idx: u32,
+    outbox: Outbox,
+    room_name: String,
+    nick: String,
+    msg_len: usize,
+}
+
+impl Sender {
+    /// Open loop: message k is due at `start + k / rate` whatever happens to earlier messages;
+    /// a late wake-up sends everything that is due at once.
+    async fn run(self, rate: f64, start: Instant, end: Instant, epoch: Instant, sh: Rc<RefCell<Shared>>) {
+        let period = 1.0 / rate;
+        let room = quote(&self.room_name);
+        let nick = quote(&self.nick);
+        let mut k: u64 = 0;
+        loop {
+            let due = start + Duration::from_secs_f64(k as f64 * period);
+            if due >= end {
+                return;
+            }
+            tokio::time::sleep_until(due.into()).await;
+            let now = Instant::now();
+            let mut s = sh.borrow_mut();
+            s.send_lag_us.push(now.saturating_duration_since(due).as_micros().min(u32::MAX as u128) as u32);
+            loop {
+                let due = start + Duration::from_secs_f64(k as f64 * period);
+                if due > now || due >= end {
+                    break;
+                }
+                // The send instant, not the due one: tokio's 1 ms timer wheel would otherwise add
+                // up to 1 ms to every sample. Schedule slip is reported as send_lag instead.
+                let mut text = format!("lg {} {} {}", self.idx, k, us(epoch, now));
+                if text.len() < self.msg_len {
+                    text.push(' ');
+                    while text.len() < self.msg_len {
+                        text.push('x');
+                    }
+                }
+                let payload = format!("{{\"room\":{room},\"nickName\":{nick},\"message\":\"{text}\"}}");
+                if self.outbox.send(event("sendMessage", &payload, None)).is_err() {
+                    return;
+                }
+                s.sent[self.room] += 1;
+                k += 1;
+            }
+        }
+    }
+}
+
+/// Joins `room_name` at `at` and records how long the history replay takes.
+async fn joiner(addr: SocketAddr, read_buf: usize, at: Instant, room_name: String, nick: String, want: usize, sh: Rc<RefCell<Shared>>) {
+    tokio::time::sleep_until(at.into()).await;
+    let t0 = Instant::now();
+    let ws = match sio::connect(addr, None, read_buf).await {
+        Ok(ws) => ws,
+        Err(e) => {
+            let mut s = sh.borrow_mut();
+            s.hist_failed += 1;
+            s.error(format!("joiner connect: {e:#}"));
+            return;
+        }
+    };
+    let (reader, outbox) = sio::split(ws);
+    let join = format!("{{\"roomName\":{},\"nickName\":{}}}", quote(&room_name), quote(&nick));
+    let _ = outbox.send(event("joinRoom", &join, Some(1)));
+    let mut count = 0usize;
+    let mut last_seq = 0u64;
+    let mut got_hist = false;
+    let mut got_ack = false;
+    let find = Finders::new();
+    let sh2 = sh.clone();
+    let stopped = sio::read_loop(reader, &outbox, |frame| {
+        let mut s = sh2.borrow_mut();
+        match sio::parse(frame) {
+            Packet::Event { payload } if payload.starts_with("[\"message\"") && find.history.find(payload.as_bytes()).is_some() => {
+                count += 1;
+                if let Some(seq) = find_u64(payload, &find.seq) {
+                    if seq <= last_seq {
+                        s.hist_out_of_order += 1;
+                    }
+                    last_seq = seq;
+                }
+                if count == want {
+                    got_hist = true;
+                    s.hist_us.push(t0.elapsed().as_micros() as u32);
+                }
+            }
+            Packet::Ack { id: 1, payload } => {
+                got_ack = true;
+                s.hist_ack_us.push(t0.elapsed().as_micros() as u32);
+                if payload.contains("\"ok\":false") {
+                    s.hist_failed += 1;
+                    s.error(format!("joiner join: {payload}"));
+                    return false;
+                }
+                if !got_hist {
+                    s.hist_incomplete += 1;
+                    s.error(format!("joiner got {count} history messages before the ack"));
+                }
+            }
+            _ => {}
+        }
+        !(got_ack)
+    })
+    .await;
+    if !stopped {
+        let mut s = sh.borrow_mut();
+        s.hist_failed += 1;
+        s.error("joiner disconnected".into());
+    }
+}
