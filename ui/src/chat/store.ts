@@ -3,7 +3,7 @@
 //! members, who is typing, and unread counts. No DOM and no transport here, so it is unit-tested
 //! directly; app.ts feeds it transport events and user actions.
 
-import type { MessageKind } from '../protocol';
+import type { MessagePayload } from '../protocol';
 import type { ClientEvent, ConnectionState, JoinAck } from '../transport/types';
 
 /** At most this many messages are kept per room; older ones fall off the top. */
@@ -11,14 +11,8 @@ export const MAX_MESSAGES = 1000;
 /** A typing indicator without a refresh disappears after this long (a `false` may be lost). */
 export const TYPING_TTL_MS = 6000;
 
-export interface ChatMessage {
-  id: string;
-  seq: number;
-  ts: number;
-  kind: MessageKind;
-  nickName: string;
-  message: string;
-  clientId?: string;
+/** A message as the chat keeps it: the protocol's fields minus room/history, plus `own`. */
+export interface ChatMessage extends Omit<MessagePayload, 'room' | 'history'> {
   own: boolean;
 }
 

@@ -2,7 +2,7 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { MessageKind } from '../protocol';
+import type { MessagePayload } from '../protocol';
 
 export interface ConnectOptions {
   /** `http://host:port`. Browser guests may omit it: they use the page's own origin. */
@@ -34,17 +34,9 @@ export interface HostInfo {
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
-export interface MessageEvent {
+/** A room message: the protocol's `message` payload, tagged. */
+export interface MessageEvent extends MessagePayload {
   type: 'message';
-  id: string;
-  room: string;
-  seq: number;
-  ts: number;
-  kind: MessageKind;
-  nickName: string;
-  message: string;
-  clientId?: string;
-  history?: boolean;
 }
 
 export type ClientEvent =
