@@ -7,6 +7,7 @@ import { errorText } from '../i18n';
 import { checkRoomName, LIMITS } from '../protocol';
 import type { GuestConfig } from './App';
 import { useApp } from './context';
+import { JoinError } from './JoinError';
 import { failure } from './failure';
 
 interface RoomInfo {
@@ -135,19 +136,7 @@ export function GuestCard({ guest }: { guest: GuestConfig | null }) {
           />
         </div>
       )}
-      {error && (
-        <p class="form-error" role="alert" data-testid="join-error" data-code={error.code}>
-          {error.text}
-          {error.code === 'nick_taken' && (
-            <>
-              {' '}
-              <button type="button" class="link-btn" onClick={() => void app.changeNick()}>
-                {t('nick.change')}
-              </button>
-            </>
-          )}
-        </p>
-      )}
+      <JoinError error={error} />
       <div class="card-actions">
         <button type="submit" class="btn btn-primary btn-block" data-testid="join-button" disabled={busy}>
           {busy ? t('join.joining') : t('join.button')}

@@ -6,6 +6,7 @@ import { parseJoinTarget } from '../invite';
 import { prefs, type RecentServer } from '../prefs';
 import { checkRoomName, LIMITS } from '../protocol';
 import { useApp } from './context';
+import { JoinError } from './JoinError';
 import { failure } from './failure';
 import { errorText } from '../i18n';
 
@@ -118,19 +119,7 @@ export function JoinCard() {
           </div>
         )}
       </div>
-      {error && (
-        <p class="form-error" role="alert" data-testid="join-error" data-code={error.code}>
-          {error.text}
-          {error.code === 'nick_taken' && (
-            <>
-              {' '}
-              <button type="button" class="link-btn" onClick={() => void app.changeNick()}>
-                {t('nick.change')}
-              </button>
-            </>
-          )}
-        </p>
-      )}
+      <JoinError error={error} />
       <div class="card-actions">
         <button type="submit" class="btn btn-primary" data-testid="join-button" disabled={busy || !address.trim()}>
           {busy ? t('join.joining') : t('join.button')}
