@@ -333,3 +333,34 @@ async fn typing_is_relayed_to_others() {
         "the typist got its own notice: {names:?}"
     );
 }
+
+/// The last member leaving and someone joining right behind them (often in the same server
+/// batch) keeps the room's history and seq intact.
+#[tokio::test(flavor = "multi_thread")]
+async fn leave_and_rejoin_back_to_back_keeps_seq() {
+    let s = start_default().await;
+    for i in 0..20 {
+        let a = Peer::connect(&url(&s)).await;
+        a.join("churn", &format!("a{i}")).await;
+        let seq = a.send("churn", &format!("m{i}")).await["seq"]
+            .as_u64()
+            .unwrap();
+        a.emit("leaveRoom", json!({"room": "churn"})).await;
+        let b = Peer::connect(&url(&s)).await;
+        b.emit(
+            "joinRoom",
+            json!({"roomName": "churn", "nickName": format!("b{i}")}),
+        )
+        .await;
+        b.emit(
+            "sendMessage",
+            json!({"room": "churn", "message": format!("after {i}")}),
+        )
+        .await;
+        let m = b.wait_for("message", text_is(&format!("after {i}"))).await;
+        assert!(m["seq"].as_u64().unwrap() > seq, "seq went back");
+        b.emit("leaveRoom", json!({"room": "churn"})).await;
+        a.close().await;
+        b.close().await;
+    }
+}

@@ -205,6 +205,14 @@ impl Hub {
                 }
             }
         }
+        // Rooms nobody is in leave memory, so cycling through room names cannot grow it. Only
+        // now, with the batch stored: reloading a room while its messages were still pending
+        // would hand out their seqs again.
+        for room in before.keys() {
+            if self.rooms.get_mut(room).is_some_and(Room::is_idle) {
+                self.rooms.remove(room);
+            }
+        }
         for effect in effects {
             self.perform(effect, &stored, ok).await;
         }
@@ -653,10 +661,6 @@ impl Hub {
             tracing::warn!("could not post the leave notice in {room}: {}", e.message);
         }
         b.effects.push(self.members_effect(room));
-        // Rooms nobody is in leave memory, so cycling through room names cannot grow it.
-        if self.rooms.get_mut(room).is_some_and(Room::is_idle) {
-            self.rooms.remove(room);
-        }
     }
 }
 
