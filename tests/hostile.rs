@@ -963,12 +963,7 @@ async fn html_and_script_are_echoed_byte_for_byte() {
     }
     let room = "<script>alert(1)</script>";
     eve.join(room, nick).await;
-    let info: Value = reqwest::get(format!("{}/api/info", url(&s)))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = api_info(&s).await;
     assert!(
         info["rooms"]
             .as_array()

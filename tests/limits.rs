@@ -147,12 +147,7 @@ async fn password_is_checked_at_connect() {
         .await
         .unwrap();
     p.join("r", "n").await;
-    let info: serde_json::Value = reqwest::get(format!("{}/api/info", url(&s)))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = api_info(&s).await;
     assert_eq!(info["passwordRequired"], true);
     assert_eq!(
         info["rooms"],
@@ -167,12 +162,7 @@ async fn api_info_lists_rooms() {
     let s = start_default().await;
     let p = Peer::connect(&url(&s)).await;
     p.join("lobby", "n").await;
-    let info: serde_json::Value = reqwest::get(format!("{}/api/info", url(&s)))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = api_info(&s).await;
     assert_eq!(info["server"], "lanchat");
     assert_eq!(info["passwordRequired"], false);
     assert_eq!(info["rooms"], json!([{"name": "lobby", "members": 1}]));

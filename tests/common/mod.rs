@@ -43,6 +43,16 @@ pub fn url(s: &RunningServer) -> String {
     format!("http://{}", s.addr)
 }
 
+/// `GET /api/info` as JSON.
+pub async fn api_info(s: &RunningServer) -> Value {
+    reqwest::get(format!("{}/api/info", url(s)))
+        .await
+        .expect("GET /api/info")
+        .json()
+        .await
+        .expect("/api/info is JSON")
+}
+
 /// One raw Socket.IO connection that records everything it receives.
 pub struct Peer {
     pub client: Client,

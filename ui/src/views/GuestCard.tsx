@@ -8,6 +8,7 @@ import { checkRoomName, LIMITS } from '../protocol';
 import type { GuestConfig } from './App';
 import { useApp } from './context';
 import { JoinError } from './JoinError';
+import { PasswordField } from './PasswordField';
 import { failure } from './failure';
 
 interface RoomInfo {
@@ -123,18 +124,13 @@ export function GuestCard({ guest }: { guest: GuestConfig | null }) {
         </div>
       )}
       {needsPassword && (
-        <div class="field">
-          <label for="guest-password">{t('join.password')}</label>
-          <input
-            id="guest-password"
-            ref={passwordField}
-            type="password"
-            data-testid="password-input"
-            autocomplete="current-password"
-            value={password}
-            onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)}
-          />
-        </div>
+        <PasswordField
+          id="guest-password"
+          label={t('join.password')}
+          value={password}
+          onInput={setPassword}
+          inputRef={passwordField}
+        />
       )}
       <JoinError error={error} />
       <div class="card-actions">

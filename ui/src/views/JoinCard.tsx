@@ -7,6 +7,7 @@ import { prefs, type RecentServer } from '../prefs';
 import { checkRoomName, LIMITS } from '../protocol';
 import { useApp } from './context';
 import { JoinError } from './JoinError';
+import { PasswordField } from './PasswordField';
 import { failure } from './failure';
 import { errorText } from '../i18n';
 
@@ -105,18 +106,13 @@ export function JoinCard() {
           />
         </div>
         {needsPassword && (
-          <div class="field">
-            <label for="join-password">{t('join.password')}</label>
-            <input
-              id="join-password"
-              ref={passwordField}
-              type="password"
-              data-testid="password-input"
-              autocomplete="current-password"
-              value={password}
-              onInput={(e) => setPassword((e.currentTarget as HTMLInputElement).value)}
-            />
-          </div>
+          <PasswordField
+          id="join-password"
+          label={t('join.password')}
+          value={password}
+          onInput={setPassword}
+          inputRef={passwordField}
+        />
         )}
       </div>
       <JoinError error={error} />
