@@ -23,7 +23,7 @@ async fn kick_removes_and_bans_from_the_room() {
     assert_eq!(kicked["room"], "k");
     let notice = ann.wait_for("message", |v| v["kind"] == "kick").await;
     assert_eq!(notice["nickName"], "bob");
-    ann.wait_for("members", |v| v["members"] == json!(["ann"]))
+    ann.wait_for("presence", |v| v["left"] == json!(["bob"]))
         .await;
     assert_eq!(
         bob.send("k", "still here?").await["error"]["code"],

@@ -71,9 +71,12 @@ async fn join_and_leave_notices_and_members() {
     b.join("r", "bob").await;
     a.wait_for("message", |v| v["kind"] == "join" && v["nickName"] == "bob")
         .await;
-    a.wait_for("members", |v| v["members"] == json!(["ann", "bob"]))
-        .await;
-    c.join("r", "cat").await;
+    a.wait_for("presence", |v| {
+        v["room"] == "r" && v["joined"] == json!(["bob"]) && v["left"] == json!([])
+    })
+    .await;
+    let ack = c.join("r", "cat").await;
+    assert_eq!(ack["members"], json!(["ann", "bob", "cat"]), "{ack}");
     let ack = b.request("leaveRoom", json!({"room": "r"})).await;
     assert_eq!(ack["ok"], true);
     a.wait_for("message", |v| {
@@ -85,7 +88,7 @@ async fn join_and_leave_notices_and_members() {
         v["kind"] == "leave" && v["nickName"] == "cat"
     })
     .await;
-    a.wait_for("members", |v| v["members"] == json!(["ann"]))
+    a.wait_for("presence", |v| v["left"] == json!(["cat"]))
         .await;
     s.stop().await.unwrap();
 }
@@ -363,4 +366,31 @@ async fn leave_and_rejoin_back_to_back_keeps_seq() {
         a.close().await;
         b.close().await;
     }
+}
+
+/// A class arriving at once (many joins in one hub batch): every client ends with the same,
+/// complete member list — built from its join ack plus `presence` deltas — and sees people
+/// leave the same way.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_class_arriving_at_once_agrees_on_the_member_list() {
+    use common::chat::User;
+    let s = start_default().await;
+    let addr = s.addr.to_string();
+    let nicks: Vec<String> = (0..30).map(|i| format!("s{i:02}")).collect();
+    let mut users: Vec<User> =
+        futures_util::future::join_all(nicks.iter().map(|n| User::join(&addr, n, "class"))).await;
+    for u in &mut users {
+        u.until(WAIT, |u| u.members.get("class") == Some(&nicks))
+            .await;
+    }
+    let leaver = users.pop().expect("30 users");
+    leaver.client.leave("class").await.expect("leave");
+    let rest = &nicks[..29];
+    for u in &mut users {
+        u.until(WAIT, |u| {
+            u.members.get("class").map(Vec::as_slice) == Some(rest)
+        })
+        .await;
+    }
+    s.stop().await.unwrap();
 }

@@ -20,7 +20,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::protocol::{
-    JoinAck, Kicked, Kind, Members, Message, SendAck, ServerClosing, ServerInfo, Typing, events,
+    JoinAck, Kicked, Kind, Members, Message, Presence, SendAck, ServerClosing, ServerInfo, Typing,
+    events,
 };
 use conn::{Conn, Incoming};
 
@@ -291,6 +292,21 @@ struct RoomState {
     last_seq: u64,
     /// Confirmed by the server on the current connection.
     joined: bool,
+    /// From the join ack, kept current by `presence` deltas.
+    members: Members,
+}
+
+impl RoomState {
+    fn new(room: &str) -> RoomState {
+        RoomState {
+            last_seq: 0,
+            joined: false,
+            members: Members {
+                room: room.to_owned(),
+                members: Vec::new(),
+            },
+        }
+    }
 }
 
 struct InFlight {
@@ -415,10 +431,7 @@ impl Supervisor {
                 let since = self
                     .rooms
                     .entry(room.clone())
-                    .or_insert(RoomState {
-                        last_seq: 0,
-                        joined: false,
-                    })
+                    .or_insert_with(|| RoomState::new(room))
                     .last_seq;
                 let mut p = json!({ "roomName": room, "nickName": nick });
                 if since > 0 {
@@ -472,10 +485,7 @@ impl Supervisor {
             Request::Join { room, done } => {
                 self.rooms
                     .entry(room.clone())
-                    .or_insert(RoomState {
-                        last_seq: 0,
-                        joined: true,
-                    })
+                    .or_insert_with(|| RoomState::new(&room))
                     .joined = true;
                 if let Some(d) = done {
                     let _ = d.send(Ok(JoinAck {
@@ -532,14 +542,18 @@ impl Supervisor {
                     Err(ClientError::from_wire(&body))
                 };
                 match &result {
-                    Ok(_) => {
-                        self.rooms
+                    Ok(ack) => {
+                        let state = self
+                            .rooms
                             .entry(room)
-                            .or_insert(RoomState {
-                                last_seq: 0,
-                                joined: false,
-                            })
-                            .joined = true;
+                            .or_insert_with_key(|room| RoomState::new(room));
+                        state.joined = true;
+                        // The list is whole here; `presence` deltas follow. A rejoin after a
+                        // reconnect refreshes it for the app, too.
+                        state.members.members = ack.members.clone();
+                        let _ = self
+                            .events
+                            .send(ClientEvent::Members(state.members.clone()));
                     }
                     Err(e) => {
                         // A join that fails (kicked, nickname taken) drops the room.
@@ -640,8 +654,14 @@ impl Supervisor {
                 };
                 ClientEvent::Message(m)
             }
-            events::MEMBERS => match serde_json::from_value(data) {
-                Ok(m) => ClientEvent::Members(m),
+            events::PRESENCE => match serde_json::from_value::<Presence>(data) {
+                Ok(p) => match self.rooms.get_mut(&p.room) {
+                    Some(state) => {
+                        state.members.apply(&p);
+                        ClientEvent::Members(state.members.clone())
+                    }
+                    None => return,
+                },
                 Err(_) => return,
             },
             events::TYPING => match serde_json::from_value(data) {

@@ -19,7 +19,7 @@ pub mod events {
     pub const PING: &str = "ping";
 
     pub const MESSAGE: &str = "message";
-    pub const MEMBERS: &str = "members";
+    pub const PRESENCE: &str = "presence";
     pub const REQUEST_ERROR: &str = "requestError";
     pub const KICKED: &str = "kicked";
     pub const SERVER_CLOSING: &str = "serverClosing";
@@ -120,12 +120,33 @@ pub struct SendAck {
     pub duplicate: bool,
 }
 
-/// `members` event.
+/// A room's whole member list: what clients keep, from the join ack plus `presence` deltas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Members {
     pub room: String,
     pub members: Vec<String>,
+}
+
+/// `presence` event: who joined and who left a room since the last one (sorted lists).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Presence {
+    pub room: String,
+    pub joined: Vec<String>,
+    pub left: Vec<String>,
+}
+
+impl Members {
+    /// Applies a `presence` delta, keeping the list sorted and free of repeats.
+    pub fn apply(&mut self, p: &Presence) {
+        self.members.retain(|n| !p.left.contains(n));
+        for n in &p.joined {
+            if let Err(i) = self.members.binary_search(n) {
+                self.members.insert(i, n.clone());
+            }
+        }
+    }
 }
 
 /// `typing` event, server → client.

@@ -17,10 +17,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::rooms::{Ban, Member, Room};
 use crate::protocol::{
-    ErrorCode, JoinAck, JoinRequest, Kicked, Kind, Members, Message, RequestError, RoomInfo,
+    ErrorCode, JoinAck, JoinRequest, Kicked, Kind, Message, Presence, RequestError, RoomInfo,
     SendRequest, TypingRequest, WireError, err_ack, events, ok_ack,
 };
 use crate::store::Store;
+
+/// History is replayed in chunks of this many messages, letting the socket's writer run between
+/// them: a joiner's whole history at once would leave its WebSocket write buffer and send queue
+/// at that high-water mark for the life of the connection (docs/benchmarks.md, idle memory).
+const HISTORY_CHUNK: usize = 16;
 
 /// How a request wants its outcome reported.
 pub struct Reply {
@@ -100,7 +105,13 @@ enum Effect {
     },
     /// Index into the batch's stored messages.
     Broadcast(usize),
-    Members(Members),
+    Presence(Presence),
+    /// A successful join's ack; its member list is read when it is sent, after the whole batch
+    /// was applied, so that the batch's `presence` delta applies cleanly on top of it.
+    JoinAck {
+        reply: Reply,
+        ack: JoinAck,
+    },
     Typing {
         socket: SocketRef,
         room: String,
@@ -122,6 +133,8 @@ struct Batch {
     effects: Vec<Effect>,
     /// Each touched room's last seq before the batch, to forget the batch if storing fails.
     before: HashMap<String, u64>,
+    /// Member names of each room whose membership changed, as they were before the batch.
+    roster: HashMap<String, Vec<String>>,
 }
 
 /// A socket's rooms and the nickname it holds in each.
@@ -174,8 +187,9 @@ impl Hub {
             mut stored,
             mut effects,
             before,
+            roster,
         } = b;
-        keep_last_member_lists(&mut effects);
+        effects.extend(self.presence_effects(roster));
         let mut ok = true;
         if !stored.is_empty() {
             let store = self.store.clone();
@@ -230,7 +244,10 @@ impl Hub {
                 }
             }
             Effect::History { socket, messages } => {
-                for m in &messages {
+                for (i, m) in messages.iter().enumerate() {
+                    if i > 0 && i % HISTORY_CHUNK == 0 {
+                        tokio::task::yield_now().await;
+                    }
                     if let Err(e) = socket.emit(events::MESSAGE, m) {
                         tracing::debug!(sid = %socket.id, "history emit failed: {e}");
                         break;
@@ -251,11 +268,18 @@ impl Hub {
                     tracing::warn!("broadcast to {} incomplete: {e}", m.room);
                 }
             }
-            Effect::Members(members) => {
-                let room = members.room.clone();
-                if let Err(e) = self.io.to(room).emit(events::MEMBERS, &members).await {
-                    tracing::debug!("members broadcast incomplete: {e}");
+            Effect::Presence(p) => {
+                if let Err(e) = self.io.to(p.room.clone()).emit(events::PRESENCE, &p).await {
+                    tracing::debug!("presence broadcast incomplete: {e}");
                 }
+            }
+            Effect::JoinAck { reply, mut ack } => {
+                ack.members = self
+                    .rooms
+                    .get(&ack.room)
+                    .map(Room::member_names)
+                    .unwrap_or_default();
+                respond(reply, Ok(ok_ack(&ack)));
             }
             Effect::Typing { socket, room, body } => {
                 if let Err(e) = socket.to(room).emit(events::TYPING, &body).await {
@@ -321,15 +345,23 @@ impl Hub {
         Ok(b.stored.len() - 1)
     }
 
-    fn members_effect(&self, room: &str) -> Effect {
-        Effect::Members(Members {
-            room: room.to_owned(),
-            members: self
+    /// One `presence` delta per room whose members changed in the batch, sent after everything
+    /// else in it. Whole lists after every join would cost O(n²) when a class arrives at once.
+    fn presence_effects(&self, roster: HashMap<String, Vec<String>>) -> Vec<Effect> {
+        let mut out = Vec::new();
+        for (room, before) in roster {
+            let after = self
                 .rooms
-                .get(room)
+                .get(&room)
                 .map(Room::member_names)
-                .unwrap_or_default(),
-        })
+                .unwrap_or_default();
+            let (joined, left) = roster_delta(&before, &after);
+            if after.is_empty() || (joined.is_empty() && left.is_empty()) {
+                continue;
+            }
+            out.push(Effect::Presence(Presence { room, joined, left }));
+        }
+        out
     }
 
     fn apply(&mut self, cmd: Command, b: &mut Batch) {
@@ -348,19 +380,13 @@ impl Hub {
                     });
                     return;
                 }
-                let room = &self.rooms[&req.room];
                 let ack = JoinAck {
                     room: req.room.clone(),
                     nick_name: req.nick.clone(),
-                    last_seq: room.last_seq,
-                    members: room.member_names(),
+                    last_seq: self.rooms[&req.room].last_seq,
+                    members: Vec::new(),
                 };
-                b.effects.push(Effect::Ack {
-                    reply,
-                    result: Ok(ok_ack(&ack)),
-                    stored: None,
-                });
-                b.effects.push(self.members_effect(&req.room));
+                b.effects.push(Effect::JoinAck { reply, ack });
             }
             Command::Send { socket, req, reply } => {
                 let result = self.send(&socket, req, b);
@@ -527,6 +553,9 @@ impl Hub {
         let catchup_limit = self.cfg.catchup_limit;
         let store = self.store.clone();
         let room = self.room(&req.room)?;
+        b.roster
+            .entry(req.room.clone())
+            .or_insert_with(|| room.member_names());
         let mut who = vec![Ban::Nick(req.nick.clone()), Ban::Connection(sid)];
         who.extend(session.clone().map(Ban::Session));
         if room.is_banned(&who) {
@@ -655,29 +684,30 @@ impl Hub {
         let Some(nick) = r.nick_of(sid).map(str::to_owned) else {
             return;
         };
+        b.roster
+            .entry(room.to_owned())
+            .or_insert_with(|| r.member_names());
         r.members.remove(&nick);
         let text = notice.unwrap_or_else(|| format!("{nick} left {room}"));
         if let Err(e) = self.post(room, kind, &nick, text, None, b) {
             tracing::warn!("could not post the leave notice in {room}: {}", e.message);
         }
-        b.effects.push(self.members_effect(room));
     }
 }
 
-/// A room's member list is pushed once per batch, with its final state: when many people join
-/// at once (a class arriving), sending the whole list after each join would cost O(n²).
-fn keep_last_member_lists(effects: &mut Vec<Effect>) {
-    let mut seen = std::collections::HashSet::new();
-    let mut keep = vec![true; effects.len()];
-    for (i, e) in effects.iter().enumerate().rev() {
-        if let Effect::Members(m) = e
-            && !seen.insert(m.room.clone())
-        {
-            keep[i] = false;
-        }
-    }
-    let mut k = keep.into_iter();
-    effects.retain(|_| k.next().unwrap_or(true));
+/// Who joined and who left, between two sorted member lists.
+fn roster_delta(before: &[String], after: &[String]) -> (Vec<String>, Vec<String>) {
+    let joined = after
+        .iter()
+        .filter(|n| before.binary_search(n).is_err())
+        .cloned()
+        .collect();
+    let left = before
+        .iter()
+        .filter(|n| after.binary_search(n).is_err())
+        .cloned()
+        .collect();
+    (joined, left)
 }
 
 /// Sends a request's outcome: as its ack, or as `requestError` if it failed without one.

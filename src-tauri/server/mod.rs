@@ -200,6 +200,9 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
         .ws_max_frame_size(cfg.max_payload_bytes)
         // Packets queued per connection before sends to it fail (see hub: seq gaps).
         .max_buffer_size(16_384)
+        // Chat requests are small; a larger frame still grows the buffer as needed. The 4 KiB
+        // default is a quarter of an idle connection's memory (docs/benchmarks.md).
+        .ws_read_buffer_size(WS_READ_BUFFER)
         // lanchat never uses binary attachments: keep what a client can park in them small.
         .with_parser(
             ParserConfig::common()
@@ -226,8 +229,48 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
     tokio::spawn(hub.run(rx));
 
     let control = Control { shared, io };
-    let router = http::routes(control.clone()).layer(layer);
+    let router = http::routes(control.clone())
+        .layer(layer)
+        .layer(axum::middleware::map_request(detach_head));
     (router, control)
+}
+
+/// Read size of each connection's WebSocket buffer (bytes).
+const WS_READ_BUFFER: usize = 1024;
+
+/// Request headers the Socket.IO layer reads: the WebSocket key (for the handshake's accept
+/// header) and a long-polling POST's content type. Nothing of lanchat's reads headers.
+const KEPT_HEADERS: [axum::http::HeaderName; 2] = [
+    axum::http::header::SEC_WEBSOCKET_KEY,
+    axum::http::header::CONTENT_TYPE,
+];
+
+/// Gives a Socket.IO request head its own small allocations.
+///
+/// hyper parses the URI and headers as slices of the connection's read buffer, and engine.io
+/// keeps the request head for the whole life of the session, which pins that buffer (~16 KB per
+/// idle connection, measured with heaptrack). Copying what the handshake needs — and nothing
+/// else — frees it once the connection is upgraded.
+async fn detach_head(req: axum::extract::Request) -> axum::extract::Request {
+    if !req.uri().path().starts_with("/socket.io") {
+        return req;
+    }
+    let (mut parts, body) = req.into_parts();
+    let mut headers = axum::http::HeaderMap::with_capacity(KEPT_HEADERS.len());
+    for name in KEPT_HEADERS {
+        if let Some(value) = parts.headers.get(&name)
+            && let Ok(copy) = axum::http::HeaderValue::from_bytes(value.as_bytes())
+        {
+            headers.insert(name, copy);
+        }
+    }
+    parts.headers = headers;
+    if let Some(pq) = parts.uri.path_and_query()
+        && let Ok(uri) = axum::http::Uri::try_from(pq.as_str().to_owned())
+    {
+        parts.uri = uri;
+    }
+    axum::extract::Request::from_parts(parts, body)
 }
 
 /// A server running on its own task.

@@ -1,5 +1,6 @@
 //! A chat user built on lanchat's own reconnecting client, recording what it is shown.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use lanchat::client::{Client, ClientConfig, ClientEvent, ConnState};
@@ -14,6 +15,8 @@ pub struct User {
     /// Every message shown to the user, in the order shown.
     pub shown: Vec<Message>,
     pub states: Vec<ConnState>,
+    /// Each room's member list as the client last reported it.
+    pub members: HashMap<String, Vec<String>>,
 }
 
 /// Fast failure detection so fault tests finish quickly.
@@ -35,6 +38,7 @@ impl User {
             events: rx,
             shown: Vec::new(),
             states: Vec::new(),
+            members: HashMap::new(),
         }
     }
 
@@ -52,6 +56,9 @@ impl User {
             match tokio::time::timeout(left, self.events.recv()).await {
                 Ok(Some(ClientEvent::Message(m))) => self.shown.push(m),
                 Ok(Some(ClientEvent::State { state, .. })) => self.states.push(state),
+                Ok(Some(ClientEvent::Members(m))) => {
+                    self.members.insert(m.room, m.members);
+                }
                 Ok(Some(_)) => {}
                 Ok(None) => panic!("client stopped"),
                 Err(_) => panic!(

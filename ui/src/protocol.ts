@@ -14,7 +14,7 @@ export const C2S = {
 /** Server → client event names. */
 export const S2C = {
   message: 'message',
-  members: 'members',
+  presence: 'presence',
   typing: 'typing',
   requestError: 'requestError',
   kicked: 'kicked',
@@ -71,9 +71,19 @@ export interface MessagePayload {
   history?: boolean;
 }
 
-export interface MembersPayload {
+/** `presence`: who joined and who left a room since the last one. */
+export interface PresencePayload {
   room: string;
-  members: string[];
+  joined: string[];
+  left: string[];
+}
+
+/** A member list (from the join ack) with a `presence` delta applied: sorted, no repeats. */
+export function applyPresence(members: readonly string[], p: PresencePayload): string[] {
+  const gone = new Set(p.left);
+  const next = new Set(members.filter((n) => !gone.has(n)));
+  for (const n of p.joined) next.add(n);
+  return [...next].sort();
 }
 
 export interface TypingEventPayload {

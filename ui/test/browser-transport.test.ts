@@ -117,7 +117,9 @@ describe('requests and events', () => {
   it('maps server events to ClientEvents', async () => {
     await connected();
     await joined('lobby');
-    sock.fire('members', { room: 'lobby', members: ['alice', 'bob'] });
+    sock.fire('presence', { room: 'lobby', joined: ['bob'], left: [] });
+    sock.fire('presence', { room: 'elsewhere', joined: ['zed'], left: [] });
+    sock.fire('presence', { room: 'lobby', joined: ['carol'], left: ['alice'] });
     sock.fire('typing', { room: 'lobby', nickName: 'bob', typing: true });
     sock.fire('kicked', { room: 'lobby', by: 'host', reason: 'spam' });
     sock.fire('serverClosing', { message: 'bye' });
@@ -125,6 +127,7 @@ describe('requests and events', () => {
     sock.fire('requestError', { event: 'typing', code: 'not_in_room', message: 'ignored' });
     expect(events.filter((e) => e.type !== 'state')).toEqual([
       { type: 'members', room: 'lobby', members: ['alice', 'bob'] },
+      { type: 'members', room: 'lobby', members: ['bob', 'carol'] },
       { type: 'typing', room: 'lobby', nickName: 'bob', typing: true },
       { type: 'kicked', room: 'lobby', by: 'host', reason: 'spam' },
       { type: 'serverClosing', message: 'bye' },

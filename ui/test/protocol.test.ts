@@ -1,7 +1,7 @@
 // The UI's copy of the server's validation rules gives the same verdicts as docs/protocol.md.
 
 import { describe, expect, it } from 'vitest';
-import { checkMessage, checkNickName, checkRoomName } from '../src/protocol';
+import { applyPresence, checkMessage, checkNickName, checkRoomName } from '../src/protocol';
 
 describe('validation mirrors the server', () => {
   it('rooms: 1–64 chars after trim, no control chars', () => {
@@ -26,5 +26,14 @@ describe('validation mirrors the server', () => {
     expect(checkMessage('bell\u0007')).toBe('invalid_message');
     expect(checkMessage('x'.repeat(4000))).toBeNull();
     expect(checkMessage('x'.repeat(4001))).toBe('message_too_long');
+  });
+});
+
+describe('presence deltas', () => {
+  it('apply on top of the join ack: sorted, no repeats, idempotent', () => {
+    const ack = ['bob', 'me'];
+    const once = applyPresence(ack, { room: 'r', joined: ['ann', 'me'], left: ['bob', 'zed'] });
+    expect(once).toEqual(['ann', 'me']);
+    expect(applyPresence(once, { room: 'r', joined: ['ann', 'me'], left: ['bob', 'zed'] })).toEqual(once);
   });
 });

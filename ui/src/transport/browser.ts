@@ -14,7 +14,8 @@ import {
   type JoinRoomPayload,
   type KickedPayload,
   type LeaveAckPayload,
-  type MembersPayload,
+  type PresencePayload,
+  applyPresence,
   type MessagePayload,
   type RequestErrorPayload,
   S2C,
@@ -127,6 +128,13 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
     ackTimeoutMs,
   );
   const rooms = delivery.rooms;
+  /** Each joined room's members: whole from the join ack, then kept by `presence` deltas. */
+  const members = new Map<string, string[]>();
+
+  function setMembers(room: string, list: string[]) {
+    members.set(room, list);
+    dispatch({ type: 'members', room, members: list });
+  }
 
   /** Emits with an ack; rejects on an `{ok:false}` ack, on timeout, or if the connection drops. */
   function request<T>(event: string, payload: unknown): Promise<T> {
@@ -161,9 +169,10 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
     r.rejoining = true;
     const payload: JoinRoomPayload = { roomName: room, nickName, since: r.lastSeq };
     request<JoinAckPayload>(C2S.joinRoom, payload).then(
-      () => {
+      (ack) => {
         if (rooms.get(room) !== r) return;
         r.rejoining = false;
+        if (ack.members) setMembers(room, ack.members);
         delivery.pump(room);
       },
       (e: TransportError) => {
@@ -237,7 +246,11 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         dispatch({ type: 'message', ...p });
       }
     });
-    s.on(S2C.members, (p: MembersPayload) => dispatch({ type: 'members', room: p.room, members: p.members }));
+    s.on(S2C.presence, (p: PresencePayload) => {
+      const list = members.get(p.room);
+      if (!list || !rooms.has(p.room)) return;
+      setMembers(p.room, applyPresence(list, p));
+    });
     s.on(S2C.typing, (p: TypingEventPayload) =>
       dispatch({ type: 'typing', room: p.room, nickName: p.nickName, typing: p.typing }),
     );
@@ -307,6 +320,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       try {
         const ack = await request<JoinAckPayload>(C2S.joinRoom, payload);
         r.joined = true;
+        members.set(room, ack.members ?? []);
         delivery.pump(room);
         return {
           room: ack.room ?? room,
