@@ -44,6 +44,9 @@ def boost(pid):
 # Extra flags for experiments (--relay-extra, --lanchat-extra), e.g. --nodelay or --memory.
 RELAY_EXTRA = []
 LANCHAT_EXTRA = []
+# A/B experiments in one run: peers "lanchat2"/"relay2" are the same programs with their own
+# binary (--lanchat2-bin, --relay2-bin) and flags (--lanchat2-extra, --relay2-extra).
+VARIANT_EXTRA = {"lanchat2": [], "relay2": []}
 
 PRIORITY = os.geteuid() == 0 and os.path.exists("/proc/self/autogroup")
 P99_LIMIT_MS = 100.0
@@ -55,6 +58,8 @@ PEERS = {
     "lanchat": "lanchat serve (release)",
     "node": "Node socket.io 4.8 (tutorial gateway)",
     "relay": "bare socketioxide 0.18 relay",
+    "lanchat2": "lanchat serve, variant (experiment)",
+    "relay2": "bare relay, variant (experiment)",
 }
 
 
@@ -68,15 +73,17 @@ class Server:
     def __init__(self, peer, bins, workdir):
         self.peer = peer
         self.tmp = tempfile.mkdtemp(prefix=f"bench-{peer}-")
-        if peer == "lanchat":
-            cmd = [bins["lanchat"], "serve", "--port", "0", "--bind", "127.0.0.1"]
-            cmd += LANCHAT_EXTRA if "--memory" in LANCHAT_EXTRA else ["--data", self.tmp] + LANCHAT_EXTRA
+        if peer in ("lanchat", "lanchat2"):
+            extra = LANCHAT_EXTRA if peer == "lanchat" else VARIANT_EXTRA[peer]
+            cmd = [bins[peer], "serve", "--port", "0", "--bind", "127.0.0.1"]
+            cmd += extra if "--memory" in extra else ["--data", self.tmp] + extra
         elif peer == "node":
             cmd = ["node", os.path.join(HERE, "node-peer", "server.js"), "--port", "0", "--bind", "127.0.0.1"]
         else:
             # Same per-socket send buffer as lanchat (4096 packets), so the relay is the ceiling
             # of the same configuration rather than a lossier one.
-            cmd = [bins["relay"], "--port", "0", "--bind", "127.0.0.1", "--max-buffer-size", "4096"] + RELAY_EXTRA
+            extra = RELAY_EXTRA if peer == "relay" else VARIANT_EXTRA[peer]
+            cmd = [bins[peer], "--port", "0", "--bind", "127.0.0.1", "--max-buffer-size", "4096"] + extra
         self.log_path = os.path.join(workdir, f"{peer}.log")
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen(
@@ -675,6 +682,9 @@ def main():
     ap.add_argument("--idle-conns", type=int, default=10000)
     ap.add_argument("--relay-extra", default="", help="extra flags for the relay (experiments)")
     ap.add_argument("--lanchat-extra", default="", help="extra flags for lanchat serve (experiments)")
+    for v in VARIANT_EXTRA:
+        ap.add_argument(f"--{v}-extra", default="", help=f"extra flags for the {v} variant (experiments)")
+        ap.add_argument(f"--{v}-bin", default=None, help=f"binary of the {v} variant (experiments)")
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     a = ap.parse_args()
@@ -687,11 +697,14 @@ def main():
         "relay": os.path.join(a.bin_dir, "lanchat-bare-relay"),
         "loadgen": os.path.join(a.bin_dir, "lanchat-loadgen"),
     }
+    for v in VARIANT_EXTRA:
+        VARIANT_EXTRA[v].extend(getattr(a, f"{v}_extra").split())
+        bins[v] = getattr(a, f"{v}_bin") or bins[v.rstrip("2")]
     peers = [p for p in a.peers.split(",") if p]
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     workdir = tempfile.mkdtemp(prefix="lanchat-bench-")
     results = {"timestamp": stamp, "machine": machine(), "peers": peers, "runs": [], "scenarios": {},
-               "config": {"reps": a.reps, "smoke": a.smoke, "per_sender_rate": PER_SENDER, "autogroup_nice_-15": PRIORITY, "relay_extra": RELAY_EXTRA, "lanchat_extra": LANCHAT_EXTRA,
+               "config": {"reps": a.reps, "smoke": a.smoke, "per_sender_rate": PER_SENDER, "autogroup_nice_-15": PRIORITY, "relay_extra": RELAY_EXTRA, "lanchat_extra": LANCHAT_EXTRA, "variants": VARIANT_EXTRA,
                           "server_cpu": SERVER_CPU, "generator_cpu": GEN_CPU}}
     t0 = time.time()
 

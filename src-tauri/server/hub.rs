@@ -184,7 +184,7 @@ impl Hub {
             self.apply(cmd, &mut b);
         }
         let Batch {
-            mut stored,
+            stored,
             mut effects,
             before,
             roster,
@@ -192,24 +192,12 @@ impl Hub {
         effects.extend(self.presence_effects(roster));
         let mut ok = true;
         if !stored.is_empty() {
-            let store = self.store.clone();
-            let result = tokio::task::spawn_blocking(move || {
-                let r = store.append(&stored);
-                (stored, r)
-            })
-            .await;
-            match result {
-                Ok((back, Ok(()))) => stored = back,
-                Ok((back, Err(e))) => {
-                    tracing::error!("storing {} messages failed: {e}", back.len());
-                    stored = back;
-                    ok = false;
-                }
-                Err(e) => {
-                    tracing::error!("the store task failed: {e}");
-                    stored = Vec::new();
-                    ok = false;
-                }
+            // Inline, like the hub's other SQLite calls: a batch insert into the WAL is tens of
+            // microseconds (checkpoints run on their own thread), while a hop through the
+            // blocking pool and back cost the fan-out a third of its rate (docs/benchmarks.md).
+            if let Err(e) = self.store.append(&stored) {
+                tracing::error!("storing {} messages failed: {e}", stored.len());
+                ok = false;
             }
             if !ok {
                 for (room, seq) in &before {

@@ -9,7 +9,8 @@
 //! messages under load.
 //!
 //! Usage: lanchat-bare-relay [--port N] [--bind ADDR] [--max-buffer-size N]
-//!        [--ws-read-buffer-size N] [--detach-head] [--nodelay] [--hub]   (the last four: experiments)
+//!        [--ws-read-buffer-size N] [--detach-head] [--nodelay] [--hub] [--pad N]
+//!        (the last five: experiments)
 //! Prints `listening on http://ADDR:PORT` once bound.
 
 use std::pin::pin;
@@ -45,6 +46,15 @@ struct SendMessage {
 struct Message {
     nick_name: String,
     message: String,
+    /// `--pad N`: N extra bytes per message (the experiment of lanchat's larger frames).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pad: String,
+}
+
+static PAD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn pad() -> String {
+    PAD.get().cloned().unwrap_or_default()
 }
 
 #[derive(Serialize)]
@@ -81,7 +91,7 @@ impl FromMessageParts<LocalAdapter> for Relayed {
                         let _ = hub.send((socket, m));
                         return Ok(Relayed);
                     }
-                    let msg = Message { nick_name: m.nick_name, message: m.message };
+                    let msg = Message { nick_name: m.nick_name, message: m.message, pad: pad() };
                     let emit = socket.within(m.room).emit("message", &msg);
                     // The local adapter finishes at the first poll (it only queues packets).
                     match pin!(emit).poll(&mut Context::from_waker(Waker::noop())) {
@@ -103,9 +113,14 @@ static HUB: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<(SocketRef, S
 async fn hub(mut rx: tokio::sync::mpsc::UnboundedReceiver<(SocketRef, SendMessage)>) {
     let mut batch = Vec::with_capacity(256);
     while rx.recv_many(&mut batch, 256).await > 0 {
-        let _ = tokio::task::spawn_blocking(|| ()).await;
+        if std::env::var_os("HUB_NOBLOCK").is_none() {
+            let _ = tokio::task::spawn_blocking(|| ()).await;
+        }
+        if std::env::var_os("HUB_YIELD").is_some() {
+            tokio::task::yield_now().await;
+        }
         for (socket, m) in batch.drain(..) {
-            let msg = Message { nick_name: m.nick_name, message: m.message };
+            let msg = Message { nick_name: m.nick_name, message: m.message, pad: pad() };
             count_drops(socket.within(m.room).emit("message", &msg).await);
         }
     }
@@ -149,6 +164,7 @@ fn arg(name: &str) -> Option<String> {
 fn main() -> std::io::Result<()> {
     let port: u16 = arg("--port").and_then(|p| p.parse().ok()).unwrap_or(0);
     let bind = arg("--bind").unwrap_or_else(|| "127.0.0.1".into());
+    let _ = PAD.set("x".repeat(arg("--pad").and_then(|p| p.parse().ok()).unwrap_or(0)));
     let mut builder = SocketIo::builder();
     if let Some(n) = arg("--max-buffer-size").and_then(|p| p.parse().ok()) {
         builder = builder.max_buffer_size(n);
