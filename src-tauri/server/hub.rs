@@ -1,19 +1,26 @@
-//! The hub: one task that owns every room and applies requests strictly in arrival order.
+//! The hub: the one owner of every room, applying requests strictly in arrival order.
 //!
-//! Socket.IO handlers only validate and enqueue (they run inline in each socket's receive loop,
-//! so a socket's requests enter the queue in the order it sent them). The hub drains the queue
-//! in batches: it updates rooms and hands out seqs in memory, stores the batch's new messages in
-//! one SQLite transaction, and only then broadcasts and acks, in order. One writer of seqs and
-//! one broadcaster per batch is what gives every member the same order.
+//! Socket.IO handlers validate and queue each request inline, in the socket's receive loop, so
+//! a socket's requests enter the queue in the order it sent them. Whoever queues a request while
+//! nobody is driving the hub becomes its driver and applies the queue right there, in batches
+//! (flat combining): it updates rooms and hands out seqs in memory, stores the batch's new
+//! messages in one SQLite transaction, and only then broadcasts and acks, in order. Requests
+//! queued meanwhile (from other threads) are taken by the same driver. One driver at a time is
+//! what gives every member the same order; driving inline rather than on a hub task saves a
+//! trip through the run queue per request — with a thousand socket writers queued on the core,
+//! that trip halved the fan-out (docs/benchmarks.md).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::pin::pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::socket::Sid;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::rooms::{Ban, Member, Room};
 use crate::protocol::{
@@ -137,6 +144,140 @@ struct Batch {
     roster: HashMap<String, Vec<String>>,
 }
 
+/// A stored batch's effects still to perform.
+struct Pending {
+    effects: VecDeque<Effect>,
+    stored: Vec<Message>,
+    ok: bool,
+}
+
+enum Step {
+    Done,
+    /// Let other tasks (the sockets' writers) run, then continue.
+    Yield,
+}
+
+/// Runs a broadcast to completion now. socketioxide's local adapter only queues packets on the
+/// sockets, so its broadcast future is ready at the first poll; it is async for remote adapters,
+/// which lanchat does not use.
+fn at_once<F: std::future::Future<Output = Result<(), socketioxide::BroadcastError>>>(
+    fut: F,
+) -> Result<(), socketioxide::BroadcastError> {
+    match pin!(fut).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(r) => r,
+        Poll::Pending => {
+            tracing::error!("a broadcast did not complete at once; dropped");
+            Ok(())
+        }
+    }
+}
+
+/// Requests waiting for the hub, and whether someone is driving it.
+struct Queue {
+    items: VecDeque<Command>,
+    driving: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Locked only by the current driver, so never contended.
+    hub: Mutex<Hub>,
+    max_queue: usize,
+    max_batch: usize,
+}
+
+/// Where requests go: a cheap handle to the hub, shared by every socket and the host's controls.
+#[derive(Clone)]
+pub struct HubHandle {
+    shared: Arc<Shared>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl HubHandle {
+    /// `max_queue`: requests that may wait before `try_submit` refuses more.
+    pub fn new(hub: Hub, max_queue: usize) -> HubHandle {
+        let max_batch = hub.cfg.max_batch;
+        HubHandle {
+            shared: Arc::new(Shared {
+                queue: Mutex::new(Queue {
+                    items: VecDeque::new(),
+                    driving: false,
+                }),
+                hub: Mutex::new(hub),
+                max_queue,
+                max_batch,
+            }),
+        }
+    }
+
+    /// Queues a request and, if nobody is driving the hub, applies the queue now. Gives the
+    /// request back, refused, when `max_queue` requests are already waiting.
+    #[must_use]
+    pub fn try_submit(&self, cmd: Command) -> Option<Command> {
+        self.push(cmd, true)
+    }
+
+    /// Like `try_submit`, but never refused: disconnects and the host's own requests.
+    pub fn submit(&self, cmd: Command) {
+        let _ = self.push(cmd, false);
+    }
+
+    fn push(&self, cmd: Command, bounded: bool) -> Option<Command> {
+        {
+            let mut q = lock(&self.shared.queue);
+            if bounded && q.items.len() >= self.shared.max_queue {
+                return Some(cmd);
+            }
+            q.items.push_back(cmd);
+            if q.driving {
+                return None;
+            }
+            q.driving = true;
+        }
+        let mut pending = None;
+        if let Step::Yield = self.drive(&mut pending) {
+            // Finish on a task of its own, letting the sockets' writers run between chunks.
+            let me = self.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::task::yield_now().await;
+                    if let Step::Done = me.drive(&mut pending) {
+                        break;
+                    }
+                }
+            });
+        }
+        None
+    }
+
+    /// Applies queued requests until the queue is empty (then stops driving) or an effect
+    /// needs to yield. Only the driver calls this.
+    fn drive(&self, pending: &mut Option<Pending>) -> Step {
+        loop {
+            if let Some(p) = pending {
+                let hub = lock(&self.shared.hub);
+                if let Step::Yield = hub.perform_some(p) {
+                    return Step::Yield;
+                }
+                *pending = None;
+            }
+            let batch: Vec<Command> = {
+                let mut q = lock(&self.shared.queue);
+                if q.items.is_empty() {
+                    q.driving = false;
+                    return Step::Done;
+                }
+                let n = q.items.len().min(self.shared.max_batch);
+                q.items.drain(..n).collect()
+            };
+            *pending = Some(lock(&self.shared.hub).process(batch));
+        }
+    }
+}
+
 /// A socket's rooms and the nickname it holds in each.
 #[derive(Default)]
 struct SocketRooms {
@@ -169,16 +310,8 @@ impl Hub {
         }
     }
 
-    /// Runs until every sender is dropped.
-    pub async fn run(mut self, mut rx: mpsc::Receiver<Command>) {
-        let mut batch = Vec::with_capacity(self.cfg.max_batch);
-        while rx.recv_many(&mut batch, self.cfg.max_batch).await > 0 {
-            self.process(std::mem::take(&mut batch)).await;
-        }
-        tracing::debug!("hub stopped");
-    }
-
-    async fn process(&mut self, batch: Vec<Command>) {
+    /// Applies a batch and stores its messages; what remains to do is in the returned effects.
+    fn process(&mut self, batch: Vec<Command>) -> Pending {
         let mut b = Batch::default();
         for cmd in batch {
             self.apply(cmd, &mut b);
@@ -192,9 +325,8 @@ impl Hub {
         effects.extend(self.presence_effects(roster));
         let mut ok = true;
         if !stored.is_empty() {
-            // Inline, like the hub's other SQLite calls: a batch insert into the WAL is tens of
-            // microseconds (checkpoints run on their own thread), while a hop through the
-            // blocking pool and back cost the fan-out a third of its rate (docs/benchmarks.md).
+            // Inline, like the hub's other SQLite calls: a batch insert into the WAL takes tens
+            // of microseconds (checkpoints run on their own thread).
             if let Err(e) = self.store.append(&stored) {
                 tracing::error!("storing {} messages failed: {e}", stored.len());
                 ok = false;
@@ -215,12 +347,44 @@ impl Hub {
                 self.rooms.remove(room);
             }
         }
-        for effect in effects {
-            self.perform(effect, &stored, ok).await;
+        Pending {
+            effects: effects.into(),
+            stored,
+            ok,
         }
     }
 
-    async fn perform(&self, effect: Effect, stored: &[Message], ok: bool) {
+    /// Performs effects in order until done, or until a history replay needs the socket's
+    /// writer to run before its next chunk (then the rest stays in `p`).
+    fn perform_some(&self, p: &mut Pending) -> Step {
+        while let Some(effect) = p.effects.pop_front() {
+            if let Effect::History {
+                socket,
+                mut messages,
+            } = effect
+            {
+                let rest = messages.split_off(messages.len().min(HISTORY_CHUNK));
+                for m in &messages {
+                    if let Err(e) = socket.emit(events::MESSAGE, m) {
+                        tracing::debug!(sid = %socket.id, "history emit failed: {e}");
+                        break;
+                    }
+                }
+                if !rest.is_empty() && socket.connected() {
+                    p.effects.push_front(Effect::History {
+                        socket,
+                        messages: rest,
+                    });
+                    return Step::Yield;
+                }
+                continue;
+            }
+            self.perform(effect, &p.stored, p.ok);
+        }
+        Step::Done
+    }
+
+    fn perform(&self, effect: Effect, stored: &[Message], ok: bool) {
         match effect {
             Effect::Emit {
                 socket,
@@ -232,10 +396,7 @@ impl Hub {
                 }
             }
             Effect::History { socket, messages } => {
-                for (i, m) in messages.iter().enumerate() {
-                    if i > 0 && i % HISTORY_CHUNK == 0 {
-                        tokio::task::yield_now().await;
-                    }
+                for m in &messages {
                     if let Err(e) = socket.emit(events::MESSAGE, m) {
                         tracing::debug!(sid = %socket.id, "history emit failed: {e}");
                         break;
@@ -249,7 +410,7 @@ impl Hub {
                     return;
                 }
                 let Some(m) = stored.get(i) else { return };
-                if let Err(e) = self.io.to(m.room.clone()).emit(events::MESSAGE, m).await {
+                if let Err(e) = at_once(self.io.to(m.room.clone()).emit(events::MESSAGE, m)) {
                     // A connection whose send buffer is full (thousands of messages behind)
                     // misses this one. lanchat's clients notice the seq gap and catch up with
                     // `since`; a dead one is dropped by the heartbeat.
@@ -257,7 +418,7 @@ impl Hub {
                 }
             }
             Effect::Presence(p) => {
-                if let Err(e) = self.io.to(p.room.clone()).emit(events::PRESENCE, &p).await {
+                if let Err(e) = at_once(self.io.to(p.room.clone()).emit(events::PRESENCE, &p)) {
                     tracing::debug!("presence broadcast incomplete: {e}");
                 }
             }
@@ -270,7 +431,7 @@ impl Hub {
                 respond(reply, Ok(ok_ack(&ack)));
             }
             Effect::Typing { socket, room, body } => {
-                if let Err(e) = socket.to(room).emit(events::TYPING, &body).await {
+                if let Err(e) = at_once(socket.to(room).emit(events::TYPING, &body)) {
                     tracing::debug!("typing broadcast incomplete: {e}");
                 }
             }

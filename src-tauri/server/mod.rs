@@ -13,7 +13,7 @@ pub use limits::RateLimit;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -26,13 +26,13 @@ use socketioxide::socket::{DisconnectReason, Socket};
 use socketioxide::{ParserConfig, SocketIo};
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::protocol::{
     self, ErrorCode, Limits, ServerClosing, ServerInfo, WireError, connect_errors, events,
 };
 use crate::store::Store;
-use hub::{Command, Hub, HubConfig, Reply};
+use hub::{Command, Hub, HubConfig, HubHandle, Reply};
 use limits::TokenBucket;
 
 /// Everything a host can tune. `Default` is what `lanchat serve` uses; docs/security.md lists
@@ -99,8 +99,15 @@ struct Shared {
     /// The current password. A lock rather than the config field because the host can change
     /// it while running; held only to clone or replace, never across an await.
     password: RwLock<Option<String>>,
-    commands: mpsc::Sender<Command>,
+    /// Set once in `build`, right after the Socket.IO layer the hub broadcasts through.
+    hub: OnceLock<HubHandle>,
     connections: AtomicUsize,
+}
+
+impl Shared {
+    fn hub(&self) -> &HubHandle {
+        self.hub.get().expect("the hub is set in build()")
+    }
 }
 
 /// A cheap, cloneable handle to a running server's controls.
@@ -125,11 +132,8 @@ impl Control {
             Vec::new()
         } else {
             let (tx, rx) = oneshot::channel();
-            let sent = self.shared.commands.send(Command::Info { done: tx }).await;
-            match sent {
-                Ok(()) => rx.await.unwrap_or_default(),
-                Err(_) => Vec::new(),
-            }
+            self.shared.hub().submit(Command::Info { done: tx });
+            rx.await.unwrap_or_default()
         };
         ServerInfo {
             server: "lanchat".into(),
@@ -156,16 +160,12 @@ impl Control {
     /// Removes `nick` from `room`; they may not rejoin it for `kick_ban`.
     pub async fn kick(&self, room: &str, nick: &str, by: &str) -> Result<(), ControlError> {
         let (tx, rx) = oneshot::channel();
-        self.shared
-            .commands
-            .send(Command::Kick {
-                room: room.to_owned(),
-                nick: nick.to_owned(),
-                by: by.to_owned(),
-                done: tx,
-            })
-            .await
-            .map_err(|_| ControlError::Stopped)?;
+        self.shared.hub().submit(Command::Kick {
+            room: room.to_owned(),
+            nick: nick.to_owned(),
+            by: by.to_owned(),
+            done: tx,
+        });
         rx.await
             .map_err(|_| ControlError::Stopped)?
             .map_err(ControlError::Refused)
@@ -184,11 +184,10 @@ fn read(lock: &RwLock<Option<String>>) -> Option<String> {
 /// Builds the router (Socket.IO + HTTP) and the hub that serves it. The hub task is spawned on
 /// the current runtime and ends when the router and controls are dropped.
 pub fn build(config: Config, store: Store) -> (Router, Control) {
-    let (tx, rx) = mpsc::channel(config.queue_len);
     let shared = Arc::new(Shared {
         password: RwLock::new(config.password.clone().filter(|p| !p.is_empty())),
         config,
-        commands: tx,
+        hub: OnceLock::new(),
         connections: AtomicUsize::new(0),
     });
     let cfg = &shared.config;
@@ -226,7 +225,7 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
         io.clone(),
         store,
     );
-    tokio::spawn(hub.run(rx));
+    let _ = shared.hub.set(HubHandle::new(hub, cfg.queue_len));
 
     let control = Control { shared, io };
     let router = http::routes(control.clone())
@@ -517,10 +516,8 @@ impl Conn {
         match command {
             Err(e) => hub::respond(reply, Err(e)),
             Ok(make) => {
-                if let Err(e) = self.shared.commands.try_send(make(reply)) {
-                    // The hub is far behind (or stopping): refuse rather than queue without bound.
-                    let (mpsc::error::TrySendError::Full(c) | mpsc::error::TrySendError::Closed(c)) =
-                        e;
+                if let Some(c) = self.shared.hub().try_submit(make(reply)) {
+                    // The hub is far behind: refuse rather than queue without bound.
                     if let Some(reply) = command_reply(c) {
                         hub::respond(reply, Err(ErrorCode::RateLimited.into()));
                     }
@@ -567,10 +564,7 @@ fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>) {
         tracing::debug!(sid = %s.id, ?reason, "disconnected");
         shared.connections.fetch_sub(1, Ordering::AcqRel);
         // Must not be lost even when the queue is full: member lists depend on it.
-        let _ = shared
-            .commands
-            .send(Command::Disconnected { sid: s.id })
-            .await;
+        shared.hub().submit(Command::Disconnected { sid: s.id });
     });
 }
 
