@@ -176,7 +176,15 @@ fn at_once<F: std::future::Future<Output = Result<(), socketioxide::BroadcastErr
 struct Queue {
     items: VecDeque<Command>,
     driving: bool,
+    /// When the last batch was taken, and how many requests it had.
+    last_batch: Option<(Instant, usize)>,
 }
+
+/// A request arriving this soon after the previous batch (or while batches still gather more
+/// than one request) is left to a driver task that first yields, so that the requests arriving
+/// meanwhile share one batch — one SQLite commit — instead of a commit each. Spaced further
+/// apart (a big room's fan-out), requests are applied at once.
+const BATCH_WINDOW: Duration = Duration::from_micros(250);
 
 struct Shared {
     queue: Mutex<Queue>,
@@ -205,6 +213,7 @@ impl HubHandle {
                 queue: Mutex::new(Queue {
                     items: VecDeque::new(),
                     driving: false,
+                    last_batch: None,
                 }),
                 hub: Mutex::new(hub),
                 max_queue,
@@ -226,7 +235,7 @@ impl HubHandle {
     }
 
     fn push(&self, cmd: Command, bounded: bool) -> Option<Command> {
-        {
+        let busy = {
             let mut q = lock(&self.shared.queue);
             if bounded && q.items.len() >= self.shared.max_queue {
                 return Some(cmd);
@@ -236,10 +245,13 @@ impl HubHandle {
                 return None;
             }
             q.driving = true;
-        }
+            q.last_batch
+                .is_some_and(|(t, n)| n > 1 || t.elapsed() < BATCH_WINDOW)
+        };
         let mut pending = None;
-        if let Step::Yield = self.drive(&mut pending) {
-            // Finish on a task of its own, letting the sockets' writers run between chunks.
+        if busy || matches!(self.drive(&mut pending), Step::Yield) {
+            // Drive from a task of its own: after a yield, so that the requests arriving
+            // meanwhile share a batch, or between history chunks, so the joiner's writer runs.
             let me = self.clone();
             tokio::spawn(async move {
                 loop {
@@ -256,6 +268,9 @@ impl HubHandle {
     /// Applies queued requests until the queue is empty (then stops driving) or an effect
     /// needs to yield. Only the driver calls this.
     fn drive(&self, pending: &mut Option<Pending>) -> Step {
+        // A bug that panics here loses the batch in hand, not the hub: whoever submits next
+        // drives again.
+        let _unwinding = ReleaseOnPanic(&self.shared);
         loop {
             if let Some(p) = pending {
                 let hub = lock(&self.shared.hub);
@@ -271,9 +286,20 @@ impl HubHandle {
                     return Step::Done;
                 }
                 let n = q.items.len().min(self.shared.max_batch);
+                q.last_batch = Some((Instant::now(), n));
                 q.items.drain(..n).collect()
             };
             *pending = Some(lock(&self.shared.hub).process(batch));
+        }
+    }
+}
+
+struct ReleaseOnPanic<'a>(&'a Shared);
+
+impl Drop for ReleaseOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            lock(&self.0.queue).driving = false;
         }
     }
 }

@@ -181,8 +181,9 @@ fn read(lock: &RwLock<Option<String>>) -> Option<String> {
     lock.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
-/// Builds the router (Socket.IO + HTTP) and the hub that serves it. The hub task is spawned on
-/// the current runtime and ends when the router and controls are dropped.
+/// Builds the router (Socket.IO + HTTP) and the hub that serves it. Must run inside a Tokio
+/// runtime: the hub runs in the tasks that submit requests (and, for long history replays, on
+/// short-lived tasks of its own).
 pub fn build(config: Config, store: Store) -> (Router, Control) {
     let shared = Arc::new(Shared {
         password: RwLock::new(config.password.clone().filter(|p| !p.is_empty())),

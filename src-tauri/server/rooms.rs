@@ -1,5 +1,5 @@
 //! One room's in-memory state: its sequence counter, recent history, clientId dedupe window and
-//! members. Owned by the hub task alone, so nothing here is locked.
+//! members. Owned by the hub and touched only by its one driver, so nothing here is locked.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;

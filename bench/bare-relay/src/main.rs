@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use axum::serve::ListenerExt;
+use serde::{Deserialize, Serialize};
 use socketioxide::SocketIo;
 use socketioxide::adapter::LocalAdapter;
 use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
@@ -72,8 +72,14 @@ struct Relayed;
 impl FromMessageParts<LocalAdapter> for Relayed {
     type Error = std::convert::Infallible;
 
-    fn from_message_parts(s: &Arc<Socket>, v: &mut Value, ack_id: &Option<i64>) -> Result<Self, Self::Error> {
-        let Ok(Event(name)) = Event::from_message_parts(s, v, ack_id) else { return Ok(Relayed) };
+    fn from_message_parts(
+        s: &Arc<Socket>,
+        v: &mut Value,
+        ack_id: &Option<i64>,
+    ) -> Result<Self, Self::Error> {
+        let Ok(Event(name)) = Event::from_message_parts(s, v, ack_id) else {
+            return Ok(Relayed);
+        };
         let Ok(socket) = SocketRef::from_message_parts(s, v, ack_id);
         match name.as_str() {
             "joinRoom" => {
@@ -86,12 +92,17 @@ impl FromMessageParts<LocalAdapter> for Relayed {
                 }
             }
             "sendMessage" => {
-                if let Ok(TryData(Ok(m))) = TryData::<SendMessage>::from_message_parts(s, v, ack_id) {
+                if let Ok(TryData(Ok(m))) = TryData::<SendMessage>::from_message_parts(s, v, ack_id)
+                {
                     if let Some(hub) = HUB.get() {
                         let _ = hub.send((socket, m));
                         return Ok(Relayed);
                     }
-                    let msg = Message { nick_name: m.nick_name, message: m.message, pad: pad() };
+                    let msg = Message {
+                        nick_name: m.nick_name,
+                        message: m.message,
+                        pad: pad(),
+                    };
                     let emit = socket.within(m.room).emit("message", &msg);
                     // The local adapter finishes at the first poll (it only queues packets).
                     match pin!(emit).poll(&mut Context::from_waker(Waker::noop())) {
@@ -108,7 +119,8 @@ impl FromMessageParts<LocalAdapter> for Relayed {
 
 /// `--hub`: the experiment of routing messages like lanchat does — through one task that takes
 /// them in batches and awaits a (no-op) `spawn_blocking` before broadcasting.
-static HUB: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<(SocketRef, SendMessage)>> = std::sync::OnceLock::new();
+static HUB: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<(SocketRef, SendMessage)>> =
+    std::sync::OnceLock::new();
 
 async fn hub(mut rx: tokio::sync::mpsc::UnboundedReceiver<(SocketRef, SendMessage)>) {
     let mut batch = Vec::with_capacity(256);
@@ -120,7 +132,11 @@ async fn hub(mut rx: tokio::sync::mpsc::UnboundedReceiver<(SocketRef, SendMessag
             tokio::task::yield_now().await;
         }
         for (socket, m) in batch.drain(..) {
-            let msg = Message { nick_name: m.nick_name, message: m.message, pad: pad() };
+            let msg = Message {
+                nick_name: m.nick_name,
+                message: m.message,
+                pad: pad(),
+            };
             count_drops(socket.within(m.room).emit("message", &msg).await);
         }
     }
@@ -145,7 +161,10 @@ async fn detach_head(req: axum::extract::Request) -> axum::extract::Request {
     let (mut parts, body) = req.into_parts();
     let mut headers = HeaderMap::with_capacity(parts.headers.len());
     for (k, v) in &parts.headers {
-        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(k.as_str().as_bytes()), HeaderValue::from_bytes(v.as_bytes())) {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::from_bytes(k.as_str().as_bytes()),
+            HeaderValue::from_bytes(v.as_bytes()),
+        ) {
             headers.append(k, v);
         }
     }
@@ -158,7 +177,9 @@ async fn detach_head(req: axum::extract::Request) -> axum::extract::Request {
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
 }
 
 fn main() -> std::io::Result<()> {
@@ -173,7 +194,9 @@ fn main() -> std::io::Result<()> {
         builder = builder.ws_read_buffer_size(n);
     }
     // The runtime lanchat uses: multi-threaded, one worker per CPU it may run on.
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let (layer, io) = builder.build_layer();
         if std::env::args().any(|a| a == "--hub") {
