@@ -384,33 +384,17 @@ impl Hub {
     /// writer to run before its next chunk (then the rest stays in `p`).
     fn perform_some(&self, p: &mut Pending) -> Step {
         while let Some(effect) = p.effects.pop_front() {
-            if let Effect::History {
-                socket,
-                mut messages,
-            } = effect
-            {
-                let rest = messages.split_off(messages.len().min(HISTORY_CHUNK));
-                for m in &messages {
-                    if let Err(e) = socket.emit(events::MESSAGE, m) {
-                        tracing::debug!(sid = %socket.id, "history emit failed: {e}");
-                        break;
-                    }
-                }
-                if !rest.is_empty() && socket.connected() {
-                    p.effects.push_front(Effect::History {
-                        socket,
-                        messages: rest,
-                    });
-                    return Step::Yield;
-                }
-                continue;
+            if let Some(rest) = self.perform(effect, &p.stored, p.ok) {
+                p.effects.push_front(rest);
+                return Step::Yield;
             }
-            self.perform(effect, &p.stored, p.ok);
         }
         Step::Done
     }
 
-    fn perform(&self, effect: Effect, stored: &[Message], ok: bool) {
+    /// Performs one effect. A history longer than a chunk sends one chunk and gives back the
+    /// rest, to be sent once the socket's writer has run.
+    fn perform(&self, effect: Effect, stored: &[Message], ok: bool) -> Option<Effect> {
         match effect {
             Effect::Emit {
                 socket,
@@ -421,21 +405,31 @@ impl Hub {
                     tracing::debug!(sid = %socket.id, "emit {event} failed: {e}");
                 }
             }
-            Effect::History { socket, messages } => {
+            Effect::History {
+                socket,
+                mut messages,
+            } => {
+                let rest = messages.split_off(messages.len().min(HISTORY_CHUNK));
                 for m in &messages {
                     if let Err(e) = socket.emit(events::MESSAGE, m) {
                         tracing::debug!(sid = %socket.id, "history emit failed: {e}");
-                        break;
+                        return None;
                     }
+                }
+                if !rest.is_empty() && socket.connected() {
+                    return Some(Effect::History {
+                        socket,
+                        messages: rest,
+                    });
                 }
             }
             Effect::Join { socket, room } => socket.join(room),
             Effect::Leave { socket, room } => socket.leave(room),
             Effect::Broadcast(i) => {
                 if !ok {
-                    return;
+                    return None;
                 }
-                let Some(m) = stored.get(i) else { return };
+                let m = stored.get(i)?;
                 if let Err(e) = at_once(self.io.to(m.room.clone()).emit(events::MESSAGE, m)) {
                     // A connection whose send buffer is full (thousands of messages behind)
                     // misses this one. lanchat's clients notice the seq gap and catch up with
@@ -473,6 +467,7 @@ impl Hub {
                 respond(reply, result);
             }
         }
+        None
     }
 
     /// Loads a room into memory on first use.
