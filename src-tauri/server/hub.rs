@@ -186,6 +186,10 @@ struct Queue {
 /// apart (a big room's fan-out), requests are applied at once.
 const BATCH_WINDOW: Duration = Duration::from_micros(250);
 
+/// Batches one driver applies before it yields: under sustained load from other threads the queue
+/// may never empty, and a receive loop should not be kept from its own socket for long.
+const TURNS_PER_DRIVE: usize = 8;
+
 struct Shared {
     queue: Mutex<Queue>,
     /// Locked only by the current driver, so never contended.
@@ -271,6 +275,7 @@ impl HubHandle {
         // A bug that panics here loses the batch in hand, not the hub: whoever submits next
         // drives again.
         let _unwinding = ReleaseOnPanic(&self.shared);
+        let mut turns = 0;
         loop {
             if let Some(p) = pending {
                 let hub = lock(&self.shared.hub);
@@ -278,6 +283,11 @@ impl HubHandle {
                     return Step::Yield;
                 }
                 *pending = None;
+            }
+            if turns == TURNS_PER_DRIVE {
+                // Busy for a while: let the socket (or task) that drives get on with its own
+                // work, and finish from a task of its own.
+                return Step::Yield;
             }
             let batch: Vec<Command> = {
                 let mut q = lock(&self.shared.queue);
@@ -290,6 +300,7 @@ impl HubHandle {
                 q.items.drain(..n).collect()
             };
             *pending = Some(lock(&self.shared.hub).process(batch));
+            turns += 1;
         }
     }
 }
