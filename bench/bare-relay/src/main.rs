@@ -1,7 +1,7 @@
 //! A bare socketioxide relay of the tutorial gateway: `joinRoom {roomName, nickName}` joins the
 //! room, `sendMessage {room, nickName, message}` is emitted as `message {nickName, message}` to
 //! everyone in the room, sender included. No validation, storage or limits: it is the ceiling
-//! lanchat's stack (axum + socketioxide + tokio, same release profile) can reach here.
+//! lanchat's stack (axum + socketioxide + tokio) can reach here.
 //!
 //! Events are relayed inline, in the socket's receive loop, like lanchat dispatches them:
 //! socketioxide 0.18 spawns every async handler as its own task, and tokio's LIFO slot then runs
@@ -10,7 +10,8 @@
 //!
 //! Usage: lanchat-bare-relay [--port N] [--bind ADDR] [--max-buffer-size N]
 //!        [--ws-read-buffer-size N] [--detach-head] [--nodelay] [--hub] [--pad N]
-//!        (the last five: experiments)
+//!        (the last five: experiments; with `--hub`, the environment variables HUB_NOBLOCK=1
+//!        skip the hub's no-op `spawn_blocking` and HUB_YIELD=1 adds a yield before each batch)
 //! Prints `listening on http://ADDR:PORT` once bound.
 
 use std::pin::pin;
