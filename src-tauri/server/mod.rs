@@ -11,6 +11,7 @@ mod rooms;
 
 pub use limits::RateLimit;
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -438,11 +439,20 @@ struct Conn {
     session: Option<String>,
     /// Only touched from this socket's receive loop, so the lock is never contended.
     bucket: Mutex<TokenBucket>,
+    /// Requests that arrived before socketioxide marked the socket connected, in order; `Some`
+    /// while they wait. (socketioxide sends the client its CONNECT answer a moment before it
+    /// marks the socket connected, and refuses emits to it until then, so a `joinRoom` sent
+    /// straight away and applied at once would have its history, notices and later events
+    /// dropped — seen under load in the hostile suite.)
+    early: Mutex<Option<VecDeque<Command>>>,
 }
+
+/// How long requests wait for socketioxide to finish a connect before they are dropped.
+const CONNECT_WAIT: Duration = Duration::from_secs(10);
 
 impl Conn {
     fn dispatch(
-        &self,
+        self: &Arc<Self>,
         socket: SocketRef,
         name: &str,
         data: Value,
@@ -457,6 +467,7 @@ impl Conn {
             events::PING => events::PING,
             _ => "unknown",
         };
+        let own = socket.clone();
         let reply = Reply {
             socket: socket.clone(),
             ack,
@@ -516,16 +527,57 @@ impl Conn {
         };
         match command {
             Err(e) => hub::respond(reply, Err(e)),
-            Ok(make) => {
-                if let Some(c) = self.shared.hub().try_submit(make(reply)) {
-                    // The hub is far behind: refuse rather than queue without bound.
-                    if let Some(reply) = command_reply(c) {
-                        hub::respond(reply, Err(ErrorCode::RateLimited.into()));
-                    }
-                }
+            Ok(make) => self.submit(&own, make(reply)),
+        }
+    }
+
+    /// Hands a request to the hub, or, while the socket is not yet marked connected (or earlier
+    /// requests still wait for that), queues it behind them.
+    fn submit(self: &Arc<Self>, socket: &SocketRef, cmd: Command) {
+        let mut early = lock(&self.early);
+        if let Some(waiting) = early.as_mut() {
+            waiting.push_back(cmd);
+            return;
+        }
+        if !socket.connected() {
+            *early = Some(VecDeque::from([cmd]));
+            let (conn, socket) = (self.clone(), socket.clone());
+            tokio::spawn(async move { conn.release_when_connected(socket).await });
+            return;
+        }
+        drop(early);
+        self.try_submit(cmd);
+    }
+
+    async fn release_when_connected(&self, socket: SocketRef) {
+        let deadline = tokio::time::Instant::now() + CONNECT_WAIT;
+        while !socket.connected() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // Submitted under the lock, so a request arriving meanwhile cannot overtake them.
+        let mut early = lock(&self.early);
+        let waiting = early.take().unwrap_or_default();
+        if !socket.connected() {
+            tracing::debug!(sid = %socket.id, "dropping {} requests: never connected", waiting.len());
+            return;
+        }
+        for cmd in waiting {
+            self.try_submit(cmd);
+        }
+    }
+
+    fn try_submit(&self, cmd: Command) {
+        if let Some(c) = self.shared.hub().try_submit(cmd) {
+            // The hub is far behind: refuse rather than queue without bound.
+            if let Some(reply) = command_reply(c) {
+                hub::respond(reply, Err(ErrorCode::RateLimited.into()));
             }
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 type MakeCommand = Box<dyn FnOnce(Reply) -> Command + Send>;
@@ -549,6 +601,7 @@ fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>) {
         bucket: Mutex::new(TokenBucket::new(shared.config.rate)),
         shared: shared.clone(),
         session,
+        early: Mutex::new(None),
     });
     socket.extensions.insert(conn);
     for event in [
