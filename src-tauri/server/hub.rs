@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -22,6 +22,7 @@ use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::socket::Sid;
 use tokio::sync::oneshot;
 
+use super::lock;
 use super::rooms::{Ban, Member, Room};
 use crate::protocol::{
     ErrorCode, JoinAck, JoinRequest, Kicked, Kind, Message, Presence, RequestError, RoomInfo,
@@ -202,10 +203,6 @@ struct Shared {
 #[derive(Clone)]
 pub struct HubHandle {
     shared: Arc<Shared>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl HubHandle {

@@ -485,11 +485,7 @@ impl Conn {
             );
             return hub::respond(reply, Err(WireError::new(ErrorCode::UnknownEvent, msg)));
         }
-        let allowed = self
-            .bucket
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .try_take();
+        let allowed = lock(&self.bucket).try_take();
         if !allowed {
             return hub::respond(reply, Err(ErrorCode::RateLimited.into()));
         }
@@ -576,6 +572,8 @@ impl Conn {
     }
 }
 
+/// Locks a mutex whose data stays valid even if a holder panicked (every critical section here
+/// leaves it consistent), so one panic cannot wedge the server.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -10,8 +10,8 @@
 //!
 //! Usage: lanchat-bare-relay [--port N] [--bind ADDR] [--max-buffer-size N]
 //!        [--ws-read-buffer-size N] [--detach-head] [--nodelay] [--hub] [--pad N]
-//!        (the last five: experiments; with `--hub`, the environment variables HUB_NOBLOCK=1
-//!        skip the hub's no-op `spawn_blocking` and HUB_YIELD=1 adds a yield before each batch)
+//!        (the last five: experiments; with `--hub`, the environment variable HUB_NOBLOCK=1
+//!        skips the hub's no-op `spawn_blocking`)
 //! Prints `listening on http://ADDR:PORT` once bound.
 
 use std::pin::pin;
@@ -128,9 +128,6 @@ async fn hub(mut rx: tokio::sync::mpsc::UnboundedReceiver<(SocketRef, SendMessag
     while rx.recv_many(&mut batch, 256).await > 0 {
         if std::env::var_os("HUB_NOBLOCK").is_none() {
             let _ = tokio::task::spawn_blocking(|| ()).await;
-        }
-        if std::env::var_os("HUB_YIELD").is_some() {
-            tokio::task::yield_now().await;
         }
         for (socket, m) in batch.drain(..) {
             let msg = Message {
