@@ -1,7 +1,8 @@
 //! lanchat: group chat for one local network, from one binary.
 //!
 //! Layout (the layers are the modules; only `desktop` knows Tauri):
-//! - [`protocol`]: event names, payload types, validation, error codes (docs/protocol.md).
+//! - [`protocol`]: event names, payload types, requests, validation, error codes (docs/protocol.md).
+//! - [`clock`]: the protocol's time (ms since the epoch).
 //! - [`store`]: SQLite history.
 //! - [`server`]: the Socket.IO room server (`serve(listener, config, store)`).
 //! - [`client`]: the Rust client with reconnects, used by `lanchat join` and the window.
@@ -12,11 +13,15 @@
 
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod host;
 pub mod net;
 pub mod protocol;
 pub mod server;
 pub mod store;
+
+#[cfg(test)]
+mod typescript;
 
 #[cfg(feature = "desktop")]
 pub mod desktop;

@@ -2055,7 +2055,7 @@ fn check_payload(bytes: &[u8]) {
             clean(&j.room, 64);
             clean(&j.nick, 32);
         }
-        Err(e) => error(&e.code, &e.message),
+        Err(e) => error(e.code.as_str(), &e.message),
     }
     match parse_send(&v, &limits) {
         Ok(m) => {
@@ -2071,14 +2071,14 @@ fn check_payload(bytes: &[u8]) {
                 assert!(!id.is_empty() && id.chars().count() <= 64);
             }
         }
-        Err(e) => error(&e.code, &e.message),
+        Err(e) => error(e.code.as_str(), &e.message),
     }
     match parse_leave(&v) {
         Ok(r) => clean(&r, 64),
-        Err(e) => error(&e.code, &e.message),
+        Err(e) => error(e.code.as_str(), &e.message),
     }
     match parse_typing(&v) {
         Ok(t) => clean(&t.room, 64),
-        Err(e) => error(&e.code, &e.message),
+        Err(e) => error(e.code.as_str(), &e.message),
     }
 }

@@ -45,10 +45,7 @@ fn refusal(text: &str) -> ClientError {
     } else if text.contains(connect_errors::SERVER_FULL) {
         ClientError::ServerFull
     } else {
-        ClientError::Refused {
-            code: "connect_failed".into(),
-            message: text.to_owned(),
-        }
+        ClientError::Unreachable("the server".into(), text.to_owned())
     }
 }
 

@@ -20,13 +20,14 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::protocol::{
-    JoinAck, Kicked, Kind, Members, Message, Presence, SendAck, ServerClosing, ServerInfo, Typing,
-    events,
+    ErrorCode, JoinAck, Kicked, Kind, Members, Message, Presence, SendAck, ServerClosing,
+    ServerInfo, Typing, WireError, events,
 };
 use conn::{Conn, Incoming};
 
 /// What the client tells its user (the terminal, or the window through IPC).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum ClientEvent {
     Message(Message),
@@ -35,6 +36,7 @@ pub enum ClientEvent {
     State {
         state: ConnState,
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         reason: Option<String>,
     },
     Kicked(Kicked),
@@ -46,13 +48,16 @@ pub enum ClientEvent {
         code: String,
         message: String,
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         room: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
         client_id: Option<String>,
     },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum ConnState {
     Connecting,
@@ -105,8 +110,9 @@ pub enum ClientError {
     BadPassword,
     #[error("the server is full")]
     ServerFull,
-    #[error("{message}")]
-    Refused { code: String, message: String },
+    /// The server refused a request, with one of the protocol's error codes.
+    #[error(transparent)]
+    Refused(#[from] WireError),
     #[error("the client has stopped")]
     Stopped,
 }
@@ -120,22 +126,24 @@ impl ClientError {
             ClientError::PasswordRequired => "password_required",
             ClientError::BadPassword => "bad_password",
             ClientError::ServerFull => "server_full",
-            ClientError::Refused { code, .. } => code,
+            ClientError::Refused(e) => e.code.as_str(),
             ClientError::Stopped => "not_connected",
         }
     }
 
+    /// The `error` of a failed ack. A code this version does not know (a newer server) still
+    /// reaches the user, as a malformed-reply refusal carrying the server's words.
     fn from_wire(v: &Value) -> ClientError {
-        let e = v.get("error");
-        let field = |k: &str| {
-            e.and_then(|e| e.get(k))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
-        ClientError::Refused {
-            code: field("code"),
-            message: field("message"),
+        let e = v.get("error").cloned().unwrap_or(Value::Null);
+        match serde_json::from_value::<WireError>(e.clone()) {
+            Ok(w) => ClientError::Refused(w),
+            Err(_) => ClientError::Refused(WireError::new(
+                ErrorCode::InvalidPayload,
+                e.get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("the server refused the request")
+                    .to_owned(),
+            )),
         }
     }
 }
@@ -218,10 +226,7 @@ impl Client {
     }
 
     pub async fn join(&self, room: &str) -> Result<JoinAck, ClientError> {
-        let room = crate::protocol::clean_room(room).map_err(|e| ClientError::Refused {
-            code: e.code,
-            message: e.message,
-        })?;
+        let room = crate::protocol::clean_room(room)?;
         let (tx, rx) = oneshot::channel();
         self.request(Request::Join {
             room,
@@ -534,9 +539,11 @@ impl Supervisor {
         match f.request {
             Request::Join { room, done } => {
                 let result = if ok {
-                    serde_json::from_value::<JoinAck>(body).map_err(|e| ClientError::Refused {
-                        code: "invalid_payload".into(),
-                        message: e.to_string(),
+                    serde_json::from_value::<JoinAck>(body).map_err(|e| {
+                        ClientError::Refused(WireError::new(
+                            ErrorCode::InvalidPayload,
+                            e.to_string(),
+                        ))
                     })
                 } else {
                     Err(ClientError::from_wire(&body))
@@ -581,17 +588,18 @@ impl Supervisor {
             }
             Request::Send(o) => {
                 if ok {
-                    let result =
-                        serde_json::from_value::<SendAck>(body).map_err(|e| ClientError::Refused {
-                            code: "invalid_payload".into(),
-                            message: e.to_string(),
-                        });
+                    let result = serde_json::from_value::<SendAck>(body).map_err(|e| {
+                        ClientError::Refused(WireError::new(
+                            ErrorCode::InvalidPayload,
+                            e.to_string(),
+                        ))
+                    });
                     if let Some(d) = o.done {
                         let _ = d.send(result);
                     }
                 } else {
                     let err = ClientError::from_wire(&body);
-                    if err.code() == "rate_limited" {
+                    if matches!(&err, ClientError::Refused(w) if w.code == ErrorCode::RateLimited) {
                         self.pause_until = Some(Instant::now() + Duration::from_millis(300));
                         self.queue.push_front(Request::Send(o));
                     } else {
@@ -671,10 +679,10 @@ impl Supervisor {
             events::KICKED => match serde_json::from_value::<Kicked>(data) {
                 Ok(k) => {
                     self.rooms.remove(&k.room);
-                    let err = ClientError::Refused {
-                        code: "kicked".into(),
-                        message: format!("removed from {}", k.room),
-                    };
+                    let err = ClientError::Refused(WireError::new(
+                        ErrorCode::Kicked,
+                        format!("removed from {}", k.room),
+                    ));
                     self.fail_sends_to(&k.room.clone(), &err);
                     ClientEvent::Kicked(k)
                 }
@@ -751,7 +759,7 @@ impl Supervisor {
             id: String::new(),
             room,
             seq: 0,
-            ts: crate::cli::now_ms(),
+            ts: crate::clock::now_ms(),
             kind,
             nick_name: nick,
             message: text,

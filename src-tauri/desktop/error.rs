@@ -52,7 +52,7 @@ impl From<ControlError> for IpcError {
     fn from(e: ControlError) -> IpcError {
         match e {
             ControlError::Stopped => IpcError::not_hosting(),
-            ControlError::Refused(w) => IpcError::new(&w.code, w.message),
+            ControlError::Refused(w) => IpcError::new(w.code.as_str(), w.message),
         }
     }
 }

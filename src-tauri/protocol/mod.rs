@@ -1,8 +1,13 @@
 //! The wire protocol in one place: event names, payload types and error codes shared by the
-//! server, the Rust client and (mirrored in `ui/src/protocol.ts`) the UI. See docs/protocol.md.
+//! server, the Rust client and the UI (whose types are generated from these: `ui/src/generated/`,
+//! checked by the `typescript` test). See docs/protocol.md.
 
+mod errors;
+mod request;
 mod validate;
 
+pub use errors::{ErrorCode, WireError};
+pub use request::Request;
 pub use validate::{
     Limits, clean_client_id, clean_message, clean_nick, clean_room, parse_join, parse_leave,
     parse_send, parse_typing,
@@ -18,6 +23,9 @@ pub mod events {
     pub const TYPING: &str = "typing";
     pub const PING: &str = "ping";
 
+    /// Every client → server event, the one list handlers are registered from.
+    pub const CLIENT: [&str; 5] = [JOIN_ROOM, SEND_MESSAGE, LEAVE_ROOM, TYPING, PING];
+
     pub const MESSAGE: &str = "message";
     pub const PRESENCE: &str = "presence";
     pub const REQUEST_ERROR: &str = "requestError";
@@ -27,6 +35,7 @@ pub mod events {
 
 /// What a room message is: a chat line or a notice about the room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     Chat,
@@ -61,6 +70,7 @@ impl Kind {
 
 /// A room message as stored and as sent in the `message` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     pub id: String,
@@ -71,8 +81,10 @@ pub struct Message {
     pub nick_name: String,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
     pub client_id: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(test, ts(as = "Option<bool>", optional))]
     pub history: bool,
 }
 
@@ -102,6 +114,7 @@ pub struct TypingRequest {
 
 /// Ack of a successful `joinRoom`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct JoinAck {
     pub room: String,
@@ -112,6 +125,7 @@ pub struct JoinAck {
 
 /// Ack of a successful `sendMessage`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct SendAck {
     pub id: String,
@@ -122,6 +136,7 @@ pub struct SendAck {
 
 /// A room's whole member list: what clients keep, from the join ack plus `presence` deltas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Members {
     pub room: String,
@@ -130,6 +145,7 @@ pub struct Members {
 
 /// `presence` event: who joined and who left a room since the last one (sorted lists).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Presence {
     pub room: String,
@@ -151,6 +167,7 @@ impl Members {
 
 /// `typing` event, server → client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Typing {
     pub room: String,
@@ -160,6 +177,7 @@ pub struct Typing {
 
 /// `kicked` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Kicked {
     pub room: String,
@@ -169,20 +187,23 @@ pub struct Kicked {
 
 /// `serverClosing` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ServerClosing {
     pub message: String,
 }
 
 /// `requestError` event: a request sent without an ack callback failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RequestError {
     pub event: String,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 
 /// `GET /api/info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct ServerInfo {
     pub server: String,
@@ -193,86 +214,10 @@ pub struct ServerInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RoomInfo {
     pub name: String,
     pub members: usize,
-}
-
-/// Stable error codes on the wire. The `Display` text is the human sentence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, thiserror::Error)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    #[error("the request payload is malformed")]
-    InvalidPayload,
-    #[error("room names must be 1 to 64 characters with no control characters")]
-    InvalidRoom,
-    #[error("nicknames must be 1 to 32 characters with no control characters")]
-    InvalidNick,
-    #[error("messages cannot be empty or contain control characters")]
-    InvalidMessage,
-    #[error("the message is longer than this server allows")]
-    MessageTooLong,
-    #[error("clientId must be 1 to 64 characters")]
-    InvalidClientId,
-    #[error("someone in this room already uses that nickname")]
-    NickTaken,
-    #[error("you have not joined that room")]
-    NotInRoom,
-    #[error("you have joined too many rooms on this server")]
-    TooManyRooms,
-    #[error("you are sending too fast; slow down")]
-    RateLimited,
-    #[error("the host removed you from this room")]
-    Kicked,
-    #[error("the server does not know that event")]
-    UnknownEvent,
-    #[error("the server could not store the message; it was not sent")]
-    StorageFailed,
-    #[error("the server is shutting down")]
-    ShuttingDown,
-}
-
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidPayload => "invalid_payload",
-            ErrorCode::InvalidRoom => "invalid_room",
-            ErrorCode::InvalidNick => "invalid_nick",
-            ErrorCode::InvalidMessage => "invalid_message",
-            ErrorCode::MessageTooLong => "message_too_long",
-            ErrorCode::InvalidClientId => "invalid_client_id",
-            ErrorCode::NickTaken => "nick_taken",
-            ErrorCode::NotInRoom => "not_in_room",
-            ErrorCode::TooManyRooms => "too_many_rooms",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::Kicked => "kicked",
-            ErrorCode::UnknownEvent => "unknown_event",
-            ErrorCode::StorageFailed => "storage_failed",
-            ErrorCode::ShuttingDown => "shutting_down",
-        }
-    }
-}
-
-/// The `error` object inside a failed ack: `{code, message}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WireError {
-    pub code: String,
-    pub message: String,
-}
-
-impl WireError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        WireError {
-            code: code.as_str().to_owned(),
-            message: message.into(),
-        }
-    }
-}
-
-impl From<ErrorCode> for WireError {
-    fn from(code: ErrorCode) -> Self {
-        WireError::new(code, code.to_string())
-    }
 }
 
 /// Builds the ack body `{ok: true, ...fields}`.

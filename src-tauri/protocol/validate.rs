@@ -230,8 +230,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn code(e: WireError) -> String {
-        e.code
+    fn code(e: WireError) -> &'static str {
+        e.code.as_str()
     }
 
     #[test]

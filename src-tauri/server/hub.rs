@@ -326,13 +326,6 @@ pub struct Hub {
     sockets: HashMap<Sid, SocketRooms>,
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 impl Hub {
     pub fn new(cfg: HubConfig, io: SocketIo, store: Store) -> Hub {
         Hub {
@@ -510,7 +503,7 @@ impl Hub {
             id: uuid::Uuid::new_v4().to_string(),
             room: room.to_owned(),
             seq: r.next_seq(),
-            ts: now_ms(),
+            ts: crate::clock::now_ms(),
             kind,
             nick_name: nick.to_owned(),
             message: text,

@@ -475,7 +475,10 @@ impl Conn {
             event: truncate(name, 64),
         };
         if event == events::PING {
-            return hub::respond(reply, Ok(serde_json::json!({ "ok": true, "ts": now_ms() })));
+            return hub::respond(
+                reply,
+                Ok(serde_json::json!({ "ok": true, "ts": crate::clock::now_ms() })),
+            );
         }
         if event == "unknown" {
             tracing::debug!(sid = %socket.id, "unknown event {name:?}");
@@ -622,11 +625,4 @@ fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>) {
 
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

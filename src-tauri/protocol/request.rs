@@ -1,0 +1,92 @@
+//! A client's event turned into one typed request, once, at the edge (like mini-redis's
+//! `Command::from_frame`): everything past this point works with `Request`, never raw JSON.
+
+use serde_json::Value;
+
+use super::validate::{Limits, parse_join, parse_leave, parse_send, parse_typing};
+use super::{ErrorCode, JoinRequest, SendRequest, TypingRequest, WireError, events};
+
+/// Every client → server event lanchat understands, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Join(JoinRequest),
+    Send(SendRequest),
+    Leave {
+        room: String,
+    },
+    Typing(TypingRequest),
+    /// A liveness probe; answered at once, never queued.
+    Ping,
+}
+
+impl Request {
+    /// Parses `event` with its payload. `guest_nick` names a tutorial client that joins with a
+    /// bare room string (the tutorial's `joinRoom "room666"`).
+    pub fn parse(
+        event: &str,
+        payload: &Value,
+        limits: &Limits,
+        guest_nick: impl FnOnce() -> String,
+    ) -> Result<Request, WireError> {
+        match event {
+            events::JOIN_ROOM => parse_join(payload, guest_nick).map(Request::Join),
+            events::SEND_MESSAGE => parse_send(payload, limits).map(Request::Send),
+            events::LEAVE_ROOM => parse_leave(payload).map(|room| Request::Leave { room }),
+            events::TYPING => parse_typing(payload).map(Request::Typing),
+            events::PING => Ok(Request::Ping),
+            other => Err(WireError::new(
+                ErrorCode::UnknownEvent,
+                format!(
+                    "the server does not know the event {:?}",
+                    other.chars().take(64).collect::<String>()
+                ),
+            )),
+        }
+    }
+
+    /// The event name this request came as.
+    pub fn event(&self) -> &'static str {
+        match self {
+            Request::Join(_) => events::JOIN_ROOM,
+            Request::Send(_) => events::SEND_MESSAGE,
+            Request::Leave { .. } => events::LEAVE_ROOM,
+            Request::Typing(_) => events::TYPING,
+            Request::Ping => events::PING,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(event: &str, v: Value) -> Result<Request, WireError> {
+        Request::parse(event, &v, &Limits::default(), || "guest-1".into())
+    }
+
+    /// Each known event becomes its request and reports the same event name back.
+    #[test]
+    fn every_client_event_parses_to_its_request() {
+        let cases = [
+            (events::JOIN_ROOM, json!({"roomName": "a", "nickName": "b"})),
+            (events::SEND_MESSAGE, json!({"room": "a", "message": "hi"})),
+            (events::LEAVE_ROOM, json!({"room": "a"})),
+            (events::TYPING, json!({"room": "a", "typing": true})),
+            (events::PING, Value::Null),
+        ];
+        let n = cases.len();
+        for (event, payload) in cases {
+            assert_eq!(parse(event, payload).unwrap().event(), event);
+        }
+        assert_eq!(events::CLIENT.len(), n);
+    }
+
+    /// An event the server does not know is refused with its own code, its name cut to 64 chars.
+    #[test]
+    fn unknown_events_are_refused_by_name() {
+        let e = parse(&"x".repeat(500), Value::Null).unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnknownEvent);
+        assert!(e.message.len() < 120);
+    }
+}

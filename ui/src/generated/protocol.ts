@@ -1,0 +1,34 @@
+// Generated from the Rust types by `src-tauri/typescript.rs` (ts-rs). Do not edit:
+// change the Rust type, then run `UPDATE_TS=1 cargo test --lib typescript`.
+
+export type Kind = "chat" | "join" | "leave" | "kick" | "system";
+
+export type Message = { id: string, room: string, seq: number, ts: number, kind: Kind, nickName: string, message: string, clientId?: string, history?: boolean, };
+
+export type JoinAck = { room: string, nickName: string, lastSeq: number, members: Array<string>, };
+
+export type SendAck = { id: string, seq: number, ts: number, duplicate: boolean, };
+
+export type Members = { room: string, members: Array<string>, };
+
+export type Presence = { room: string, joined: Array<string>, left: Array<string>, };
+
+export type Typing = { room: string, nickName: string, typing: boolean, };
+
+export type Kicked = { room: string, by: string, reason: string, };
+
+export type ServerClosing = { message: string, };
+
+export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down";
+
+export type WireError = { code: ErrorCode, message: string, };
+
+export type RequestError = { event: string, code: ErrorCode, message: string, };
+
+export type RoomInfo = { name: string, members: number, };
+
+export type ServerInfo = { server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
+
+export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnected";
+
+export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
