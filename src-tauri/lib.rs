@@ -3,14 +3,17 @@
 //! Layout (the layers are the modules; only `desktop` knows Tauri):
 //! - [`protocol`]: event names, payload types, requests, validation, error codes (docs/protocol.md).
 //! - [`clock`]: the protocol's time (ms since the epoch).
+//! - [`chat`]: the chat's rules (rooms, members, seqs, dedupe, kicks, presence) with no I/O.
 //! - [`store`]: SQLite history.
-//! - [`server`]: the Socket.IO room server (`serve(listener, config, store)`).
+//! - [`server`]: the Socket.IO room server (`serve(listener, config, store)`): transport around
+//!   the chat core.
 //! - [`client`]: the Rust client with reconnects, used by `lanchat join` and the window.
 //! - [`host`]: hosting from the window (start/stop, addresses to share).
 //! - [`net`]: which LAN addresses to show people.
 //! - [`cli`]: the command line.
 //! - `desktop` (feature `desktop`): the Tauri window, commands and state.
 
+pub mod chat;
 pub mod cli;
 pub mod client;
 pub mod clock;

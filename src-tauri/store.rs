@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::chat::RoomSnapshot;
 use crate::protocol::{Kind, Message};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,23 +27,12 @@ pub enum StoreError {
     },
 }
 
-/// What the server needs of a room when it first touches it after start.
-#[derive(Debug, Default)]
-pub struct RoomSnapshot {
-    /// Highest seq ever stored for the room (0 if none), so seq never goes back after a restart.
-    pub last_seq: u64,
-    /// The newest messages, oldest first (at most the requested count).
-    pub recent: Vec<Message>,
-    /// `(clientId, id, seq, ts)` of the newest chat messages that had a clientId, oldest first.
-    pub client_ids: Vec<(String, String, u64, i64)>,
-}
-
 /// A handle to the history database; cheap to clone, safe to use from blocking threads.
 #[derive(Clone)]
 pub struct Store {
     // One connection; SQLite serialises writers anyway. Only the server's hub writes (one batch
-    // at a time, from a blocking task), and reads happen on join, so the lock is short and is
-    // never held across an `.await`.
+    // at a time, inline in whichever task drives it), and reads happen on join, so the lock is
+    // short and is never held across an `.await`.
     conn: Arc<Mutex<Connection>>,
 }
 

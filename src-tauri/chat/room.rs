@@ -1,18 +1,27 @@
-//! One room's in-memory state: its sequence counter, recent history, clientId dedupe window and
-//! members. Owned by the hub and touched only by its one driver, so nothing here is locked.
+//! One room's state: its seq counter, recent history, clientId dedupe window, members and bans.
+//! Plain data owned by [`super::Chat`]; connections appear only as [`ConnId`]s.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
 
-use socketioxide::extract::SocketRef;
-use socketioxide::socket::Sid;
-
+use super::ConnId;
 use crate::protocol::{Message, SendAck};
-use crate::store::RoomSnapshot;
+
+/// What the core needs of a room when it first touches it: read from the store by the server.
+#[derive(Debug, Default, Clone)]
+pub struct RoomSnapshot {
+    /// Highest seq ever stored for the room (0 if none), so seq never goes back after a restart.
+    pub last_seq: u64,
+    /// The newest messages, oldest first (at most the requested count).
+    pub recent: Vec<Message>,
+    /// `(clientId, id, seq, ts)` of the newest chat messages that had a clientId, oldest first.
+    pub client_ids: Vec<(String, String, u64, i64)>,
+}
 
 /// A live member of a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
-    pub socket: SocketRef,
+    pub conn: ConnId,
     /// The client's `auth.sessionId`, if it sent one: lets the same client take its nickname
     /// back from its own stale connection.
     pub session: Option<String>,
@@ -23,11 +32,12 @@ pub struct Member {
 pub enum Ban {
     Nick(String),
     Session(String),
-    Connection(Sid),
+    Conn(ConnId),
 }
 
+#[derive(Debug)]
 pub struct Room {
-    /// Last seq handed out (stored or in the batch being stored).
+    /// Last seq handed out (stored, or in the batch being stored).
     pub last_seq: u64,
     /// Newest messages, oldest first, at most `cache_len`: joins and short catch-ups are served
     /// from here without touching the database.
@@ -146,34 +156,29 @@ impl Room {
         self.members.keys().cloned().collect()
     }
 
-    /// The nickname `sid` holds in this room, if any.
-    pub fn nick_of(&self, sid: Sid) -> Option<&str> {
+    /// The nickname `conn` holds in this room, if any.
+    pub fn nick_of(&self, conn: ConnId) -> Option<&str> {
         self.members
             .iter()
-            .find(|(_, m)| m.socket.id == sid)
+            .find(|(_, m)| m.conn == conn)
             .map(|(n, _)| n.as_str())
     }
 
-    /// Whether any of these is still banned (expired bans are forgotten here).
-    pub fn is_banned(&mut self, who: &[Ban]) -> bool {
-        let now = Instant::now();
+    /// Whether any of these is still banned at `now` (expired bans are forgotten here).
+    pub fn is_banned(&mut self, who: &[Ban], now: Instant) -> bool {
         self.banned.retain(|_, until| *until > now);
         who.iter().any(|b| self.banned.contains_key(b))
     }
 
     /// Nobody is in it and nobody is banned from it: it can leave memory (it is reloaded from
     /// the store when used again).
-    pub fn is_idle(&mut self) -> bool {
-        self.members.is_empty() && !self.is_banned_anyone()
-    }
-
-    fn is_banned_anyone(&mut self) -> bool {
-        let now = Instant::now();
+    pub fn is_idle(&mut self, now: Instant) -> bool {
         self.banned.retain(|_, until| *until > now);
-        !self.banned.is_empty()
+        self.members.is_empty() && self.banned.is_empty()
     }
 }
 
+/// A copy of `m` marked as replayed history.
 pub fn as_history(m: &Message) -> Message {
     Message {
         history: true,

@@ -1,0 +1,116 @@
+//! `joinRoom`: who may hold a nickname, taking your own stale connection's place, kick bans,
+//! the room limit per connection, and which history a joiner is replayed.
+
+use super::{Ban, Batch, Chat, ConnId, Ctx, Done, Effect, Member, Post};
+use crate::protocol::{ErrorCode, JoinAck, JoinRequest, Kind, Message, WireError};
+
+impl Chat {
+    pub(super) fn join(
+        &mut self,
+        conn: ConnId,
+        req: JoinRequest,
+        backlog: Option<Vec<Message>>,
+        ctx: &Ctx,
+        b: &mut Batch,
+    ) -> Result<Done, WireError> {
+        let peer = self.peers.get(&conn);
+        let session = peer.and_then(|p| p.session.clone());
+        // A rejoin of a room this connection is in (a catch-up) keeps its nickname.
+        let current = self.nick_in(conn, &req.room).cloned();
+        if let Some(held) = &current
+            && held != &req.nick
+        {
+            return Err(WireError::new(
+                ErrorCode::NickTaken,
+                format!("you are already in {} as {held}", req.room),
+            ));
+        }
+        if current.is_none() && peer.is_some_and(|p| p.rooms.len() >= self.cfg.max_rooms_per_conn) {
+            return Err(WireError::new(
+                ErrorCode::TooManyRooms,
+                format!(
+                    "a connection can be in at most {} rooms",
+                    self.cfg.max_rooms_per_conn
+                ),
+            ));
+        }
+        let Some(room) = self.rooms.get_mut(&req.room) else {
+            // The caller loads the room first; not having it means the store failed.
+            return Err(ErrorCode::StorageFailed.into());
+        };
+        let mut who = vec![Ban::Nick(req.nick.clone()), Ban::Conn(conn)];
+        who.extend(session.clone().map(Ban::Session));
+        if room.is_banned(&who, ctx.now) {
+            return Err(WireError::new(
+                ErrorCode::Kicked,
+                "the host removed you from this room; try again later",
+            ));
+        }
+        // Who holds the nickname now: nobody, this connection, or someone else. The same
+        // client (same session) or a dead connection gives it up to the newcomer.
+        let mut takeover = None;
+        if current.is_none()
+            && let Some(holder) = room.members.get(&req.nick)
+        {
+            let same_client = session.is_some() && holder.session == session;
+            if (ctx.live)(holder.conn) && !same_client {
+                return Err(WireError::new(
+                    ErrorCode::NickTaken,
+                    format!("{} is already in {}", req.nick, req.room),
+                ));
+            }
+            takeover = Some(holder.conn);
+        }
+        let history = match req.since {
+            None => room.last_n(self.cfg.history_on_join),
+            Some(since) => match room.cached_since(since) {
+                Some(h) => h,
+                None => backlog
+                    .ok_or_else(|| WireError::from(ErrorCode::StorageFailed))?
+                    .iter()
+                    .map(super::as_history)
+                    .collect(),
+            },
+        };
+        b.roster
+            .entry(req.room.clone())
+            .or_insert_with(|| room.member_names());
+        if let Some(old) = takeover {
+            // The same user's stale connection leaves quietly; the new one takes its place.
+            room.members.remove(&req.nick);
+            if let Some(p) = self.peers.get_mut(&old) {
+                p.rooms.remove(&req.room);
+            }
+            b.effects.push(Effect::Unsubscribe {
+                conn: old,
+                room: req.room.clone(),
+            });
+        }
+        let room = self.rooms.get_mut(&req.room).expect("checked above");
+        room.members
+            .insert(req.nick.clone(), Member { conn, session });
+        self.peers
+            .entry(conn)
+            .or_default()
+            .rooms
+            .insert(req.room.clone(), req.nick.clone());
+        b.effects.push(Effect::History {
+            to: conn,
+            messages: history,
+        });
+        b.effects.push(Effect::Subscribe {
+            conn,
+            room: req.room.clone(),
+        });
+        if current.is_none() && takeover.is_none() {
+            let text = format!("{} joined {}", req.nick, req.room);
+            self.post(&req.room, Post::notice(Kind::Join, &req.nick, text), ctx, b)?;
+        }
+        Ok(Done::Joined(JoinAck {
+            last_seq: self.rooms[&req.room].last_seq,
+            room: req.room,
+            nick_name: req.nick,
+            members: Vec::new(),
+        }))
+    }
+}

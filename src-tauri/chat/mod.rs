@@ -1,0 +1,344 @@
+//! The chat's rules, with no sockets, tasks or database inside: the Rust twin of the UI's
+//! `chat/store.ts`. The server feeds it [`Input`]s in order and performs the [`Effect`]s it
+//! returns; tests feed it tables.
+//!
+//! One file per rule: [`join`] (nicknames, takeover, bans, history), [`send`] (seqs, clientId
+//! dedupe), [`leave`] (leaving and disconnecting), [`typing`], [`kick`], [`presence`] (one
+//! member-list delta per room per batch). [`room`] is one room's state.
+//!
+//! A batch is applied in three steps, so the caller can store between them:
+//! [`Chat::apply`] each input → [`Chat::finish`] → store `batch.stored` → [`Chat::settle`].
+
+mod effect;
+mod join;
+mod kick;
+mod leave;
+mod presence;
+mod room;
+mod send;
+mod typing;
+
+#[cfg(test)]
+mod tests;
+
+pub use effect::{Done, Effect, ReqId};
+pub use room::{Ban, Member, Room, RoomSnapshot, as_history};
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use crate::protocol::{Kind, Message, Request, RoomInfo, WireError};
+
+/// A connection, as the core knows it: a number the server hands out at connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// Tunables of the rules (a slice of the server's `Config`).
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    /// Messages replayed on a join without `since`.
+    pub history_on_join: usize,
+    /// Most messages replayed on a join with `since`.
+    pub catchup_limit: usize,
+    /// Newest messages kept in memory per room (joins and short catch-ups need no database).
+    pub cache_len: usize,
+    /// clientIds remembered per room for dedupe.
+    pub dedupe_len: usize,
+    /// Rooms one connection may be in at once.
+    pub max_rooms_per_conn: usize,
+    /// How long a kicked member may not rejoin.
+    pub kick_ban: Duration,
+}
+
+/// Everything the rules ask of the world, passed in so a table test can choose it.
+pub struct Ctx<'a> {
+    pub now: Instant,
+    /// Wall clock for message timestamps (ms since the epoch).
+    pub now_ms: i64,
+    /// Whether a connection's transport is still up. A member whose connection died but whose
+    /// disconnect has not been applied yet may have its nickname taken over.
+    pub live: &'a dyn Fn(ConnId) -> bool,
+}
+
+/// What arrives at the core, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A connection passed the handshake. `session` is its `auth.sessionId`.
+    Connect {
+        conn: ConnId,
+        session: Option<String>,
+    },
+    /// A connection is gone: it leaves every room it was in.
+    Disconnect { conn: ConnId },
+    /// A client's request. A `since` join whose history is older than the room's cache carries
+    /// it in `backlog` (read from the store by the caller; see [`Chat::backlog_needed`]).
+    Request {
+        conn: ConnId,
+        id: ReqId,
+        req: Request,
+        backlog: Option<Vec<Message>>,
+    },
+    /// The host removes `nick` from `room`.
+    Kick {
+        id: ReqId,
+        room: String,
+        nick: String,
+        by: String,
+    },
+}
+
+/// A message about to be posted in a room.
+struct Post {
+    kind: Kind,
+    nick: String,
+    text: String,
+    client_id: Option<String>,
+}
+
+impl Post {
+    /// A notice about the room (join, leave, kick) under `nick`.
+    fn notice(kind: Kind, nick: &str, text: String) -> Post {
+        Post {
+            kind,
+            nick: nick.to_owned(),
+            text,
+            client_id: None,
+        }
+    }
+}
+
+/// What a connection holds: its session and, per room, its nickname there.
+#[derive(Debug, Default)]
+struct Peer {
+    session: Option<String>,
+    rooms: HashMap<String, String>,
+}
+
+/// What one batch of inputs produced.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// New messages to store, in one transaction, before any effect is performed.
+    pub stored: Vec<Message>,
+    pub effects: Vec<Effect>,
+    /// Each touched room's last seq before the batch, to forget the batch if storing fails.
+    before: HashMap<String, u64>,
+    /// Member names of each room whose membership changed, as they were before the batch.
+    roster: HashMap<String, Vec<String>>,
+}
+
+pub struct Chat {
+    cfg: ChatConfig,
+    rooms: HashMap<String, Room>,
+    peers: HashMap<ConnId, Peer>,
+}
+
+impl Chat {
+    pub fn new(cfg: ChatConfig) -> Chat {
+        Chat {
+            cfg,
+            rooms: HashMap::new(),
+            peers: HashMap::new(),
+        }
+    }
+
+    /// The room an input needs in memory that is not loaded yet (load it with
+    /// [`Chat::load_room`] before applying the input).
+    pub fn room_to_load<'a>(&self, input: &'a Input) -> Option<&'a str> {
+        match input {
+            Input::Request {
+                req: Request::Join(j),
+                ..
+            } if !self.rooms.contains_key(&j.room) => Some(&j.room),
+            _ => None,
+        }
+    }
+
+    /// Puts a room read from the store into memory.
+    pub fn load_room(&mut self, name: &str, snap: RoomSnapshot) {
+        let room = Room::from_snapshot(snap, self.cfg.cache_len, self.cfg.dedupe_len);
+        self.rooms.insert(name.to_owned(), room);
+    }
+
+    /// For a `since` join: `Some((room, since, limit))` when the room's cache no longer holds
+    /// everything after `since`, so the caller must read it from the store into `backlog`.
+    pub fn backlog_needed(&self, input: &Input) -> Option<(String, u64, usize)> {
+        let Input::Request {
+            req: Request::Join(j),
+            backlog: None,
+            ..
+        } = input
+        else {
+            return None;
+        };
+        let since = j.since?;
+        let room = self.rooms.get(&j.room)?;
+        room.cached_since(since)
+            .is_none()
+            .then(|| (j.room.clone(), since, self.cfg.catchup_limit))
+    }
+
+    /// Applies one input, adding what it stores and does to `b`.
+    pub fn apply(&mut self, input: Input, ctx: &Ctx, b: &mut Batch) {
+        match input {
+            Input::Connect { conn, session } => {
+                self.peers.insert(
+                    conn,
+                    Peer {
+                        session,
+                        rooms: HashMap::new(),
+                    },
+                );
+            }
+            Input::Disconnect { conn } => self.disconnect(conn, ctx, b),
+            Input::Request {
+                conn,
+                id,
+                req,
+                backlog,
+            } => {
+                let (result, stored) = match req {
+                    Request::Join(j) => (self.join(conn, j, backlog, ctx, b), None),
+                    Request::Send(s) => match self.send(conn, s, ctx, b) {
+                        Ok((ack, stored)) => (Ok(Done::Sent(ack)), stored),
+                        Err(e) => (Err(e), None),
+                    },
+                    Request::Leave { room } => (self.leave(conn, room, ctx, b), None),
+                    Request::Typing(t) => (self.typing(conn, t, b), None),
+                    // Answered by the transport without queueing; harmless here.
+                    Request::Ping => (Ok(Done::Typing), None),
+                };
+                b.effects.push(Effect::Reply { id, result, stored });
+            }
+            Input::Kick { id, room, nick, by } => {
+                let result = self.kick(&room, &nick, &by, ctx, b).map(|()| Done::Kicked);
+                b.effects.push(Effect::Reply {
+                    id,
+                    result,
+                    stored: None,
+                });
+            }
+        }
+    }
+
+    /// Ends a batch: one presence delta per room whose members changed, and join acks get the
+    /// member list as of the batch's end (so the delta that follows applies cleanly on top).
+    pub fn finish(&self, b: &mut Batch) {
+        let roster = std::mem::take(&mut b.roster);
+        let deltas = self.presence(roster);
+        for e in &mut b.effects {
+            if let Effect::Reply {
+                result: Ok(Done::Joined(ack)),
+                ..
+            } = e
+            {
+                ack.members = self
+                    .rooms
+                    .get(&ack.room)
+                    .map(Room::member_names)
+                    .unwrap_or_default();
+            }
+        }
+        b.effects.extend(deltas);
+    }
+
+    /// After the caller tried to store `b.stored`: if that failed, the batch's messages are
+    /// forgotten, their broadcasts dropped and the sends that made them refused. Then rooms
+    /// nobody is in leave memory — only now, with the batch stored: reloading a room while its
+    /// messages were still pending would hand out their seqs again.
+    pub fn settle(&mut self, b: &mut Batch, stored_ok: bool, now: Instant) {
+        if !stored_ok && !b.stored.is_empty() {
+            for (room, seq) in &b.before {
+                if let Some(r) = self.rooms.get_mut(room) {
+                    r.forget_after(*seq);
+                }
+            }
+            b.effects.retain(|e| !matches!(e, Effect::Broadcast(_)));
+            for e in &mut b.effects {
+                if let Effect::Reply {
+                    result,
+                    stored: Some(_),
+                    ..
+                } = e
+                {
+                    *result = Err(crate::protocol::ErrorCode::StorageFailed.into());
+                }
+            }
+        }
+        for room in b.before.keys() {
+            if self.rooms.get_mut(room).is_some_and(|r| r.is_idle(now)) {
+                self.rooms.remove(room);
+            }
+        }
+    }
+
+    /// Rooms with people in them, by name.
+    pub fn rooms_info(&self) -> Vec<RoomInfo> {
+        let mut rooms: Vec<RoomInfo> = self
+            .rooms
+            .iter()
+            .filter(|(_, r)| !r.members.is_empty())
+            .map(|(name, r)| RoomInfo {
+                name: name.clone(),
+                members: r.members.len(),
+            })
+            .collect();
+        rooms.sort_by(|a, b| a.name.cmp(&b.name));
+        rooms
+    }
+
+    /// A loaded room (for tests and the host's views).
+    pub fn room(&self, name: &str) -> Option<&Room> {
+        self.rooms.get(name)
+    }
+
+    /// The nickname `conn` holds in `room`.
+    fn nick_in(&self, conn: ConnId, room: &str) -> Option<&String> {
+        self.peers.get(&conn).and_then(|p| p.rooms.get(room))
+    }
+
+    /// Creates a message with the room's next seq and queues it for storing and broadcast;
+    /// returns its index in the batch.
+    fn post(
+        &mut self,
+        room: &str,
+        post: Post,
+        ctx: &Ctx,
+        b: &mut Batch,
+    ) -> Result<usize, WireError> {
+        let Post {
+            kind,
+            nick,
+            text,
+            client_id,
+        } = post;
+        let r = self
+            .rooms
+            .get_mut(room)
+            .ok_or(crate::protocol::ErrorCode::NotInRoom)?;
+        b.before.entry(room.to_owned()).or_insert(r.last_seq);
+        let msg = Message {
+            id: uuid::Uuid::new_v4().to_string(),
+            room: room.to_owned(),
+            seq: r.next_seq(),
+            ts: ctx.now_ms,
+            kind,
+            nick_name: nick,
+            message: text,
+            client_id,
+            history: false,
+        };
+        r.push(&msg);
+        b.stored.push(msg);
+        b.effects.push(Effect::Broadcast(b.stored.len() - 1));
+        Ok(b.stored.len() - 1)
+    }
+
+    /// Notes a room's members before the batch first changes them (for the presence delta).
+    fn note_roster(&mut self, room: &str, b: &mut Batch) {
+        if let Some(r) = self.rooms.get(room) {
+            b.roster
+                .entry(room.to_owned())
+                .or_insert_with(|| r.member_names());
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! `sendMessage`: only members post, under the nickname they joined with; a clientId seen
+//! before gets the original ack back instead of a second copy.
+
+use super::{Batch, Chat, ConnId, Ctx, Post};
+use crate::protocol::{ErrorCode, Kind, SendAck, SendRequest, WireError};
+
+impl Chat {
+    /// The ack, and the index of the stored message it depends on (none for a duplicate).
+    pub(super) fn send(
+        &mut self,
+        conn: ConnId,
+        req: SendRequest,
+        ctx: &Ctx,
+        b: &mut Batch,
+    ) -> Result<(SendAck, Option<usize>), WireError> {
+        let nick = self.nick_in(conn, &req.room).cloned().ok_or_else(|| {
+            WireError::new(
+                ErrorCode::NotInRoom,
+                format!("join {} before sending to it", req.room),
+            )
+        })?;
+        let room = self.rooms.get(&req.room).ok_or(ErrorCode::NotInRoom)?;
+        if let Some(cid) = &req.client_id
+            && let Some(ack) = room.duplicate_of(cid)
+        {
+            return Ok((ack.clone(), None));
+        }
+        let post = Post {
+            kind: Kind::Chat,
+            nick,
+            text: req.text,
+            client_id: req.client_id,
+        };
+        let i = self.post(&req.room, post, ctx, b)?;
+        let m = &b.stored[i];
+        let ack = SendAck {
+            id: m.id.clone(),
+            seq: m.seq,
+            ts: m.ts,
+            duplicate: false,
+        };
+        Ok((ack, Some(i)))
+    }
+}

@@ -1,0 +1,462 @@
+//! Table tests for the chat rules: (state, input) → (effects, new state), no server, no runtime.
+
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::protocol::{ErrorCode, JoinRequest, SendRequest, TypingRequest};
+
+fn cfg() -> ChatConfig {
+    ChatConfig {
+        history_on_join: 3,
+        catchup_limit: 100,
+        cache_len: 5,
+        dedupe_len: 100,
+        max_rooms_per_conn: 2,
+        kick_ban: Duration::from_secs(600),
+    }
+}
+
+/// A chat with a clock and a store, applying one batch per call like the hub does.
+struct World {
+    chat: Chat,
+    now: Instant,
+    dead: Vec<ConnId>,
+    next_req: ReqId,
+    /// Every message stored, as the database would hold them.
+    db: Vec<Message>,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            chat: Chat::new(cfg()),
+            now: Instant::now(),
+            dead: Vec::new(),
+            next_req: 0,
+            db: Vec::new(),
+        }
+    }
+
+    /// What the store would load for a room.
+    fn snapshot(&self, room: &str) -> RoomSnapshot {
+        let rows: Vec<&Message> = self.db.iter().filter(|m| m.room == room).collect();
+        let c = cfg();
+        RoomSnapshot {
+            last_seq: rows.last().map_or(0, |m| m.seq),
+            recent: rows[rows.len().saturating_sub(c.cache_len)..]
+                .iter()
+                .map(|m| (*m).clone())
+                .collect(),
+            client_ids: rows
+                .iter()
+                .filter_map(|m| Some((m.client_id.clone()?, m.id.clone(), m.seq, m.ts)))
+                .collect(),
+        }
+    }
+
+    /// Applies a batch of inputs (loading empty rooms as the store would) and settles it.
+    fn batch(&mut self, inputs: Vec<Input>) -> Batch {
+        let mut b = Batch::default();
+        for mut input in inputs {
+            if let Some(room) = self.chat.room_to_load(&input) {
+                let room = room.to_owned();
+                let snap = self.snapshot(&room);
+                self.chat.load_room(&room, snap);
+            }
+            if let Some((room, since, limit)) = self.chat.backlog_needed(&input)
+                && let Input::Request { backlog, .. } = &mut input
+            {
+                let rows = self.db.iter().filter(|m| m.room == room && m.seq > since);
+                *backlog = Some(rows.take(limit).cloned().collect());
+            }
+            let dead = self.dead.clone();
+            let live = move |c: ConnId| !dead.contains(&c);
+            let ctx = Ctx {
+                now: self.now,
+                now_ms: 1_000,
+                live: &live,
+            };
+            self.chat.apply(input, &ctx, &mut b);
+        }
+        self.chat.finish(&mut b);
+        self.db.extend(b.stored.iter().cloned());
+        self.chat.settle(&mut b, true, self.now);
+        b
+    }
+
+    fn one(&mut self, input: Input) -> Batch {
+        self.batch(vec![input])
+    }
+
+    fn connect(&mut self, conn: u64, session: Option<&str>) {
+        self.one(Input::Connect {
+            conn: ConnId(conn),
+            session: session.map(Into::into),
+        });
+    }
+
+    fn req(&mut self, conn: u64, req: Request) -> Input {
+        self.next_req += 1;
+        Input::Request {
+            conn: ConnId(conn),
+            id: self.next_req,
+            req,
+            backlog: None,
+        }
+    }
+
+    fn join(&mut self, conn: u64, room: &str, nick: &str) -> Result<Done, WireError> {
+        let input = self.req(conn, join(room, nick, None));
+        reply(&self.one(input))
+    }
+
+    fn send(&mut self, conn: u64, room: &str, text: &str, cid: Option<&str>) -> Batch {
+        let input = self.req(
+            conn,
+            Request::Send(SendRequest {
+                room: room.into(),
+                text: text.into(),
+                client_id: cid.map(Into::into),
+            }),
+        );
+        self.one(input)
+    }
+
+    fn members(&self, room: &str) -> Vec<String> {
+        self.chat
+            .room(room)
+            .map(Room::member_names)
+            .unwrap_or_default()
+    }
+}
+
+fn join(room: &str, nick: &str, since: Option<u64>) -> Request {
+    Request::Join(JoinRequest {
+        room: room.into(),
+        nick: nick.into(),
+        since,
+    })
+}
+
+/// The (last) reply in a batch.
+fn reply(b: &Batch) -> Result<Done, WireError> {
+    b.effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::Reply { result, .. } => Some(result.clone()),
+            _ => None,
+        })
+        .expect("a reply")
+}
+
+fn code(r: Result<Done, WireError>) -> Option<ErrorCode> {
+    r.err().map(|e| e.code)
+}
+
+fn history_of(b: &Batch) -> Vec<u64> {
+    b.effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::History { messages, .. } => Some(messages.iter().map(|m| m.seq).collect()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn presences(b: &Batch) -> Vec<Presence> {
+    b.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Presence(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+use crate::protocol::Presence;
+
+/// A nickname is one person's: another client gets `nick_taken`, the same client (same session)
+/// on a new connection takes it over quietly, and so does anyone once the holder's connection died.
+#[test]
+fn takeover_of_your_own_stale_connection_but_not_of_someone_else() {
+    let cases = [
+        // (holder session, newcomer session, holder dead?, expected)
+        (Some("s1"), Some("s1"), false, None),
+        (Some("s1"), Some("s2"), false, Some(ErrorCode::NickTaken)),
+        (None, None, false, Some(ErrorCode::NickTaken)),
+        (Some("s1"), Some("s2"), true, None),
+    ];
+    for (i, (held, new, dead, want)) in cases.into_iter().enumerate() {
+        let mut w = World::new();
+        w.connect(1, held);
+        w.connect(2, new);
+        w.join(1, "r", "ann").unwrap();
+        if dead {
+            w.dead.push(ConnId(1));
+        }
+        let input = w.req(2, join("r", "ann", Some(1)));
+        let b = w.one(input);
+        assert_eq!(code(reply(&b)), want, "case {i}");
+        if want.is_none() {
+            assert_eq!(w.chat.room("r").unwrap().members["ann"].conn, ConnId(2));
+            // Quiet: no "joined" notice is stored, and the old connection is unsubscribed.
+            assert!(b.stored.is_empty(), "case {i}");
+            assert!(b.effects.contains(&Effect::Unsubscribe {
+                conn: ConnId(1),
+                room: "r".into()
+            }));
+        }
+    }
+}
+
+/// A kicked member cannot come back under another nickname, nor from the same client on a new
+/// connection, until the ban expires.
+#[test]
+fn kick_bans_the_nick_the_connection_and_the_client() {
+    let mut w = World::new();
+    w.connect(1, Some("s1"));
+    w.connect(9, None);
+    w.join(1, "r", "bob").unwrap();
+    w.join(9, "r", "calm").unwrap();
+    let b = w.one(Input::Kick {
+        id: 0,
+        room: "r".into(),
+        nick: "bob".into(),
+        by: "host".into(),
+    });
+    assert_eq!(reply(&b), Ok(Done::Kicked));
+    assert!(
+        b.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Kicked { to, .. } if *to == ConnId(1)))
+    );
+    assert_eq!(b.stored[0].kind, Kind::Kick);
+    assert_eq!(w.members("r"), ["calm"]);
+    assert_eq!(code(w.join(1, "r", "bobby")), Some(ErrorCode::Kicked));
+    w.connect(2, Some("s1"));
+    assert_eq!(code(w.join(2, "r", "robert")), Some(ErrorCode::Kicked));
+    w.connect(3, None);
+    assert_eq!(code(w.join(3, "r", "bob")), Some(ErrorCode::Kicked));
+    assert!(w.join(3, "r", "carol").is_ok(), "someone else may join");
+    w.now += Duration::from_secs(601);
+    assert!(w.join(1, "r", "bob").is_ok(), "the ban expires");
+}
+
+/// A message resent with the same clientId after a reconnect is acked with the original's seq
+/// and stored once.
+#[test]
+fn client_id_dedupe_across_reconnect() {
+    let mut w = World::new();
+    w.connect(1, Some("s"));
+    w.join(1, "r", "ann").unwrap();
+    let first = w.send(1, "r", "hello", Some("c1"));
+    let Ok(Done::Sent(ack1)) = reply(&first) else {
+        panic!("sent")
+    };
+    assert_eq!(first.stored.len(), 1);
+    w.one(Input::Disconnect { conn: ConnId(1) });
+    w.connect(2, Some("s"));
+    w.join(2, "r", "ann").unwrap();
+    let again = w.send(2, "r", "hello", Some("c1"));
+    let Ok(Done::Sent(ack2)) = reply(&again) else {
+        panic!("sent")
+    };
+    assert!(again.stored.is_empty());
+    assert_eq!((ack2.seq, ack2.duplicate), (ack1.seq, true));
+}
+
+/// Thirty people joining in one batch make one presence delta naming all of them, and each join
+/// ack carries the whole list as of the batch's end.
+#[test]
+fn presence_delta_for_a_class_of_30() {
+    let mut w = World::new();
+    for c in 1..=30 {
+        w.connect(c, None);
+    }
+    let inputs: Vec<Input> = (1..=30)
+        .map(|c| w.req(c, join("class", &format!("kid{c:02}"), None)))
+        .collect();
+    let b = w.batch(inputs);
+    let p = presences(&b);
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].joined.len(), 30);
+    assert!(p[0].left.is_empty());
+    let acks: Vec<&JoinAck> = b
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Reply {
+                result: Ok(Done::Joined(a)),
+                ..
+            } => Some(a),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks.len(), 30);
+    assert!(acks.iter().all(|a| a.members.len() == 30));
+    // Presence is sent after everything else in the batch.
+    assert!(matches!(b.effects.last(), Some(Effect::Presence(_))));
+    // One leaves, one joins in the next batch: one delta with both.
+    w.connect(31, None);
+    let inputs = vec![
+        Input::Disconnect { conn: ConnId(1) },
+        w.req(31, join("class", "late", None)),
+    ];
+    let p = presences(&w.batch(inputs));
+    assert_eq!(p.len(), 1);
+    assert_eq!(
+        (p[0].joined.clone(), p[0].left.clone()),
+        (vec!["late".to_owned()], vec!["kid01".to_owned()])
+    );
+}
+
+use crate::protocol::JoinAck;
+
+/// An empty room leaves memory once its batch is settled, but not if someone rejoined it in
+/// the same batch (reloading it then would reuse seqs).
+#[test]
+fn empty_rooms_are_evicted_but_not_after_a_same_batch_rejoin() {
+    let mut w = World::new();
+    w.connect(1, None);
+    w.connect(2, None);
+    w.join(1, "r", "ann").unwrap();
+    w.one(Input::Disconnect { conn: ConnId(1) });
+    assert!(w.chat.room("r").is_none(), "evicted when empty");
+    w.join(2, "r", "bob").unwrap();
+    let before = w.chat.room("r").unwrap().last_seq;
+    let inputs = vec![
+        w.req(2, Request::Leave { room: "r".into() }),
+        w.req(2, join("r", "bob", None)),
+    ];
+    let b = w.batch(inputs);
+    assert_eq!(b.stored.len(), 2, "a leave and a join notice");
+    let room = w.chat.room("r").expect("still in memory");
+    assert_eq!(room.last_seq, before + 2);
+    assert_eq!(w.members("r"), ["bob"]);
+}
+
+/// A join without `since` gets the last `history_on_join` messages; a catch-up with `since`
+/// gets everything after it from the cache, or from the store when the cache no longer reaches
+/// back that far.
+#[test]
+fn history_window_and_since_edges() {
+    let mut w = World::new();
+    w.connect(1, None);
+    w.join(1, "r", "ann").unwrap(); // seq 1: the join notice
+    for i in 0..6 {
+        w.send(1, "r", &format!("m{i}"), None); // seqs 2..=7
+    }
+    w.connect(2, None);
+    // (since, needs the store, replayed seqs). The first join posts seq 8; the rest are
+    // catch-ups of the same connection (no new notice). The cache holds the newest 5 (4..=8).
+    let cases: [(Option<u64>, bool, Vec<u64>); 6] = [
+        (None, false, vec![5, 6, 7]),
+        (Some(8), false, vec![]),
+        (Some(99), false, vec![]),
+        (Some(3), false, vec![4, 5, 6, 7, 8]),
+        (Some(2), true, vec![3, 4, 5, 6, 7, 8]),
+        (Some(0), true, (1..=8).collect()),
+    ];
+    for (since, needs_store, want) in cases {
+        let input = w.req(2, join("r", "bea", since));
+        assert_eq!(
+            w.chat.backlog_needed(&input).is_some(),
+            needs_store,
+            "since {since:?}"
+        );
+        let b = w.one(input);
+        assert!(reply(&b).is_ok(), "since {since:?}");
+        assert_eq!(history_of(&b), want, "since {since:?}");
+        assert!(b.effects.iter().all(|e| match e {
+            Effect::History { messages, .. } => messages.iter().all(|m| m.history),
+            _ => true,
+        }));
+    }
+    // Without the backlog it needs, a catch-up fails rather than replaying a hole.
+    let input = Input::Request {
+        conn: ConnId(2),
+        id: 99,
+        req: join("r", "bea", Some(1)),
+        backlog: None,
+    };
+    let mut b = Batch::default();
+    let live = |_| true;
+    let ctx = Ctx {
+        now: w.now,
+        now_ms: 1,
+        live: &live,
+    };
+    w.chat.apply(input, &ctx, &mut b);
+    assert_eq!(code(reply(&b)), Some(ErrorCode::StorageFailed));
+}
+
+/// A batch that fails to store is forgotten: its sends are refused as `storage_failed`, nothing
+/// is broadcast, and the next message does not reuse a refused clientId's ack.
+#[test]
+fn a_batch_that_fails_to_store_is_refused_and_forgotten() {
+    let mut w = World::new();
+    w.connect(1, None);
+    w.join(1, "r", "ann").unwrap();
+    let input = w.req(
+        1,
+        Request::Send(SendRequest {
+            room: "r".into(),
+            text: "lost".into(),
+            client_id: Some("c9".into()),
+        }),
+    );
+    let mut b = Batch::default();
+    let live = |_| true;
+    let ctx = Ctx {
+        now: w.now,
+        now_ms: 1,
+        live: &live,
+    };
+    w.chat.apply(input, &ctx, &mut b);
+    w.chat.finish(&mut b);
+    w.chat.settle(&mut b, false, w.now);
+    assert_eq!(code(reply(&b)), Some(ErrorCode::StorageFailed));
+    assert!(!b.effects.iter().any(|e| matches!(e, Effect::Broadcast(_))));
+    let again = w.send(1, "r", "lost", Some("c9"));
+    let Ok(Done::Sent(ack)) = reply(&again) else {
+        panic!("sent")
+    };
+    assert!(!ack.duplicate);
+    assert_eq!(ack.seq, 3, "seq 2 stays used, never reused");
+}
+
+/// Only members may send, type or leave, and a connection may be in a limited number of rooms.
+#[test]
+fn membership_rules() {
+    let mut w = World::new();
+    w.connect(1, None);
+    let b = w.send(1, "r", "hi", None);
+    assert_eq!(code(reply(&b)), Some(ErrorCode::NotInRoom));
+    let typing = w.req(
+        1,
+        Request::Typing(TypingRequest {
+            room: "r".into(),
+            typing: true,
+        }),
+    );
+    assert_eq!(code(reply(&w.one(typing))), Some(ErrorCode::NotInRoom));
+    let leave = w.req(1, Request::Leave { room: "r".into() });
+    assert_eq!(code(reply(&w.one(leave))), Some(ErrorCode::NotInRoom));
+    w.join(1, "a", "ann").unwrap();
+    w.join(1, "b", "ann").unwrap();
+    assert_eq!(code(w.join(1, "c", "ann")), Some(ErrorCode::TooManyRooms));
+    assert_eq!(code(w.join(1, "a", "other")), Some(ErrorCode::NickTaken));
+    assert!(w.join(1, "a", "ann").is_ok(), "a rejoin (catch-up) is fine");
+    let typing = w.req(
+        1,
+        Request::Typing(TypingRequest {
+            room: "a".into(),
+            typing: true,
+        }),
+    );
+    let b = w.one(typing);
+    assert!(b.effects.iter().any(
+        |e| matches!(e, Effect::Typing { from, notice } if *from == ConnId(1) && notice.nick_name == "ann")
+    ));
+}

@@ -1,0 +1,69 @@
+//! Who may open a Socket.IO session: the host's password (compared in constant time, its length
+//! hidden) and the connection limit, checked before the client is told it is connected.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+use socketioxide::extract::{SocketRef, State, TryData};
+use subtle::ConstantTimeEq;
+
+use super::{Shared, connection, read};
+use crate::protocol::connect_errors;
+
+/// Why a connection was refused; the text is the `connect_error` message.
+#[derive(Debug)]
+pub struct Refusal(&'static str);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Checks the password and registers the socket's handlers. This runs *before* the client is
+/// told it is connected (socketioxide spawns the connect handler itself, so events a client
+/// sends right after connecting could otherwise arrive before any handler exists).
+pub async fn authenticate(
+    socket: SocketRef,
+    TryData(auth): TryData<Value>,
+    State(shared): State<Arc<Shared>>,
+) -> Result<(), Refusal> {
+    let auth = auth.unwrap_or(Value::Null);
+    if let Some(expected) = read(&shared.password) {
+        let given = auth.get("password").and_then(Value::as_str);
+        match given {
+            None | Some("") => return Err(Refusal(connect_errors::PASSWORD_REQUIRED)),
+            Some(p) => {
+                if !same_secret(p.as_bytes(), expected.as_bytes()) {
+                    return Err(Refusal(connect_errors::BAD_PASSWORD));
+                }
+            }
+        }
+    }
+    let count = shared.connections.fetch_add(1, Ordering::AcqRel) + 1;
+    if count > shared.config.max_connections {
+        shared.connections.fetch_sub(1, Ordering::AcqRel);
+        return Err(Refusal(connect_errors::SERVER_FULL));
+    }
+    let session = auth
+        .get("sessionId")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty() && s.len() <= 128)
+        .map(str::to_owned);
+    connection::register(&socket, shared, session);
+    Ok(())
+}
+
+/// Constant-time comparison that also hides the password's length: both sides are padded to
+/// the longer one, so the time depends only on what the caller sent.
+fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    let n = given.len().max(expected.len());
+    let pad = |s: &[u8]| {
+        let mut v = s.to_vec();
+        v.resize(n, 0);
+        v
+    };
+    let same_len = (given.len() as u64).ct_eq(&(expected.len() as u64));
+    bool::from(pad(given).ct_eq(&pad(expected)) & same_len)
+}
