@@ -242,4 +242,6 @@ pub mod connect_errors {
     pub const PASSWORD_REQUIRED: &str = "password_required";
     pub const BAD_PASSWORD: &str = "bad_password";
     pub const SERVER_FULL: &str = "server_full";
+    /// Too many password attempts from this address are waiting; try again later.
+    pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
 }

@@ -1,9 +1,12 @@
 //! Who may open a Socket.IO session: the host's password (compared in constant time, its length
-//! hidden) and the connection limit, checked before the client is told it is connected.
+//! hidden, guesses slowed per address by `backoff`) and the connection limit, checked before the
+//! client is told it is connected.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use axum::extract::ConnectInfo;
 use serde_json::Value;
 use socketioxide::extract::{SocketRef, State, TryData};
 use subtle::ConstantTimeEq;
@@ -35,7 +38,14 @@ pub async fn authenticate(
         match given {
             None | Some("") => return Err(Refusal(connect_errors::PASSWORD_REQUIRED)),
             Some(p) => {
-                if !same_secret(p.as_bytes(), expected.as_bytes()) {
+                // One address's guesses are answered one at a time, slower after each failure.
+                let Some(turn) = shared.gate.enter(client_ip(&socket)) else {
+                    return Err(Refusal(connect_errors::TOO_MANY_ATTEMPTS));
+                };
+                turn.wait().await;
+                let ok = same_secret(p.as_bytes(), expected.as_bytes());
+                turn.done(ok);
+                if !ok {
                     return Err(Refusal(connect_errors::BAD_PASSWORD));
                 }
             }
@@ -53,6 +63,15 @@ pub async fn authenticate(
         .map(str::to_owned);
     connection::register(&socket, shared, session);
     Ok(())
+}
+
+/// The client's address (from the accept loop), or "unspecified" if it is unknown.
+fn client_ip(socket: &SocketRef) -> IpAddr {
+    socket
+        .req_parts()
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
 }
 
 /// Constant-time comparison that also hides the password's length: both sides are padded to

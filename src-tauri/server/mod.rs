@@ -10,15 +10,21 @@
 //!   `http`, `limits`.
 
 mod auth;
+mod backoff;
 mod connection;
 mod deliver;
 mod head;
 mod http;
 mod hub;
 mod limits;
+mod listen;
+mod origin;
 mod sio_workarounds;
 
+pub use backoff::Backoff;
 pub use limits::RateLimit;
+pub use listen::raise_fd_limit;
+pub use origin::OriginPolicy;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -26,7 +32,6 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::Router;
-use axum::serve::ListenerExt;
 use socketioxide::extract::SocketRef;
 use socketioxide::handler::ConnectHandler;
 use socketioxide::{ParserConfig, SocketIo};
@@ -65,6 +70,14 @@ pub struct Config {
     pub ping_timeout: Duration,
     /// Requests waiting for the hub before new ones are refused as `rate_limited` (default 65,536).
     pub queue_len: usize,
+    /// Which pages and host names may use the server (default: its own only).
+    pub origins: OriginPolicy,
+    /// Password guesses per client address (default: 250 ms after a failure, doubling to 30 s).
+    pub password_backoff: Backoff,
+    /// A request head must arrive within this (default 10 s).
+    pub head_timeout: Duration,
+    /// A connection whose client sends nothing for this long is closed (default 45 s).
+    pub idle_timeout: Duration,
 }
 
 impl Default for Config {
@@ -83,6 +96,10 @@ impl Default for Config {
             ping_interval: Duration::from_secs(10),
             ping_timeout: Duration::from_secs(10),
             queue_len: 65_536,
+            origins: OriginPolicy::default(),
+            password_backoff: Backoff::default(),
+            head_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(45),
         }
     }
 }
@@ -107,6 +124,8 @@ struct Shared {
     connections: AtomicUsize,
     /// The next connection's id for the chat core.
     next_conn: AtomicU64,
+    /// Password attempts per client address.
+    gate: backoff::Gate,
 }
 
 impl Shared {
@@ -192,10 +211,11 @@ fn read(lock: &RwLock<Option<String>>) -> Option<String> {
 pub fn build(config: Config, store: Store) -> (Router, Control) {
     let shared = Arc::new(Shared {
         password: RwLock::new(config.password.clone().filter(|p| !p.is_empty())),
-        config,
         hub: OnceLock::new(),
         connections: AtomicUsize::new(0),
         next_conn: AtomicU64::new(1),
+        gate: backoff::Gate::new(config.password_backoff),
+        config,
     });
     let cfg = &shared.config;
     let (layer, io) = SocketIo::builder()
@@ -236,10 +256,12 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
     );
     let _ = shared.hub.set(HubHandle::new(hub, cfg.queue_len));
 
+    let checker = Arc::new(origin::Checker::new(cfg.origins.clone(), &default_name()));
     let control = Control { shared, io };
     let router = http::routes(control.clone())
         .layer(layer)
-        .layer(axum::middleware::map_request(head::detach_head));
+        .layer(axum::middleware::map_request(head::detach_head))
+        .layer(axum::middleware::from_fn_with_state(checker, origin::check));
     (router, control)
 }
 
@@ -285,21 +307,14 @@ pub async fn serve(
     store: Store,
 ) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
+    let limits = listen::ConnLimits {
+        head_timeout: config.head_timeout,
+        idle_timeout: config.idle_timeout,
+        max_tcp: config.max_connections.saturating_add(1000),
+    };
     let (router, control) = build(config, store);
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        // Chat packets are small and latency matters more than packing: no Nagle delay.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!("TCP_NODELAY: {e}");
-            }
-        });
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(listen::serve(listener, router, limits, stop_rx));
     Ok(RunningServer {
         addr,
         control,
