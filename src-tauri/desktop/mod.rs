@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod ipc;
 pub mod state;
 
 use tauri::webview::PageLoadEvent;
@@ -55,7 +56,7 @@ pub fn run() -> anyhow::Result<()> {
             // Say goodbye properly: members see us leave, guests hear the host is going.
             let state = handle.state::<state::AppState>();
             tauri::async_runtime::block_on(async {
-                if let Some(c) = state.client.lock().await.take() {
+                if let Some(c) = state.client.take() {
                     c.disconnect().await;
                 }
                 if let Some(h) = state.host.lock().await.take() {
