@@ -194,3 +194,18 @@ fn a_join_waiting_for_a_lost_host_blocks_nothing() {
         .expect("the pending join did not end after Disconnect");
     assert_eq!(join.unwrap_err()["code"], "not_connected");
 }
+
+/// The UI can show the unread count on the taskbar: the command is allowed to the window and
+/// succeeds at any count, also where the desktop has no badges; a count that is not a count is
+/// refused.
+#[test]
+fn set_unread_is_allowed_and_best_effort() {
+    let (_app, w) = app();
+    for count in [3, 0, u32::MAX] {
+        assert_eq!(
+            invoke(&w, "set_unread", json!({ "count": count })),
+            Ok(Value::Null)
+        );
+    }
+    assert!(invoke(&w, "set_unread", json!({"count": -1})).is_err());
+}

@@ -124,6 +124,8 @@ const STOP_WAIT: Duration = Duration::from_secs(2);
 pub struct Client {
     orders: mpsc::UnboundedSender<Order>,
     info: ServerInfo,
+    /// `http://host:port` of the server.
+    base_url: String,
 }
 
 impl Client {
@@ -144,14 +146,24 @@ impl Client {
         let _ = events.send(state(ConnState::Connected));
         let legacy = legacy::is_legacy(&info);
         let (orders, order_rx) = mpsc::unbounded_channel();
+        let base_url = target.base_url.clone();
         let sup = Supervisor::new(target.base_url, cfg, legacy, events, first, inc_tx);
         tokio::spawn(sup.run(order_rx, inc_rx));
-        Ok(Client { orders, info })
+        Ok(Client {
+            orders,
+            info,
+            base_url,
+        })
     }
 
     /// What `/api/info` said at connect (`server` is not `lanchat` for a tutorial-only server).
     pub fn server_info(&self) -> &ServerInfo {
         &self.info
+    }
+
+    /// `http://host:port` of the server.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 
     /// Whether the server only speaks the tutorial's events (no acks, no history, no seqs).

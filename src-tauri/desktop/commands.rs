@@ -2,7 +2,7 @@
 //! The contract is docs/ipc.md.
 
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State, Window};
 use tokio::sync::mpsc;
 
 use super::error::{IpcError, IpcResult};
@@ -159,6 +159,17 @@ pub async fn client_typing(
 pub async fn client_disconnect(state: State<'_, AppState>) -> IpcResult<()> {
     if let Some(c) = state.client.take() {
         c.disconnect().await;
+    }
+    Ok(())
+}
+
+/// Shows `count` unread messages on the taskbar icon where the desktop supports a badge. Best
+/// effort: where it does not (Windows, most Linux panels), the window title, which the UI keeps
+/// as "(3) lanchat", already shows it.
+#[tauri::command]
+pub fn set_unread<R: Runtime>(window: Window<R>, count: u32) -> IpcResult<()> {
+    if let Err(e) = window.set_badge_count(super::window::badge(count)) {
+        tracing::debug!("no taskbar badge here: {e}");
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod commands;
 pub mod error;
 pub mod ipc;
 pub mod state;
+pub mod window;
 
 use tauri::webview::PageLoadEvent;
 use tauri::{Manager, RunEvent};
@@ -25,6 +26,7 @@ macro_rules! app_commands {
             commands::client_send,
             commands::client_typing,
             commands::client_disconnect,
+            commands::set_unread,
         ]
     };
 }
@@ -38,10 +40,11 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> 
 
 /// Opens the window and runs until it is closed.
 pub fn run() -> anyhow::Result<()> {
-    let app = builder(tauri::Builder::default())
+    let app = window::plugins(builder(tauri::Builder::default()))
         .plugin(tauri_plugin_notification::init())
         // Links in messages open in the system browser, never inside the chat window.
         .plugin(tauri_plugin_opener::init())
+        .on_window_event(window::on_window_event)
         // For bench/desktop.sh: say when the page has loaded (start-up time).
         .on_page_load(|_, payload| {
             if payload.event() == PageLoadEvent::Finished
