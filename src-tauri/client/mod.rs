@@ -22,6 +22,7 @@ mod supervisor;
 pub use address::{BadAddress, DEFAULT_PORT, Target, parse_target};
 pub use error::ClientError;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -123,9 +124,10 @@ const STOP_WAIT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct Client {
     orders: mpsc::UnboundedSender<Order>,
-    info: ServerInfo,
+    /// Fixed at connect; shared so a clone is a few pointer copies.
+    info: Arc<ServerInfo>,
     /// `http://host:port` of the server.
-    base_url: String,
+    base_url: Arc<str>,
 }
 
 impl Client {
@@ -146,12 +148,12 @@ impl Client {
         let _ = events.send(state(ConnState::Connected));
         let legacy = legacy::is_legacy(&info);
         let (orders, order_rx) = mpsc::unbounded_channel();
-        let base_url = target.base_url.clone();
+        let base_url = Arc::from(target.base_url.as_str());
         let sup = Supervisor::new(target.base_url, cfg, legacy, events, first, inc_tx);
         tokio::spawn(sup.run(order_rx, inc_rx));
         Ok(Client {
             orders,
-            info,
+            info: Arc::new(info),
             base_url,
         })
     }
