@@ -129,6 +129,7 @@ impl Supervisor {
                 }
             }
             Order::Flush(reply) => self.outbox.flush(reply, now),
+            // Handled by `run` itself, ahead of anything else.
             Order::Stop(_) => {}
         }
     }
