@@ -17,6 +17,7 @@ fn main() {
             "client_send",
             "client_typing",
             "client_disconnect",
+            "set_unread",
         ]);
         let attrs = tauri_build::Attributes::new()
             .capabilities_path_pattern("./src-tauri/capabilities/**/*")

@@ -117,6 +117,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(name) = args.name {
         config.name = name;
     }
+    let shutdown = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.bind, args.port))?;
@@ -130,7 +131,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    shutdown_signal().await;
+    shutdown.await;
     eprintln!("stopping…");
     running.stop().await?;
     Ok(())
@@ -151,18 +152,26 @@ fn listen_urls(bind: IpAddr, port: u16) -> Vec<String> {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed by this call, not on the first
+/// poll: a signal that comes while `join` connects, or right after `serve` prints its address,
+/// is kept for the caller instead of killing the process before its goodbye.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
+        let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+        async move {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// One line per message: `nick: text`, notices as `* text`, newlines shown as ` ⏎ `.
@@ -189,11 +198,20 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
     let nick = crate::protocol::clean_nick(&nick)
         .map_err(|e| anyhow::anyhow!("invalid nickname: {}", e.message))?;
 
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
     let mut cfg = ClientConfig::new(args.address.clone(), nick);
     cfg.password = args.password;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let client = Client::connect(cfg, tx).await.map_err(explain)?;
-    client.join(&room).await.map_err(explain)?;
+    let start = async {
+        let client = Client::connect(cfg, tx).await.map_err(explain)?;
+        client.join(&room).await.map_err(explain)?;
+        anyhow::Ok(client)
+    };
+    let client = tokio::select! {
+        client = start => client?,
+        _ = &mut shutdown => bail!("interrupted before joining"),
+    };
 
     let printer = tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
@@ -237,7 +255,7 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
                 Some(line) if line.trim().is_empty() => continue,
                 Some(line) => acks.push(client.send(&room, &line, None).map_err(explain)?),
             },
-            _ = shutdown_signal() => break,
+            _ = &mut shutdown => break,
         }
     }
     let mut refused = 0;

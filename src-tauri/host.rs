@@ -10,11 +10,14 @@ use crate::client::DEFAULT_PORT;
 use crate::server::{self, Config, RunningServer};
 use crate::store::Store;
 
+/// What the window shows about the server it hosts (IPC: `host_start`, `host_status`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct HostInfo {
     pub port: u16,
-    /// LAN addresses others can use, best first.
+    /// LAN IPv4 addresses others can use ("192.168.1.20"), best first; loopback and virtual
+    /// adapters are left out.
     pub addresses: Vec<String>,
     pub password_required: bool,
 }

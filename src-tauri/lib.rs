@@ -23,7 +23,7 @@ pub mod protocol;
 pub mod server;
 pub mod store;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "desktop"))]
 mod typescript;
 
 #[cfg(feature = "desktop")]

@@ -13,8 +13,8 @@ fn main() -> std::process::ExitCode {
     let args = Cli::parse();
     cli::init_tracing();
     let result = match args.command {
-        Some(Command::Serve(a)) => runtime().block_on(cli::serve(a)),
-        Some(Command::Join(a)) => runtime().block_on(cli::join(a)),
+        Some(Command::Serve(a)) => block_on(cli::serve(a)),
+        Some(Command::Join(a)) => block_on(cli::join(a)),
         None => window(),
     };
     match result {
@@ -26,11 +26,18 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs a command to completion, then drops the runtime without waiting for blocking threads:
+/// `join` reads stdin on one that stays in read(2) until a line or EOF arrives, so waiting for
+/// it kept `lanchat join` alive after Ctrl-C or SIGTERM until Enter was pressed. Everything
+/// worth finishing (goodbyes, graceful shutdown) has finished when the command returns.
+fn block_on<F: std::future::Future>(command: F) -> F::Output {
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .expect("starting the async runtime")
+        .expect("starting the async runtime");
+    let out = rt.block_on(command);
+    rt.shutdown_background();
+    out
 }
 
 #[cfg(feature = "desktop")]

@@ -1,10 +1,14 @@
 //! The UI's protocol and IPC types are generated from the Rust ones (ts-rs), so the two cannot
 //! drift: this test fails when `ui/src/generated/protocol.ts` is not what the Rust types say.
-//! `UPDATE_TS=1 cargo test --lib typescript` rewrites it.
+//! `UPDATE_TS=1 cargo test --lib typescript` rewrites it. The IPC types live in the window's
+//! module, so the test is built with the `desktop` feature (the default).
 
 use ts_rs::{Config, TS};
 
 use crate::client::{ClientEvent, ConnState};
+use crate::desktop::error::IpcError;
+use crate::desktop::ipc::ConnectInfo;
+use crate::host::HostInfo;
 use crate::protocol::*;
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/ui/src/generated/protocol.ts");
@@ -30,6 +34,10 @@ fn generated() -> String {
         ServerInfo::decl(&cfg),
         ConnState::decl(&cfg),
         ClientEvent::decl(&cfg),
+        // IPC (docs/ipc.md)
+        ConnectInfo::decl(&cfg),
+        HostInfo::decl(&cfg),
+        IpcError::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `src-tauri/typescript.rs` (ts-rs). Do not edit:\n\

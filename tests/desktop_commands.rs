@@ -117,3 +117,95 @@ fn commands_are_refused_to_other_origins() {
     let err = res.expect_err("a remote origin started a server");
     assert!(err.to_string().contains("not allowed"), "{err}");
 }
+
+/// Runs `invoke` on its own thread and gives up waiting after `limit`: a command that is stuck
+/// shows up as `None` instead of hanging the test.
+fn invoke_within(
+    w: &WebviewWindow<MockRuntime>,
+    limit: std::time::Duration,
+    cmd: &'static str,
+    args: Value,
+) -> Option<Result<Value, Value>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let w = w.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(invoke(&w, cmd, args));
+    });
+    rx.recv_timeout(limit).ok()
+}
+
+/// When the host goes away while a join is waiting for it, the window stays usable: sending,
+/// typing and Disconnect answer at once instead of queueing behind that join, and the join
+/// itself ends (with `not_connected`, because the user disconnected).
+#[test]
+fn a_join_waiting_for_a_lost_host_blocks_nothing() {
+    let (_app, w) = app();
+    let info = invoke(&w, "host_start", json!({"port": 0, "password": null})).unwrap();
+    let address = format!("127.0.0.1:{}", info["port"]);
+    invoke(
+        &w,
+        "client_connect",
+        json!({"address": address, "nickName": "n", "password": null, "events": "__CHANNEL__:7"}),
+    )
+    .unwrap();
+    invoke(&w, "client_join", json!({"room": "here"})).unwrap();
+    invoke(&w, "host_stop", json!({})).unwrap();
+
+    // Waits for a host that is not coming back.
+    let (join_tx, join_rx) = std::sync::mpsc::channel();
+    let w2 = w.clone();
+    std::thread::spawn(move || {
+        let _ = join_tx.send(invoke(&w2, "client_join", json!({"room": "there"})));
+    });
+    // Give the join time to be taken up (this sleep is the scenario, not a synchronisation).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    let quick = std::time::Duration::from_secs(2);
+    let typing = invoke_within(
+        &w,
+        quick,
+        "client_typing",
+        json!({"room": "here", "typing": true}),
+    );
+    assert_eq!(
+        typing,
+        Some(Ok(Value::Null)),
+        "typing waited behind the pending join"
+    );
+    let send = invoke_within(
+        &w,
+        quick,
+        "client_send",
+        json!({"room": "here", "message": "hello?", "clientId": "c1"}),
+    );
+    assert_eq!(
+        send,
+        Some(Ok(Value::Null)),
+        "a send waited behind the pending join"
+    );
+    let disconnect = invoke_within(&w, quick, "client_disconnect", json!({}));
+    assert_eq!(
+        disconnect,
+        Some(Ok(Value::Null)),
+        "Disconnect waited behind the pending join"
+    );
+    let join = join_rx
+        .recv_timeout(quick)
+        .expect("the pending join did not end after Disconnect");
+    assert_eq!(join.unwrap_err()["code"], "not_connected");
+}
+
+/// The UI can show the unread count on the taskbar: the command is allowed to the window and
+/// succeeds at any count, also where the desktop has no badges; a count that is not a count is
+/// refused.
+#[test]
+fn set_unread_is_allowed_and_best_effort() {
+    let (_app, w) = app();
+    for count in [3, 0, u32::MAX] {
+        assert_eq!(
+            invoke(&w, "set_unread", json!({ "count": count })),
+            Ok(Value::Null)
+        );
+    }
+    assert!(invoke(&w, "set_unread", json!({"count": -1})).is_err());
+}

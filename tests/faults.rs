@@ -160,3 +160,39 @@ async fn host_restart_is_survived() {
     }
     s2.stop().await.unwrap();
 }
+
+/// The host goes away for good: a join and a message asked for meanwhile do not wait forever,
+/// they fail with `timed_out` (the message also as an error event naming it) once the client
+/// has waited `queue_timeout` with no answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_to_a_vanished_host_time_out() {
+    let s = start_default().await;
+    let mut cfg = common::chat::fast(&url(&s), "ann");
+    cfg.queue_timeout = Duration::from_millis(800);
+    let mut u = User::connect(cfg).await;
+    u.client.join("r").await.unwrap();
+    s.stop().await.unwrap();
+    u.until(WAIT, |u| u.states.contains(&ConnState::Reconnecting))
+        .await;
+
+    let started = tokio::time::Instant::now();
+    let pending = u.client.send("r", "anyone?", Some("c1".into())).unwrap();
+    let join = tokio::time::timeout(WAIT, u.client.join("elsewhere"))
+        .await
+        .expect("the join waited forever");
+    assert_eq!(join.unwrap_err().code(), "timed_out");
+    let sent = tokio::time::timeout(WAIT, pending).await.unwrap().unwrap();
+    assert_eq!(sent.unwrap_err().code(), "timed_out");
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "gave up early"
+    );
+    u.until(WAIT, |u| {
+        u.errors
+            .contains(&("timed_out".to_owned(), Some("c1".to_owned())))
+    })
+    .await;
+    let flush = tokio::time::timeout(WAIT, u.client.flush()).await.unwrap();
+    assert_eq!(flush, Ok(()), "nothing is left to flush");
+    u.client.disconnect().await;
+}

@@ -2,14 +2,15 @@
 //! The contract is docs/ipc.md.
 
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State, Window};
 use tokio::sync::mpsc;
 
 use super::error::{IpcError, IpcResult};
+use super::ipc::ConnectInfo;
 use super::state::AppState;
 use crate::client::{Client, ClientConfig, ClientEvent};
 use crate::host::{self, HostInfo};
-use crate::protocol::{JoinAck, ServerInfo};
+use crate::protocol::JoinAck;
 
 #[tauri::command]
 pub fn suggest_port() -> u16 {
@@ -90,9 +91,9 @@ pub async fn client_connect(
     nick_name: String,
     password: Option<String>,
     events: Channel<ClientEvent>,
-) -> IpcResult<ServerInfo> {
-    let mut slot = state.client.lock().await;
-    if let Some(old) = slot.take() {
+) -> IpcResult<ConnectInfo> {
+    let (ticket, old) = state.client.begin_connect();
+    if let Some(old) = old {
         old.disconnect().await;
     }
     let mut cfg = ClientConfig::new(address, nick_name);
@@ -107,29 +108,28 @@ pub async fn client_connect(
             }
         }
     });
-    let info = client.server_info().clone();
-    *slot = Some(client);
+    let info = ConnectInfo::of(&client);
+    if let Err(superseded) = state.client.finish_connect(ticket, client) {
+        // Disconnect (or another connect) came while this one was under way: it wins.
+        superseded.disconnect().await;
+        return Err(IpcError::not_connected());
+    }
     Ok(info)
 }
 
-/// Runs `f` with the connected client, or fails with `not_connected`.
-async fn with_client<T>(
-    state: &AppState,
-    f: impl AsyncFnOnce(&Client) -> IpcResult<T>,
-) -> IpcResult<T> {
-    let slot = state.client.lock().await;
-    let client = slot.as_ref().ok_or_else(IpcError::not_connected)?;
-    f(client).await
+/// The current session's handle, cloned out so the slot's lock is not held while it works.
+fn client(state: &AppState) -> IpcResult<Client> {
+    state.client.get().ok_or_else(IpcError::not_connected)
 }
 
 #[tauri::command]
 pub async fn client_join(state: State<'_, AppState>, room: String) -> IpcResult<JoinAck> {
-    with_client(&state, async |c| Ok(c.join(&room).await?)).await
+    Ok(client(&state)?.join(&room).await?)
 }
 
 #[tauri::command]
 pub async fn client_leave(state: State<'_, AppState>, room: String) -> IpcResult<()> {
-    with_client(&state, async |c| Ok(c.leave(&room).await?)).await
+    Ok(client(&state)?.leave(&room).await?)
 }
 
 #[tauri::command]
@@ -140,11 +140,9 @@ pub async fn client_send(
     client_id: String,
 ) -> IpcResult<()> {
     // Queued: the server's copy comes back as a `message` event with this clientId, and a
-    // refusal as an `error` event.
-    with_client(&state, async |c| {
-        Ok(c.send(&room, &message, Some(client_id)).map(drop)?)
-    })
-    .await
+    // refusal (or giving up) as an `error` event with it.
+    client(&state)?.send(&room, &message, Some(client_id))?;
+    Ok(())
 }
 
 #[tauri::command]
@@ -153,17 +151,25 @@ pub async fn client_typing(
     room: String,
     typing: bool,
 ) -> IpcResult<()> {
-    with_client(&state, async |c| {
-        c.typing(&room, typing);
-        Ok(())
-    })
-    .await
+    client(&state)?.typing(&room, typing);
+    Ok(())
 }
 
 #[tauri::command]
 pub async fn client_disconnect(state: State<'_, AppState>) -> IpcResult<()> {
-    if let Some(c) = state.client.lock().await.take() {
+    if let Some(c) = state.client.take() {
         c.disconnect().await;
+    }
+    Ok(())
+}
+
+/// Shows `count` unread messages on the taskbar icon where the desktop supports a badge. Best
+/// effort: where it does not (Windows, most Linux panels), the window title, which the UI keeps
+/// as "(3) lanchat", already shows it.
+#[tauri::command]
+pub fn set_unread<R: Runtime>(window: Window<R>, count: u32) -> IpcResult<()> {
+    if let Err(e) = window.set_badge_count(super::window::badge(count)) {
+        tracing::debug!("no taskbar badge here: {e}");
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use crate::host::HostError;
 use crate::server::ControlError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[error("{message}")]
 pub struct IpcError {
     pub code: String,

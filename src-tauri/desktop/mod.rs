@@ -3,7 +3,9 @@
 
 pub mod commands;
 pub mod error;
+pub mod ipc;
 pub mod state;
+pub mod window;
 
 use tauri::webview::PageLoadEvent;
 use tauri::{Manager, RunEvent};
@@ -24,6 +26,7 @@ macro_rules! app_commands {
             commands::client_send,
             commands::client_typing,
             commands::client_disconnect,
+            commands::set_unread,
         ]
     };
 }
@@ -37,10 +40,11 @@ pub fn builder<R: tauri::Runtime>(base: tauri::Builder<R>) -> tauri::Builder<R> 
 
 /// Opens the window and runs until it is closed.
 pub fn run() -> anyhow::Result<()> {
-    let app = builder(tauri::Builder::default())
+    let app = window::plugins(builder(tauri::Builder::default()))
         .plugin(tauri_plugin_notification::init())
         // Links in messages open in the system browser, never inside the chat window.
         .plugin(tauri_plugin_opener::init())
+        .on_window_event(window::on_window_event)
         // For bench/desktop.sh: say when the page has loaded (start-up time).
         .on_page_load(|_, payload| {
             if payload.event() == PageLoadEvent::Finished
@@ -55,7 +59,7 @@ pub fn run() -> anyhow::Result<()> {
             // Say goodbye properly: members see us leave, guests hear the host is going.
             let state = handle.state::<state::AppState>();
             tauri::async_runtime::block_on(async {
-                if let Some(c) = state.client.lock().await.take() {
+                if let Some(c) = state.client.take() {
                     c.disconnect().await;
                 }
                 if let Some(h) = state.host.lock().await.take() {

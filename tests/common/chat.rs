@@ -17,6 +17,8 @@ pub struct User {
     pub states: Vec<ConnState>,
     /// Each room's member list as the client last reported it.
     pub members: HashMap<String, Vec<String>>,
+    /// (code, clientId) of every error event.
+    pub errors: Vec<(String, Option<String>)>,
 }
 
 /// Fast failure detection so fault tests finish quickly.
@@ -39,6 +41,7 @@ impl User {
             shown: Vec::new(),
             states: Vec::new(),
             members: HashMap::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -59,6 +62,9 @@ impl User {
                 Ok(Some(ClientEvent::Members(m))) => {
                     self.members.insert(m.room, m.members);
                 }
+                Ok(Some(ClientEvent::Error {
+                    code, client_id, ..
+                })) => self.errors.push((code, client_id)),
                 Ok(Some(_)) => {}
                 Ok(None) => panic!("client stopped"),
                 Err(_) => panic!(

@@ -32,3 +32,14 @@ export type ServerInfo = { server: string, name: string, version: string, passwo
 export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnected";
 
 export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
+
+export type ConnectInfo = { legacy: boolean, server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
+
+export type HostInfo = { port: number, 
+/**
+ * LAN IPv4 addresses others can use ("192.168.1.20"), best first; loopback and virtual
+ * adapters are left out.
+ */
+addresses: Array<string>, passwordRequired: boolean, };
+
+export type IpcError = { code: string, message: string, };

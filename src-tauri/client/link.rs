@@ -1,7 +1,8 @@
-//! One rust_socketio connection, reduced to what the supervisor needs: open (waiting for the
-//! namespace connect, since an emit before it can be lost), emit, emit with an ack routed back
-//! as an [`Incoming::Ack`], and close. Callbacks run inside rust_socketio's receive loop, so
-//! they only forward into a channel.
+//! One connection to the server (a rust_socketio client), reduced to what the supervisor needs:
+//! open (waiting for the namespace connect, since an emit before it can be lost), emit, emit with
+//! an ack routed back as an [`Incoming::Ack`], and close; and the `/api/info` probe that tells a
+//! lanchat server from a tutorial one. Callbacks run inside rust_socketio's receive loop, so
+//! they only forward into the supervisor's channel.
 
 use std::time::Duration;
 
@@ -11,21 +12,28 @@ use rust_socketio::{Payload, TransportType};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ClientConfig, ClientError};
+use super::{ClientConfig, ClientError, legacy};
 use crate::protocol::{ServerInfo, connect_errors};
 
+/// What reaches the supervisor from a connection, tagged with the connection's generation so
+/// that news from a connection already replaced is ignored.
 pub enum Incoming {
     Open,
     Event(String, Value),
+    /// The ack of the request emitted with this id.
     Ack(u64, Value),
     Closed(Option<String>),
+    /// A reconnect attempt (run off the supervisor's loop) finished.
+    Opened(Result<Link, ClientError>),
 }
 
-type Tx = mpsc::UnboundedSender<(u64, Incoming)>;
+pub type Tx = mpsc::UnboundedSender<(u64, Incoming)>;
 
-pub struct Conn {
+pub struct Link {
     client: SioClient,
+    /// Tags everything this connection reports.
     generation: u64,
+    /// The supervisor's channel, for acks and for a failed emit (which means the socket died).
     tx: Tx,
 }
 
@@ -49,13 +57,14 @@ fn refusal(text: &str) -> ClientError {
     }
 }
 
-impl Conn {
+impl Link {
+    /// Connects and waits for the namespace connect, each step bounded by the request timeout.
     pub async fn open(
         base_url: &str,
         cfg: &ClientConfig,
         generation: u64,
         tx: Tx,
-    ) -> Result<Conn, ClientError> {
+    ) -> Result<Link, ClientError> {
         let (ready_tx, ready_rx) = oneshot::channel::<Result<(), String>>();
         let ready = std::sync::Arc::new(std::sync::Mutex::new(Some(ready_tx)));
         let settle = move |r: Result<(), String>| {
@@ -123,7 +132,7 @@ impl Conn {
             Err(e)
         };
         match outcome {
-            Ok(Ok(Ok(()))) => Ok(Conn {
+            Ok(Ok(Ok(()))) => Ok(Link {
                 client,
                 generation,
                 tx,
@@ -188,14 +197,8 @@ pub async fn probe(base_url: &str) -> Result<ServerInfo, ClientError> {
         .await
         .map_err(|e| ClientError::Unreachable(base_url.into(), plain(&e)))?;
     let info = match resp.json::<ServerInfo>().await {
-        Ok(info) if info.server == "lanchat" => info,
-        _ => ServerInfo {
-            server: "socket.io".into(),
-            name: base_url.into(),
-            version: String::new(),
-            password_required: false,
-            rooms: Vec::new(),
-        },
+        Ok(info) if !legacy::is_legacy(&info) => info,
+        _ => legacy::unknown_server(base_url),
     };
     Ok(info)
 }

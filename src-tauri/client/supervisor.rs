@@ -1,0 +1,566 @@
+//! The task behind a [`Client`](super::Client): it owns the connection and its lifecycle
+//! (connected → lost → reconnecting with capped backoff → rejoined), turns the server's events
+//! into [`ClientEvent`]s, and drives the outbox (outbox.rs) and the rooms' seq tracking
+//! (rooms.rs), which hold the rules. Nothing it awaits is unbounded: a reconnect attempt runs
+//! on its own task and reports back, so `Stop` is handled at once even while the host is gone.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::link::{Incoming, Link, Tx};
+use super::outbox::{Op, Outbox, Outgoing, Queued, Reply};
+use super::rooms::{Rooms, Seen};
+use super::{ClientConfig, ClientError, ClientEvent, ConnState, legacy};
+use crate::protocol::{ErrorCode, JoinAck, Kicked, Message, Presence, SendAck, WireError, events};
+
+/// What a [`Client`](super::Client) handle asks of its supervisor.
+pub enum Order {
+    Queue(Op),
+    Typing { room: String, typing: bool },
+    Flush(Reply<()>),
+    Stop(oneshot::Sender<()>),
+}
+
+/// How often deadlines, liveness and reconnects are checked.
+const TICK: Duration = Duration::from_millis(200);
+/// How long to hold sends after a `rate_limited` answer.
+const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(300);
+
+pub struct Supervisor {
+    base_url: String,
+    cfg: ClientConfig,
+    /// The server only speaks the tutorial's events (legacy.rs): no acks, no seqs.
+    legacy: bool,
+    events: mpsc::UnboundedSender<ClientEvent>,
+    rooms: Rooms,
+    outbox: Outbox,
+    link: Option<Link>,
+    /// Bumped on every (re)connect attempt so events of a dead connection are ignored.
+    generation: u64,
+    /// Handed to each new connection (and reconnect attempt) to report back on.
+    inc_tx: Tx,
+    /// A reconnect attempt is running.
+    connecting: bool,
+    /// The attempt running now saw its socket close before it reported success.
+    closed_while_opening: Option<Option<String>>,
+    /// No reconnect attempt before this (backoff).
+    retry_at: Option<Instant>,
+    failures: u32,
+    /// Last time the server said anything; silence beyond `idle_probe` sends a ping.
+    last_heard: Instant,
+}
+
+impl Supervisor {
+    pub fn new(
+        base_url: String,
+        cfg: ClientConfig,
+        legacy: bool,
+        events: mpsc::UnboundedSender<ClientEvent>,
+        link: Link,
+        inc_tx: Tx,
+    ) -> Supervisor {
+        let now = Instant::now();
+        Supervisor {
+            base_url,
+            legacy,
+            events,
+            rooms: Rooms::default(),
+            outbox: Outbox::new(cfg.queue_timeout, now),
+            cfg,
+            link: Some(link),
+            generation: 0,
+            inc_tx,
+            connecting: false,
+            closed_while_opening: None,
+            retry_at: None,
+            failures: 0,
+            last_heard: now,
+        }
+    }
+
+    pub async fn run(
+        mut self,
+        mut orders: mpsc::UnboundedReceiver<Order>,
+        mut inc: mpsc::UnboundedReceiver<(u64, Incoming)>,
+    ) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            self.pump().await;
+            tokio::select! {
+                order = orders.recv() => match order {
+                    // Every handle is gone.
+                    None => break,
+                    Some(Order::Stop(done)) => {
+                        self.close().await;
+                        self.emit_state(ConnState::Disconnected, Some("left".into()));
+                        let _ = done.send(());
+                        return;
+                    }
+                    Some(order) => self.order(order).await,
+                },
+                Some((generation, event)) = inc.recv() => {
+                    if generation == self.generation {
+                        self.incoming(event).await;
+                    }
+                }
+                _ = tick.tick() => self.tick().await,
+            }
+        }
+        self.close().await;
+    }
+
+    async fn order(&mut self, order: Order) {
+        let now = Instant::now();
+        match order {
+            Order::Queue(op) => self.outbox.push(op, now),
+            Order::Typing { room, typing } => {
+                // Dropped rather than queued: a typing notice is stale by the time we reconnect.
+                if let Some(link) = &self.link
+                    && self.rooms.is_joined(&room)
+                    && !self.legacy
+                {
+                    link.emit(events::TYPING, json!({ "room": room, "typing": typing }))
+                        .await;
+                }
+            }
+            Order::Flush(reply) => self.outbox.flush(reply, now),
+            // Handled by `run` itself, ahead of anything else.
+            Order::Stop(_) => {}
+        }
+    }
+
+    /// Puts queued requests on the wire while the connection is up and the outbox allows.
+    async fn pump(&mut self) {
+        self.outbox.settle_flushes();
+        while self.link.is_some() {
+            let Some(q) = self.outbox.next(Instant::now()) else {
+                return;
+            };
+            if !self.start(q).await {
+                return;
+            }
+        }
+    }
+
+    /// Emits one request. Returns false when the outbox must wait.
+    async fn start(&mut self, q: Queued) -> bool {
+        let nick = &self.cfg.nick;
+        let (event, payload) = match &q.op {
+            Op::Join { room, .. } => {
+                let since = self.rooms.joining(room);
+                let mut p = json!({ "roomName": room, "nickName": nick });
+                if since > 0 {
+                    p["since"] = json!(since);
+                }
+                (events::JOIN_ROOM, p)
+            }
+            Op::Leave { room, .. } => (events::LEAVE_ROOM, json!({ "room": room })),
+            Op::Send(o) => {
+                if !self.rooms.is_joined(&o.room) {
+                    // Not (re)joined yet on this connection: hold it until the rejoin is done.
+                    self.outbox.push_front(q);
+                    return false;
+                }
+                let p = json!({ "room": o.room, "nickName": nick, "message": o.text, "clientId": o.client_id });
+                (events::SEND_MESSAGE, p)
+            }
+            Op::Ping => (events::PING, json!({})),
+        };
+        let link = self.link.as_ref().expect("pump checked the link");
+        if self.legacy {
+            link.emit(event, payload).await;
+            self.finish_legacy(q);
+            return true;
+        }
+        let id = self.outbox.next_id();
+        if let Err(e) = link
+            .emit_with_ack(event, payload, id, self.cfg.request_timeout)
+            .await
+        {
+            tracing::debug!("emit {event} failed: {e}");
+            self.outbox.requeue(q);
+            self.connection_lost(Some(e)).await;
+            return false;
+        }
+        let deadline = Instant::now() + self.cfg.request_timeout;
+        self.outbox.on_wire(id, q, deadline);
+        true
+    }
+
+    /// A legacy server never answers: a join or leave is done once emitted, a send waits for
+    /// its echo (legacy.rs).
+    fn finish_legacy(&mut self, q: Queued) {
+        match q.op {
+            Op::Join { room, reply } => {
+                self.rooms.assume_joined(&room);
+                if let Some(r) = reply {
+                    let _ = r.send(Ok(legacy::assumed_join(room, &self.cfg.nick)));
+                }
+            }
+            Op::Leave { room, reply } => {
+                self.rooms.forget(&room);
+                if let Some(r) = reply {
+                    let _ = r.send(Ok(()));
+                }
+            }
+            Op::Send(_) => self.outbox.expect_echo(q),
+            Op::Ping => {}
+        }
+    }
+
+    async fn incoming(&mut self, event: Incoming) {
+        self.last_heard = Instant::now();
+        match event {
+            Incoming::Ack(id, body) => self.ack(id, body),
+            Incoming::Event(name, data) => self.event(&name, data),
+            Incoming::Closed(reason) if self.link.is_none() && self.connecting => {
+                // The attempt's socket closed before the attempt reported back: act on it
+                // when it does.
+                self.closed_while_opening = Some(reason);
+            }
+            Incoming::Closed(reason) => self.connection_lost(reason).await,
+            Incoming::Opened(result) => self.opened(result).await,
+            Incoming::Open => {}
+        }
+    }
+
+    fn ack(&mut self, id: u64, body: Value) {
+        let Some(q) = self.outbox.answered(id, Instant::now()) else {
+            return;
+        };
+        let ok = body.get("ok").and_then(Value::as_bool) == Some(true);
+        match q.op {
+            Op::Join { room, reply } => {
+                let result = if ok {
+                    JoinAck::deserialize(&body).map_err(ClientError::malformed)
+                } else {
+                    Err(ClientError::from_wire(&body))
+                };
+                match &result {
+                    Ok(ack) => {
+                        // The list is whole here; `presence` deltas follow.
+                        let members = self.rooms.joined(&room, ack.members.clone());
+                        self.tell(ClientEvent::Members(members));
+                    }
+                    Err(e) => {
+                        if reply.is_none() {
+                            self.report(e, Some(&room), None);
+                        }
+                        self.drop_room(&room, e);
+                    }
+                }
+                if let Some(r) = reply {
+                    let _ = r.send(result);
+                }
+            }
+            Op::Leave { room, reply } => {
+                self.rooms.forget(&room);
+                if let Some(r) = reply {
+                    let _ = r.send(if ok {
+                        Ok(())
+                    } else {
+                        Err(ClientError::from_wire(&body))
+                    });
+                }
+            }
+            Op::Send(o) => {
+                if ok {
+                    if let Some(r) = o.reply {
+                        let _ = r.send(SendAck::deserialize(&body).map_err(ClientError::malformed));
+                    }
+                    return;
+                }
+                let err = ClientError::from_wire(&body);
+                if matches!(&err, ClientError::Refused(w) if w.code == ErrorCode::RateLimited) {
+                    self.outbox.pause(Instant::now() + RATE_LIMIT_PAUSE);
+                    self.outbox.push_front(Queued {
+                        op: Op::Send(o),
+                        at: q.at,
+                    });
+                } else {
+                    self.fail_send(o, &err);
+                }
+            }
+            Op::Ping => {}
+        }
+    }
+
+    /// A room is lost (its join failed or timed out, or we were removed): stop tracking it
+    /// and refuse its waiting messages.
+    fn drop_room(&mut self, room: &str, err: &ClientError) {
+        self.rooms.forget(room);
+        for o in self.outbox.take_sends_to(room) {
+            self.fail_send(o, err);
+        }
+    }
+
+    /// Tells both the sender (its ack receiver) and the user (an error event) that a message
+    /// was refused.
+    fn fail_send(&self, o: Outgoing, err: &ClientError) {
+        self.report(err, Some(&o.room), Some(&o.client_id));
+        if let Some(r) = o.reply {
+            let _ = r.send(Err(err.clone()));
+        }
+    }
+
+    fn report(&self, err: &ClientError, room: Option<&str>, client_id: Option<&str>) {
+        self.tell(ClientEvent::Error {
+            code: err.code().to_owned(),
+            message: err.to_string(),
+            room: room.map(str::to_owned),
+            client_id: client_id.map(str::to_owned),
+        });
+    }
+
+    fn event(&mut self, name: &str, data: Value) {
+        let ev = match name {
+            events::MESSAGE => match self.message(data) {
+                Some(m) => ClientEvent::Message(m),
+                None => return,
+            },
+            events::PRESENCE => match Presence::deserialize(&data)
+                .ok()
+                .and_then(|p| self.rooms.presence(&p))
+            {
+                Some(members) => ClientEvent::Members(members),
+                None => return,
+            },
+            events::TYPING => match Deserialize::deserialize(&data) {
+                Ok(t) => ClientEvent::Typing(t),
+                Err(_) => return,
+            },
+            events::KICKED => match Kicked::deserialize(&data) {
+                Ok(k) => {
+                    let err = ClientError::Refused(WireError::new(
+                        ErrorCode::Kicked,
+                        format!("removed from {}", k.room),
+                    ));
+                    self.drop_room(&k.room, &err);
+                    ClientEvent::Kicked(k)
+                }
+                Err(_) => return,
+            },
+            events::SERVER_CLOSING => match Deserialize::deserialize(&data) {
+                Ok(s) => ClientEvent::ServerClosing(s),
+                Err(_) => return,
+            },
+            events::REQUEST_ERROR => ClientEvent::Error {
+                code: data
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .unwrap_or("error")
+                    .to_owned(),
+                message: data
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                room: None,
+                client_id: None,
+            },
+            _ => return,
+        };
+        self.tell(ev);
+    }
+
+    /// A `message` payload to show, or `None` to drop it (a replay, a gap being caught up,
+    /// another room's). A payload that is not a lanchat message is read the tutorial's way.
+    fn message(&mut self, data: Value) -> Option<Message> {
+        let Ok(m) = Message::deserialize(&data) else {
+            return self.legacy_message(&data);
+        };
+        match self.rooms.seen(&m) {
+            Seen::Show => Some(m),
+            Seen::Duplicate | Seen::NotOurs => None,
+            Seen::Gap => {
+                self.catch_up(m.room);
+                None
+            }
+        }
+    }
+
+    fn legacy_message(&mut self, data: &Value) -> Option<Message> {
+        let room = self.rooms.names().next().unwrap_or_default();
+        let m = legacy::message(data, room, crate::clock::now_ms())?;
+        let nick = &self.cfg.nick;
+        if let Some(o) = self
+            .outbox
+            .echo_arrived(|o| legacy::is_echo(o, &m, nick), Instant::now())
+            && let Some(r) = o.reply
+        {
+            let _ = r.send(Ok(legacy::delivered()));
+        }
+        Some(m)
+    }
+
+    /// Rejoins `room` with `since`, first in line, unless a join is already on its way.
+    fn catch_up(&mut self, room: String) {
+        if self.outbox.has_join(&room) {
+            return;
+        }
+        tracing::info!("missed messages in {room}; catching up");
+        self.outbox.push_front(Queued {
+            op: Op::Join { room, reply: None },
+            at: Instant::now(),
+        });
+    }
+
+    async fn tick(&mut self) {
+        let now = Instant::now();
+        self.give_up(now);
+        if let Some(q) = self.outbox.overdue(now) {
+            tracing::info!(
+                "no answer from the server in {:?}; reconnecting",
+                self.cfg.request_timeout
+            );
+            self.outbox.requeue(q);
+            self.connection_lost(Some("the server stopped answering".into()))
+                .await;
+            return;
+        }
+        if self.link.is_none() {
+            self.reconnect(now);
+            return;
+        }
+        if !self.legacy
+            && !self.outbox.busy()
+            && now.duration_since(self.last_heard) > self.cfg.idle_probe
+        {
+            self.outbox.push(Op::Ping, now);
+            self.last_heard = now;
+        }
+    }
+
+    /// Fails the requests that waited too long (outbox.rs says when).
+    fn give_up(&mut self, now: Instant) {
+        let err = ClientError::TimedOut(self.cfg.queue_timeout);
+        for op in self.outbox.expire(now) {
+            match op {
+                // Like a refused join: the room is not ours, and nothing is sent to it.
+                Op::Join { room, reply } => {
+                    self.drop_room(&room, &err);
+                    if let Some(r) = reply {
+                        let _ = r.send(Err(err.clone()));
+                    }
+                }
+                // The server was not told, but we will not rejoin the room either.
+                Op::Leave { room, reply } => {
+                    self.rooms.forget(&room);
+                    if let Some(r) = reply {
+                        let _ = r.send(Err(err.clone()));
+                    }
+                }
+                Op::Send(o) => self.fail_send(o, &err),
+                Op::Ping => {}
+            }
+        }
+    }
+
+    async fn connection_lost(&mut self, reason: Option<String>) {
+        if self.link.is_none() {
+            return;
+        }
+        self.close().await;
+        self.outbox.connection_lost();
+        self.rooms.connection_lost();
+        self.failures = 0;
+        self.retry_at = Some(Instant::now() + self.cfg.backoff_min);
+        self.emit_state(ConnState::Reconnecting, reason);
+    }
+
+    /// Starts a reconnect attempt on its own task, unless one runs or the backoff says wait.
+    fn reconnect(&mut self, now: Instant) {
+        if self.connecting || self.retry_at.is_some_and(|t| now < t) {
+            return;
+        }
+        self.generation += 1;
+        self.connecting = true;
+        self.closed_while_opening = None;
+        let (base_url, cfg, generation, tx) = (
+            self.base_url.clone(),
+            self.cfg.clone(),
+            self.generation,
+            self.inc_tx.clone(),
+        );
+        tokio::spawn(async move {
+            let result = Link::open(&base_url, &cfg, generation, tx.clone()).await;
+            // The supervisor stopped meanwhile: hang up the connection nobody will use.
+            if let Err(mpsc::error::SendError((_, Incoming::Opened(Ok(link))))) =
+                tx.send((generation, Incoming::Opened(result)))
+            {
+                link.close().await;
+            }
+        });
+    }
+
+    async fn opened(&mut self, result: Result<Link, ClientError>) {
+        self.connecting = false;
+        match result {
+            Ok(link) => {
+                self.link = Some(link);
+                self.failures = 0;
+                self.retry_at = None;
+                self.outbox.resume();
+                self.last_heard = Instant::now();
+                // Rejoin every room first, with the last seq seen, before any queued send.
+                let now = Instant::now();
+                let rooms: Vec<String> = self.rooms.names().rev().map(str::to_owned).collect();
+                for room in rooms {
+                    if !self.outbox.has_join(&room) {
+                        self.outbox.push_front(Queued {
+                            op: Op::Join { room, reply: None },
+                            at: now,
+                        });
+                    }
+                }
+                self.emit_state(ConnState::Connected, None);
+                if let Some(reason) = self.closed_while_opening.take() {
+                    self.connection_lost(reason).await;
+                }
+            }
+            Err(e) => {
+                self.failures += 1;
+                let backoff = self
+                    .cfg
+                    .backoff_min
+                    .saturating_mul(1 << self.failures.min(6))
+                    .min(self.cfg.backoff_max);
+                self.retry_at = Some(Instant::now() + backoff);
+                let fatal = matches!(e, ClientError::BadPassword | ClientError::PasswordRequired);
+                let state = if fatal {
+                    ConnState::Disconnected
+                } else {
+                    ConnState::Reconnecting
+                };
+                self.emit_state(state, Some(e.to_string()));
+                if fatal {
+                    // The host changed the password: retrying cannot help.
+                    self.retry_at = Some(Instant::now() + Duration::from_secs(3600));
+                }
+            }
+        }
+    }
+
+    async fn close(&mut self) {
+        if let Some(link) = self.link.take() {
+            link.close().await;
+        }
+    }
+
+    fn emit_state(&self, state: ConnState, reason: Option<String>) {
+        self.tell(ClientEvent::State { state, reason });
+    }
+
+    /// Hands an event to the user. A closed receiver means the user stopped listening (the
+    /// window went away, `join` is exiting); the session itself goes on until it is stopped.
+    fn tell(&self, ev: ClientEvent) {
+        if self.events.send(ev).is_err() {
+            tracing::debug!("nobody is listening to client events any more");
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! lanchat's own client against a tutorial-style server (no `/api/info`, no acks, no seqs):
+//! legacy mode joins without an answer, counts a message as delivered when its echo comes back,
+//! and shows the tutorial's messages in the room it is in. The server here is the NestJS
+//! tutorial's gateway, scripted with socketioxide.
+
+mod common;
+
+use common::WAIT;
+use common::chat::User;
+use lanchat::protocol::Kind;
+use serde_json::{Value, json};
+use socketioxide::SocketIo;
+use socketioxide::extract::{Data, SocketRef};
+
+/// The tutorial's handlers: broadcast to the whole room, sender included; answer nothing.
+async fn tutorial_server() -> String {
+    let (layer, io) = SocketIo::new_layer();
+    io.ns("/", async |s: SocketRef| {
+        s.on("joinRoom", async |s: SocketRef, Data(v): Data<Value>| {
+            let room = v["roomName"].as_str().unwrap_or_default().to_owned();
+            let nick = v["nickName"].as_str().unwrap_or_default().to_owned();
+            s.join(room.clone());
+            let notice = json!({"nickName": nick, "message": format!("{nick} 加入了 {room} 房间")});
+            s.within(room).emit("message", &notice).await.unwrap();
+        });
+        s.on("sendMessage", async |s: SocketRef, Data(v): Data<Value>| {
+            let room = v["room"].as_str().unwrap_or_default().to_owned();
+            let body = json!({"nickName": v["nickName"], "message": v["message"]});
+            s.within(room).emit("message", &body).await.unwrap();
+        });
+    });
+    let app = axum::Router::new().layer(layer);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr.to_string()
+}
+
+/// Joining answers at once, a send is acknowledged when its echo arrives, and both users see
+/// the join notice (as a join) and the message (as chat) in their room.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tutorial_server_works_in_legacy_mode() {
+    let addr = tutorial_server().await;
+    let mut ann = User::connect(common::chat::fast(&addr, "ann")).await;
+    assert!(ann.client.is_legacy());
+    let ack = ann.client.join("lobby").await.unwrap();
+    assert_eq!((ack.last_seq, ack.members.len()), (0, 0));
+    let mut bob = User::join(&addr, "bob", "lobby").await;
+    // Bob's notice reaching Ann shows the server has put him in the room.
+    ann.until(WAIT, |u| {
+        u.shown
+            .iter()
+            .any(|m| m.kind == Kind::Join && m.nick_name == "bob")
+    })
+    .await;
+
+    let sent = ann.client.send("lobby", "hello", None).unwrap();
+    tokio::time::timeout(WAIT, sent)
+        .await
+        .expect("no echo")
+        .unwrap()
+        .expect("delivered by echo");
+    ann.client.flush().await.unwrap();
+    for u in [&mut ann, &mut bob] {
+        u.until(WAIT, |u| u.has("hello")).await;
+        let hello = u.shown.iter().find(|m| m.message == "hello").unwrap();
+        assert_eq!((hello.room.as_str(), hello.seq), ("lobby", 0));
+    }
+}
