@@ -2,18 +2,18 @@
 //! `cargo test`: the kept fuzz inputs (fuzz/seeds/payloads) and a generated stream of edge-case
 //! payloads. No server: this is the validation layer alone (docs/security.md, *Fuzzing*).
 
-use lanchat::protocol::{Limits, parse_join, parse_leave, parse_send, parse_typing};
+use lanchat::protocol::invariants::check_bytes;
 use serde_json::{Value, json};
 
 /// Inputs kept from fuzzing (fuzz/seeds/payloads and any crash found) replayed through every
-/// parser with the fuzz target's invariants.
+/// parser with the fuzz target's invariants (`lanchat::protocol::invariants`).
 #[test]
 fn fuzz_seeds_replay_cleanly() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/payloads");
     let mut n = 0;
     for entry in std::fs::read_dir(&dir).expect("fuzz/seeds/payloads") {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
-        check_payload(&bytes);
+        check_bytes(&bytes);
         n += 1;
     }
     assert!(n >= 5, "only {n} seeds");
@@ -83,72 +83,11 @@ fn generated_payloads_keep_the_invariants() {
                 map.insert(key.into(), field(next()));
             }
         }
-        check_payload(
+        check_bytes(
             serde_json::to_string(&Value::Object(map))
                 .unwrap()
                 .as_bytes(),
         );
-        check_payload(serde_json::to_string(&text).unwrap().as_bytes());
-    }
-}
-
-/// The fuzz target's checks (fuzz/fuzz_targets/payloads.rs), shared here for the replay tests.
-fn check_payload(bytes: &[u8]) {
-    let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
-        return;
-    };
-    let limits = Limits::default();
-    let clean = |s: &str, max: usize| {
-        assert!(
-            !s.is_empty() && s == s.trim() && s.chars().count() <= max,
-            "{s:?}"
-        );
-        assert!(!s.chars().any(char::is_control), "{s:?}");
-    };
-    let error = |code: &str, message: &str| {
-        assert!(
-            [
-                "invalid_payload",
-                "invalid_room",
-                "invalid_nick",
-                "invalid_message",
-                "message_too_long",
-                "invalid_client_id"
-            ]
-            .contains(&code),
-            "{code}"
-        );
-        assert!(!message.trim().is_empty(), "{code} without a message");
-    };
-    match parse_join(&v, || "guest-abcdef".into()) {
-        Ok(j) => {
-            clean(&j.room, 64);
-            clean(&j.nick, 32);
-        }
-        Err(e) => error(e.code.as_str(), &e.message),
-    }
-    match parse_send(&v, &limits) {
-        Ok(m) => {
-            clean(&m.room, 64);
-            assert!(!m.text.is_empty() && m.text == m.text.trim());
-            assert!(m.text.chars().count() <= limits.max_message_chars);
-            assert!(
-                !m.text
-                    .chars()
-                    .any(|c| c.is_control() && c != '\n' && c != '\t')
-            );
-            if let Some(id) = &m.client_id {
-                assert!(!id.is_empty() && id.chars().count() <= 64);
-            }
-        }
-        Err(e) => error(e.code.as_str(), &e.message),
-    }
-    match parse_leave(&v) {
-        Ok(r) => clean(&r, 64),
-        Err(e) => error(e.code.as_str(), &e.message),
-    }
-    match parse_typing(&v) {
-        Ok(t) => clean(&t.room, 64),
-        Err(e) => error(e.code.as_str(), &e.message),
+        check_bytes(serde_json::to_string(&text).unwrap().as_bytes());
     }
 }

@@ -57,7 +57,7 @@ fn clean_name(raw: &str, max: usize, code: ErrorCode, what: &str) -> Result<Stri
 /// Format and default-ignorable characters that render as nothing (zero-width spaces and
 /// joiners, word joiner, BOM, soft hyphen, variation selectors, …): a name made only of these
 /// would show as blank.
-fn is_invisible(c: char) -> bool {
+pub(super) fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
         | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
