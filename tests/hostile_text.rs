@@ -349,6 +349,125 @@ async fn zero_width_only_nickname_is_refused() {
     calm.check("zero-width nickname").await;
 }
 
+/// Names and messages that render as nothing (braille blank, lone combining marks, Hangul
+/// fillers, tag and other format characters) are refused like empty ones, so nobody joins as
+/// a blank and no blank line is stored; a visible name with such characters in it still joins.
+#[tokio::test(flavor = "multi_thread")]
+async fn invisible_names_and_messages_are_refused() {
+    let (_s, calm, eve) = server_with_eve().await;
+    let join = |room: &str, nick: &str| json!({"roomName": room, "nickName": nick});
+    let send = |text: &str| json!({"room": ROOM, "message": text});
+    let cases = [
+        (
+            "nick braille blank",
+            "joinRoom",
+            join("r", "\u{2800}"),
+            "invalid_nick",
+        ),
+        (
+            "nick lone combining mark",
+            "joinRoom",
+            join("r", "\u{301}"),
+            "invalid_nick",
+        ),
+        (
+            "nick Hangul filler",
+            "joinRoom",
+            join("r", "\u{3164}"),
+            "invalid_nick",
+        ),
+        (
+            "nick halfwidth Hangul filler",
+            "joinRoom",
+            join("r", "\u{ffa0}"),
+            "invalid_nick",
+        ),
+        (
+            "nick tag characters",
+            "joinRoom",
+            join("r", "\u{e0041}\u{e007f}"),
+            "invalid_nick",
+        ),
+        (
+            "nick variation selectors",
+            "joinRoom",
+            join("r", "\u{fe0f}\u{fe0f}"),
+            "invalid_nick",
+        ),
+        (
+            "room braille blank",
+            "joinRoom",
+            join("\u{2800}\u{2800}", "n"),
+            "invalid_room",
+        ),
+        (
+            "room combining marks",
+            "joinRoom",
+            join("\u{301}\u{302}", "n"),
+            "invalid_room",
+        ),
+        (
+            "bare room string filler",
+            "joinRoom",
+            json!("\u{3164}"),
+            "invalid_room",
+        ),
+        (
+            "message zero-width space",
+            "sendMessage",
+            send("\u{200b}"),
+            "invalid_message",
+        ),
+        (
+            "message zero-width mix",
+            "sendMessage",
+            send("\u{200b}\u{2060}\n\u{feff}"),
+            "invalid_message",
+        ),
+        (
+            "message braille blank",
+            "sendMessage",
+            send("\u{2800}"),
+            "invalid_message",
+        ),
+        (
+            "message Hangul filler",
+            "sendMessage",
+            send("\u{3164}\u{3164}"),
+            "invalid_message",
+        ),
+        (
+            "message lone combining mark",
+            "sendMessage",
+            send("\u{301}"),
+            "invalid_message",
+        ),
+    ];
+    for (case, event, payload, code) in cases {
+        refused(&eve, case, event, payload, code).await;
+        calm.check_pair(case).await;
+    }
+    let p = Peer::connect(&calm.url).await;
+    let ack = accepted(
+        &p,
+        "visible name with a mark and a filler",
+        "joinRoom",
+        join(ROOM, "\u{3164}e\u{301}"),
+    )
+    .await;
+    assert_eq!(ack["nickName"], "\u{3164}e\u{301}");
+    let ack = accepted(
+        &p,
+        "visible message with a zero-width space",
+        "sendMessage",
+        send("a\u{200b}"),
+    )
+    .await;
+    let m = calm.b.wait_for("message", |v| v["seq"] == ack["seq"]).await;
+    assert_eq!(m["message"], "a\u{200b}");
+    calm.check("invisible names and messages").await;
+}
+
 /// HTML and script are text: stored and echoed byte for byte in messages, nicknames and room
 /// names, never escaped or altered by the server (rendering safely is the UI's job).
 #[tokio::test(flavor = "multi_thread")]

@@ -4,7 +4,7 @@
 //! libFuzzer and the test harness see it. Not part of the API (`#[doc(hidden)]`).
 //!
 //! The promises: parsing never panics and is deterministic; an accepted request is clean
-//! (trimmed, non-empty, bounded, free of control characters; a name has a visible character) and
+//! (trimmed, non-empty, with a visible character, bounded, free of control characters) and
 //! cleaning is idempotent (a cleaned request is accepted again unchanged); a refusal carries a
 //! validation code and a sentence; [`Request::parse`] agrees with the field parsers for every
 //! event in [`events::CLIENT`] and refuses any other name as `unknown_event`.
@@ -222,6 +222,10 @@ fn check_message(text: &str, limits: &Limits) {
             .chars()
             .any(|c| c.is_control() && c != '\n' && c != '\t'),
         "control character in message: {text:?}"
+    );
+    assert!(
+        has_visible(text),
+        "message with nothing visible accepted: {text:?}"
     );
 }
 
