@@ -4,6 +4,7 @@
 //! - [`protocol`]: event names, payload types, requests, validation, error codes (docs/protocol.md).
 //! - [`clock`]: the protocol's time (ms since the epoch).
 //! - [`store`]: SQLite history.
+//! - [`datadir`]: one server per data directory (the lock beside the history).
 //! - [`server`]: the Socket.IO room server (`serve(listener, config, store)`).
 //! - [`client`]: the Rust client with reconnects, used by `lanchat join` and the window.
 //! - [`host`]: hosting from the window (start/stop, addresses to share).
@@ -14,6 +15,7 @@
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod datadir;
 pub mod host;
 pub mod net;
 pub mod protocol;
