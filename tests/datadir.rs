@@ -151,3 +151,34 @@ async fn a_second_serve_on_the_same_data_exits_naming_the_first() {
         "the first server stopped"
     );
 }
+
+/// Files under `dir` this process has open (Linux: the links in /proc/self/fd).
+#[cfg(target_os = "linux")]
+fn open_files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let dir = dir.canonicalize().unwrap();
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|target| target.starts_with(&dir))
+        .collect()
+}
+
+/// Stopping a server lets go of its history: no file of its directory stays open, so another
+/// server may have it. Fails today: the server's state, hub and Socket.IO handle refer to each
+/// other, so a stopped server keeps its store and SQLite connection until the process exits
+/// (`host.rs` keeps the window's directory lock for that reason). Drop the `ignore` once the
+/// server no longer leaks.
+#[cfg(target_os = "linux")]
+#[ignore = "a stopped server keeps its store open (reference cycle in the server)"]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_server_closes_its_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, lock) = open_store(dir.path()).unwrap();
+    let s = start(test_config(), store).await;
+    s.stop().await.unwrap();
+    drop(lock);
+    common::raw::eventually("the history is closed", || {
+        open_files_under(dir.path()).is_empty()
+    })
+    .await;
+}
