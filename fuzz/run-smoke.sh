@@ -2,7 +2,7 @@
 # Fuzz smoke test: runs the `payloads` target (protocol payload validation) for a short while,
 # starting from the committed seeds in fuzz/seeds/payloads. Exits non-zero if libFuzzer finds a
 # crash, panic or broken invariant; the input is then in fuzz/artifacts/payloads/ — copy it into
-# fuzz/seeds/payloads/ and `cargo test --test hostile fuzz_seeds` replays it from then on.
+# fuzz/seeds/payloads/ and `cargo test --test hostile_parser fuzz_seeds` replays it from then on.
 #
 # Usage: fuzz/run-smoke.sh [seconds]   (default 30)
 # Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). cargo-fuzz passes nightly-only -Z flags

@@ -96,14 +96,16 @@ pub fn init_tracing() {
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let store = if args.memory {
-        Store::memory()?
+    // The data directory stays ours until this function returns, after the server has stopped.
+    let (store, _dir_lock) = if args.memory {
+        (Store::memory()?, None)
     } else {
         let dir = match args.data {
             Some(d) => d,
             None => default_data_dir()?,
         };
-        Store::open_dir(&dir)?
+        let (store, lock) = crate::datadir::open_store(&dir)?;
+        (store, Some(lock))
     };
     let mut config = Config {
         password: args.password,

@@ -2,11 +2,13 @@
 //! dir, report the addresses to share, stop it. Plain Rust; the desktop layer wraps it.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::Serialize;
 
 use crate::client::DEFAULT_PORT;
+use crate::datadir::{self, DirLock};
 use crate::server::{self, Config, RunningServer};
 use crate::store::Store;
 
@@ -47,7 +49,7 @@ pub async fn start(
     password: Option<String>,
     data_dir: &Path,
 ) -> Result<RunningServer, HostError> {
-    let store = Store::open_dir(data_dir)?;
+    let store = open_store(data_dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
         .await
         .map_err(|e| match e.kind() {
@@ -61,6 +63,28 @@ pub async fn start(
     server::serve(listener, config, store)
         .await
         .map_err(|e| HostError::Listen(port, e))
+}
+
+/// The directory the window last hosted in, with its lock. The window hosts one server at a
+/// time and the desktop layer stops it with `RunningServer::stop`, which this module never
+/// sees; and a stopped server keeps its store (and SQLite connection) until the process exits,
+/// because the server's state and hub refer to each other. So the directory stays the window's
+/// until it hosts in another one or quits, and hosting there again reuses the lock. The lock
+/// is only taken around opening (no `.await` under it), so it cannot deadlock.
+static HOSTED_DIR: Mutex<Option<(PathBuf, DirLock)>> = Mutex::new(None);
+
+/// Opens `dir`'s history for hosting, taking the directory unless the window already has it.
+/// Another process there (`lanchat serve`) is refused naming the directory and its pid.
+fn open_store(dir: &Path) -> Result<Store, HostError> {
+    let mut slot = HOSTED_DIR.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((held, _)) = slot.as_ref()
+        && held == dir
+    {
+        return Ok(Store::open_dir(dir)?);
+    }
+    let (store, lock) = datadir::open_store(dir)?;
+    *slot = Some((dir.to_path_buf(), lock));
+    Ok(store)
 }
 
 pub fn info(running: &RunningServer) -> HostInfo {

@@ -5,6 +5,7 @@
 //! - [`clock`]: the protocol's time (ms since the epoch).
 //! - [`chat`]: the chat's rules (rooms, members, seqs, dedupe, kicks, presence) with no I/O.
 //! - [`store`]: SQLite history.
+//! - [`datadir`]: one server per data directory (the lock beside the history).
 //! - [`server`]: the Socket.IO room server (`serve(listener, config, store)`): transport around
 //!   the chat core.
 //! - [`client`]: the Rust client with reconnects, used by `lanchat join` and the window.
@@ -17,6 +18,7 @@ pub mod chat;
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod datadir;
 pub mod host;
 pub mod net;
 pub mod protocol;

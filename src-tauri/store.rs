@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::chat::RoomSnapshot;
+use crate::datadir::DataDirError;
 use crate::protocol::{Kind, Message};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +26,10 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    /// Another server has the directory (`datadir::open_store`): two would hand out the same
+    /// seqs.
+    #[error(transparent)]
+    DataDir(#[from] DataDirError),
 }
 
 /// A handle to the history database; cheap to clone, safe to use from blocking threads.
@@ -52,7 +57,8 @@ CREATE INDEX IF NOT EXISTS messages_client_id ON messages (room, client_id) WHER
 ";
 
 impl Store {
-    /// Opens (creating if needed) `lanchat.db` in `dir`.
+    /// Opens (creating if needed) `lanchat.db` in `dir`. Takes no lock: a server opens its
+    /// directory with `datadir::open_store`, which does.
     pub fn open_dir(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
             path: dir.display().to_string(),

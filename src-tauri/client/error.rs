@@ -20,6 +20,8 @@ pub enum ClientError {
     BadPassword,
     #[error("the server is full")]
     ServerFull,
+    #[error("too many password attempts from this computer; wait a little and try again")]
+    TooManyAttempts,
     /// The server refused a request, with one of the protocol's error codes.
     #[error(transparent)]
     Refused(#[from] WireError),
@@ -40,6 +42,7 @@ impl ClientError {
             ClientError::PasswordRequired => "password_required",
             ClientError::BadPassword => "bad_password",
             ClientError::ServerFull => "server_full",
+            ClientError::TooManyAttempts => "too_many_attempts",
             ClientError::Refused(e) => e.code.as_str(),
             ClientError::TimedOut(_) => "timed_out",
             ClientError::Stopped => "not_connected",

@@ -52,6 +52,8 @@ fn refusal(text: &str) -> ClientError {
         ClientError::PasswordRequired
     } else if text.contains(connect_errors::SERVER_FULL) {
         ClientError::ServerFull
+    } else if text.contains(connect_errors::TOO_MANY_ATTEMPTS) {
+        ClientError::TooManyAttempts
     } else {
         ClientError::Unreachable("the server".into(), text.to_owned())
     }

@@ -3,6 +3,8 @@
 //! checked by the `typescript` test). See docs/protocol.md.
 
 mod errors;
+#[doc(hidden)]
+pub mod invariants;
 mod request;
 mod validate;
 

@@ -33,7 +33,8 @@ fn bad(code: ErrorCode, detail: impl Into<String>) -> WireError {
     WireError::new(code, detail)
 }
 
-/// Trims and checks a name (room or nickname): 1..=max chars, no control characters.
+/// Trims and checks a name (room or nickname): 1..=max chars, no control characters, not
+/// made only of invisible characters.
 fn clean_name(raw: &str, max: usize, code: ErrorCode, what: &str) -> Result<String, WireError> {
     let s = raw.trim();
     if s.is_empty() {
@@ -48,21 +49,38 @@ fn clean_name(raw: &str, max: usize, code: ErrorCode, what: &str) -> Result<Stri
     if s.chars().any(char::is_control) {
         return Err(bad(code, format!("the {what} contains control characters")));
     }
-    if s.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+    if shows_nothing(s) {
         return Err(bad(code, format!("the {what} has no visible characters")));
     }
     Ok(s.to_owned())
 }
 
-/// Format and default-ignorable characters that render as nothing (zero-width spaces and
-/// joiners, word joiner, BOM, soft hyphen, variation selectors, …): a name made only of these
-/// would show as blank.
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
-        | '\u{FFA0}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+/// True if `s` would show as a blank: every character is whitespace or [`is_invisible`].
+fn shows_nothing(s: &str) -> bool {
+    s.chars().all(|c| c.is_whitespace() || is_invisible(c))
+}
+
+/// Characters that draw nothing on their own, so a name or message made only of them (and
+/// whitespace) would show as a blank:
+/// - format characters (general category Cf): zero-width space and joiners, word joiner, BOM,
+///   soft hyphen, bidi controls, invisible operators, tags, …;
+/// - nonspacing marks (Mn): combining accents, variation selectors, the grapheme joiner. They
+///   draw on the character before them; with none they show as nothing (or a dotted circle);
+/// - letters and symbols that are blank by design, which no category says: the Hangul fillers
+///   (Lo) and the braille pattern blank (So), the usual "invisible name" tricks in chat apps;
+/// - reserved default-ignorable code points, which fonts already draw as nothing.
+///
+/// A visible name may contain any of these (`e` + U+0301 is é); only names and messages with
+/// nothing else are refused.
+pub(super) fn is_invisible(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Format | GeneralCategory::NonspacingMark
+    ) || matches!(c,
+        '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers
+        | '\u{2800}' // braille pattern blank
+        | '\u{2065}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'..='\u{E0FFF}') // reserved ignorables
 }
 
 pub fn clean_room(raw: &str) -> Result<String, WireError> {
@@ -73,8 +91,8 @@ pub fn clean_nick(raw: &str) -> Result<String, WireError> {
     clean_name(raw, MAX_NICK_CHARS, ErrorCode::InvalidNick, "nickname")
 }
 
-/// Trims message text and checks it: not empty, no control characters but newline and tab,
-/// no longer than the limit.
+/// Trims message text and checks it: not empty, something visible in it, no control characters
+/// but newline and tab, no longer than the limit.
 pub fn clean_message(raw: &str, limits: &Limits) -> Result<String, WireError> {
     let s = raw.trim();
     if s.is_empty() {
@@ -84,6 +102,12 @@ pub fn clean_message(raw: &str, limits: &Limits) -> Result<String, WireError> {
         return Err(bad(
             ErrorCode::InvalidMessage,
             "the message contains control characters",
+        ));
+    }
+    if shows_nothing(s) {
+        return Err(bad(
+            ErrorCode::InvalidMessage,
+            "the message is empty: nothing in it is visible",
         ));
     }
     let max = limits.max_message_chars;
@@ -270,6 +294,68 @@ mod tests {
             "invalid_nick"
         );
         assert!(clean_nick("a\u{200D}b").is_ok());
+    }
+
+    /// Characters that render as nothing, alone or together: a name or message of only these
+    /// would show as a blank (issue #10).
+    const INVISIBLE: &[&str] = &[
+        "\u{2800}",                   // braille pattern blank (So)
+        "\u{2800}\u{2800}\u{2800}",   // … three of them
+        "\u{301}",                    // a lone combining acute accent (Mn)
+        "\u{301}\u{302}\u{20D0}",     // only combining marks
+        "\u{3164}",                   // Hangul filler (Lo)
+        "\u{FFA0}",                   // halfwidth Hangul filler (Lo)
+        "\u{115F}\u{1160}",           // Hangul choseong and jungseong fillers (Lo)
+        "\u{180E}",                   // Mongolian vowel separator (Cf)
+        "\u{2062}\u{2063}",           // invisible times and separator (Cf)
+        "\u{E0041}\u{E007F}",         // tag characters (Cf)
+        "\u{FE0F}\u{E0100}",          // variation selectors (Mn)
+        "\u{34F}",                    // combining grapheme joiner (Mn)
+        "\u{AD}",                     // soft hyphen (Cf)
+        "\u{1D173}",                  // musical symbol begin beam (Cf)
+        "\u{2065}",                   // reserved default-ignorable
+        "\u{200B} \u{2800} \u{3164}", // a mix, with spaces between
+    ];
+
+    /// Looks blank-adjacent but shows something: each must stay allowed.
+    const VISIBLE: &[&str] = &[
+        "e\u{301}",           // é as e + combining accent
+        "\u{3164}a",          // a filler before a letter
+        "\u{2801}",           // braille dot 1
+        "a\u{200D}b",         // a joiner inside a word
+        "\u{2764}\u{FE0F}",   // ❤️
+        "\u{D55C}",           // 한
+        "\u{E01}\u{E34}",     // Thai consonant + vowel mark
+        "\u{915}\u{93F}",     // Devanagari कि
+        "\u{1F1EB}\u{1F1F7}", // a flag
+    ];
+
+    #[test]
+    fn names_with_nothing_visible_are_refused() {
+        for s in INVISIBLE {
+            assert_eq!(clean_nick(s).map_err(code), Err("invalid_nick"), "{s:?}");
+            assert_eq!(clean_room(s).map_err(code), Err("invalid_room"), "{s:?}");
+        }
+        for s in VISIBLE {
+            assert_eq!(clean_nick(s).as_deref(), Ok(*s), "{s:?}");
+            assert_eq!(clean_room(s).as_deref(), Ok(*s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn messages_with_nothing_visible_are_refused_as_empty() {
+        let l = Limits::default();
+        for s in INVISIBLE
+            .iter()
+            .chain(&["\u{200B}\n\u{2060}", "\u{FEFF}\t\u{2800}"])
+        {
+            let e = clean_message(s, &l).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidMessage, "{s:?}");
+            assert!(e.message.contains("empty"), "{s:?}: {}", e.message);
+        }
+        for s in VISIBLE {
+            assert_eq!(clean_message(s, &l).as_deref(), Ok(*s), "{s:?}");
+        }
     }
 
     #[test]

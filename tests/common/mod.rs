@@ -2,6 +2,7 @@
 //! rust_socketio that records every event, so tests can wait on them with timeouts.
 #![allow(dead_code)]
 
+pub mod calm;
 pub mod chat;
 pub mod proxy;
 pub mod raw;

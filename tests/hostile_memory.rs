@@ -1,0 +1,162 @@
+//! Oversized input is never buffered: a 10 MB WebSocket frame, a 10 MB long-polling POST and
+//! megabytes of binary attachments are refused without the server's memory (this process's
+//! RSS) growing by the payload, and the calm pair carries on (`common::calm`).
+//!
+//! Its own test binary because it measures the whole process: no other suite's servers may
+//! allocate beside it. Its own tests take turns too (see [`MEASURING`]).
+
+mod common;
+
+use common::calm::*;
+use common::raw::{self, Fate, HttpReply, RawSio};
+use common::*;
+use serde_json::Value;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// cargo runs a test binary's tests on parallel threads, and RSS belongs to the whole process:
+/// each test here measures alone, or it would count the others' servers.
+static MEASURING: Mutex<()> = Mutex::const_new(());
+
+async fn measuring_alone() -> MutexGuard<'static, ()> {
+    MEASURING.lock().await
+}
+
+/// Allowed growth of this process's RSS while one oversized request is refused. The server
+/// must not buffer the 10 MB; what remains is allocator and socket-buffer noise (a few MB at
+/// most on a quiet process), so 20 MB is loose enough never to flake and still half the
+/// payload — buffering it once would show.
+const RSS_BOUND: u64 = 20 * 1024 * 1024;
+const TEN_MB: u64 = 10 * 1024 * 1024;
+
+/// A single 10 MB WebSocket frame (`42["sendMessage",{... 10 MB ...`) is refused from its
+/// header: the connection is dropped and the server's memory does not grow by the payload.
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_megabyte_websocket_frame_is_refused() {
+    let _alone = measuring_alone().await;
+    let s = start_default().await;
+    let calm = Calm::join(&s).await;
+    calm.check("warm-up").await;
+    let mut raw = RawSio::connect(s.addr).await;
+    let before = raw::rss_bytes();
+    let prefix = r#"42["sendMessage",{"room":"calm","message":""#;
+    // The server closes the connection after the frame header; writing the rest then fails
+    // (or lands in the socket buffers). Either way it must not hang.
+    let sent = within(
+        "10 MB frame",
+        raw.ws.send_text_streamed(prefix, b'x', TEN_MB),
+    )
+    .await;
+    assert_eq!(
+        within("10 MB frame", raw.fate()).await,
+        Fate::Dropped,
+        "sent: {sent:?}"
+    );
+    let grew = raw::rss_bytes().saturating_sub(before);
+    eprintln!("10 MB WebSocket frame: RSS grew by {} KiB", grew / 1024);
+    assert!(grew < RSS_BOUND, "RSS grew by {} KiB", grew / 1024);
+    calm.check("10 MB WebSocket frame").await;
+}
+
+/// A 10 MB HTTP long-polling POST (with Content-Length, and chunked) is refused with 413 (or
+/// the connection is closed), the session ends, and memory does not grow by the body.
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_megabyte_polling_post_is_refused() {
+    let _alone = measuring_alone().await;
+    let s = start_default().await;
+    let calm = Calm::join(&s).await;
+    calm.check("warm-up").await;
+    let base = format!("http://{}/socket.io/?EIO=4&transport=polling", s.addr);
+    for (case, chunked) in [("10 MB POST", false), ("10 MB chunked POST", true)] {
+        let open = reqwest::get(&base).await.unwrap().text().await.unwrap();
+        let open: Value = serde_json::from_str(open.strip_prefix('0').unwrap()).unwrap();
+        let sid = open["sid"].as_str().unwrap().to_owned();
+        let with_sid = format!("{base}&sid={sid}");
+        let post = reqwest::Client::new()
+            .post(&with_sid)
+            .body("40")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            post.status().is_success(),
+            "[{case}] namespace connect over polling"
+        );
+        let before = raw::rss_bytes();
+        let head = format!(
+            "POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: {}\r\n\
+             Content-Type: text/plain;charset=UTF-8",
+            s.addr
+        );
+        let reply = raw::http_streamed(
+            s.addr,
+            &head,
+            "42[\"sendMessage\",\"",
+            b'x',
+            TEN_MB,
+            chunked,
+        )
+        .await;
+        match &reply {
+            HttpReply::Status(413, _) | HttpReply::Closed(_) => {}
+            other => panic!("[{case}] expected 413 or a closed connection, got {other:?}"),
+        }
+        let grew = raw::rss_bytes().saturating_sub(before);
+        eprintln!("{case}: {reply:?}, RSS grew by {} KiB", grew / 1024);
+        assert!(grew < RSS_BOUND, "[{case}] RSS grew by {} KiB", grew / 1024);
+        // The session is over: polling it again is an unknown session.
+        let poll = reqwest::get(&with_sid).await.unwrap();
+        assert_eq!(
+            poll.status(),
+            400,
+            "[{case}] session still open after {reply:?}"
+        );
+        calm.check(case).await;
+    }
+}
+
+/// Binary attachments wait in memory until their packet is complete. A connection that
+/// announces 200 of them and sends 8 MB should be dropped once they pass the 64 KiB packet
+/// limit — not buffered. (socketioxide's defaults allow 10 MB per connection, and its one-minute
+/// completion timeout is only checked when the next attachment arrives.)
+#[tokio::test(flavor = "multi_thread")]
+async fn binary_attachments_are_bounded_by_the_packet_limit() {
+    let _alone = measuring_alone().await;
+    let s = start_default().await;
+    let calm = Calm::join(&s).await;
+    calm.check("warm-up").await;
+    const CONNECTIONS: usize = 8;
+    let attachment = vec![0xa5u8; 64_000];
+    let before = raw::rss_bytes();
+    // Kept open: closing a connection frees what the server buffered for it.
+    let mut hoarders = Vec::new();
+    for c in 0..CONNECTIONS {
+        let case = format!("8 MB of attachments on connection {c}");
+        let mut raw = RawSio::connect(s.addr).await;
+        raw.send(r#"45200-["sendMessage",{"_placeholder":true,"num":0}]"#)
+            .await
+            .unwrap();
+        for _ in 0..125 {
+            if raw.ws.send_binary(&attachment).await.is_err() {
+                break;
+            }
+        }
+        // The pong comes after the server has taken in every attachment sent before the ping.
+        let open = within(&case, raw.ws.alive()).await;
+        hoarders.push((c, open, raw));
+        calm.check_pair(&case).await;
+    }
+    let grew = raw::rss_bytes().saturating_sub(before);
+    let open: Vec<usize> = hoarders.iter().filter(|h| h.1).map(|h| h.0).collect();
+    eprintln!(
+        "binary attachments: {} of {CONNECTIONS} connections still open, RSS grew by {} KiB",
+        open.len(),
+        grew / 1024
+    );
+    assert!(
+        open.is_empty(),
+        "connections {open:?} still hold 8 MB of attachments each (RSS grew by {} MiB)",
+        grew / (1024 * 1024)
+    );
+    assert!(grew < RSS_BOUND, "RSS grew by {} KiB", grew / 1024);
+    calm.check("binary attachment hoarding").await;
+}
