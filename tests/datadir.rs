@@ -169,7 +169,6 @@ fn open_files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 /// (`host.rs` keeps the window's directory lock for that reason). Drop the `ignore` once the
 /// server no longer leaks.
 #[cfg(target_os = "linux")]
-#[ignore = "a stopped server keeps its store open (reference cycle in the server)"]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_server_closes_its_history() {
     let dir = tempfile::tempdir().unwrap();

@@ -101,8 +101,9 @@ const MAX_BATCH: usize = 256;
 
 struct HubState {
     queue: Mutex<Queue>,
-    /// Locked only by the current driver, so never contended.
-    hub: Mutex<Hub>,
+    /// Locked only by the current driver, so never contended. `None` once the server stopped:
+    /// the store (and its database file) is closed then, though sockets may still hold handles.
+    hub: Mutex<Option<Hub>>,
     max_queue: usize,
 }
 
@@ -122,7 +123,7 @@ impl HubHandle {
                     driving: false,
                     last_batch: None,
                 }),
-                hub: Mutex::new(hub),
+                hub: Mutex::new(Some(hub)),
                 max_queue,
             }),
         }
@@ -146,6 +147,13 @@ impl HubHandle {
     /// drives it, in order.
     pub fn enqueue(&self, job: Job) {
         lock(&self.state.queue).items.push_back(job);
+    }
+
+    /// Drops the core, the store and the sockets' map (the server has stopped). Jobs that
+    /// arrive later are dropped unanswered.
+    pub fn close(&self) {
+        let hub = lock(&self.state.hub).take();
+        drop(hub);
     }
 
     fn push(&self, job: Job, bounded: bool) -> Option<Job> {
@@ -188,19 +196,17 @@ impl HubHandle {
         let mut turns = 0;
         loop {
             if let Some(p) = pending {
-                let hub = lock(&self.state.hub);
-                if let Step::Yield = hub.perform_some(p) {
-                    return Step::Yield;
-                }
-                drop(hub);
-                let gone = std::mem::take(&mut p.gone);
-                *pending = None;
-                if !gone.is_empty() {
-                    let mut hub = lock(&self.state.hub);
-                    for conn in gone {
+                let mut hub = lock(&self.state.hub);
+                if let Some(hub) = hub.as_mut() {
+                    if let Step::Yield = hub.perform_some(p) {
+                        return Step::Yield;
+                    }
+                    for conn in p.gone.drain(..) {
                         hub.deliver.remove(conn);
                     }
                 }
+                drop(hub);
+                *pending = None;
             }
             if turns == TURNS_PER_DRIVE {
                 // Busy for a while: let the socket (or task) that drives get on with its own
@@ -217,7 +223,7 @@ impl HubHandle {
                 q.last_batch = Some((Instant::now(), n));
                 q.items.drain(..n).collect()
             };
-            *pending = Some(lock(&self.state.hub).process(batch));
+            *pending = lock(&self.state.hub).as_mut().map(|hub| hub.process(batch));
             turns += 1;
         }
     }

@@ -293,10 +293,14 @@ impl RunningServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        match (&mut self.task).await {
+        let ended = match (&mut self.task).await {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
-        }
+        };
+        // Sockets and the hub point at each other (socket state → `Shared` → hub → sockets), so
+        // nothing would drop the store: close it here, so the database file is let go.
+        self.control.shared.hub().close();
+        ended
     }
 }
 
