@@ -62,6 +62,14 @@ pub struct ServeArgs {
     /// Most simultaneous connections.
     #[arg(long, default_value_t = 20_000)]
     pub max_connections: usize,
+    /// Also let pages from this origin use the server (repeatable; `*` for any). By default only
+    /// the host's own pages may (docs/security.md).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origins: Vec<String>,
+    /// Also answer to this host name (repeatable). IP addresses, `localhost` and this computer's
+    /// name always work.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -86,9 +94,25 @@ pub fn default_data_dir() -> anyhow::Result<PathBuf> {
         .context("cannot find a data directory for this user; pass --data DIR")
 }
 
+/// WebSocket and Socket.IO crates whose debug and trace output prints whole packets — the handshake's `auth`
+/// (passwords, session ids) among them. They log at info at most, whatever `RUST_LOG` says.
+const PACKET_LOGGERS: [&str; 6] = [
+    "tungstenite",
+    "socketioxide",
+    "socketioxide_parser_common",
+    "engineioxide",
+    "rust_socketio",
+    "rust_engineio",
+];
+
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,lanchat=info"));
+    for target in PACKET_LOGGERS {
+        if let Ok(d) = format!("{target}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -114,8 +138,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         history_on_join: args.history,
         max_connections: args.max_connections,
+        origins: crate::server::OriginPolicy {
+            allowed_origins: args.allow_origins,
+            allowed_hosts: args.allow_hosts,
+        },
         ..Config::default()
     };
+    crate::server::raise_fd_limit(config.max_connections);
     if let Some(name) = args.name {
         config.name = name;
     }

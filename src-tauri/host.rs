@@ -60,6 +60,7 @@ pub async fn start(
         password,
         ..Config::default()
     };
+    server::raise_fd_limit(config.max_connections);
     server::serve(listener, config, store)
         .await
         .map_err(|e| HostError::Listen(port, e))
