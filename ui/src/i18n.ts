@@ -2,6 +2,8 @@
 //! reference: a key missing from another language falls back to it. Server notices (join/leave
 //! sentences) come from the server in English and are shown as they are.
 
+import type { AnyErrorCode } from './protocol';
+
 const en = {
   'app.name': 'lanchat',
   'lang.label': 'Language',
@@ -106,12 +108,22 @@ const en = {
   'err.too_many_rooms': 'You are in too many rooms. Leave one first.',
   'err.not_in_room': 'You are not in that room.',
   'err.storage_failed': 'The server could not store the message.',
+  'err.invalid_payload': 'The server did not understand that request.',
+  'err.invalid_client_id': 'The server did not accept that message id.',
+  'err.unknown_event': 'The server does not know that request.',
+  'err.shutting_down': 'The server is shutting down.',
   'err.port_in_use': 'That port is already in use. Pick another one.',
   'err.not_hosting': 'This computer is not hosting a server.',
   'err.unknown': 'Something went wrong.',
 } as const;
 
 export type MessageKey = keyof typeof en;
+
+// Every error code the server, the IPC layer or a refused connection can send has a sentence: a
+// new Rust `ErrorCode` (generated into generated/protocol.ts) fails the type check here.
+type UntranslatedError = Exclude<`err.${AnyErrorCode}`, MessageKey>;
+const everyErrorHasText: [UntranslatedError] extends [never] ? true : UntranslatedError = true;
+void everyErrorHasText;
 
 const zh: Partial<Record<MessageKey, string>> = {
   'lang.label': '语言',
@@ -215,6 +227,10 @@ const zh: Partial<Record<MessageKey, string>> = {
   'err.too_many_rooms': '你加入的房间太多了，请先离开一个。',
   'err.not_in_room': '你不在那个房间里。',
   'err.storage_failed': '服务器无法保存该消息。',
+  'err.invalid_payload': '服务器无法理解该请求。',
+  'err.invalid_client_id': '服务器不接受该消息编号。',
+  'err.unknown_event': '服务器不认识该请求。',
+  'err.shutting_down': '服务器正在关闭。',
   'err.port_in_use': '该端口已被占用，请换一个。',
   'err.not_hosting': '本机没有在运行服务器。',
   'err.unknown': '出了点问题。',

@@ -57,6 +57,16 @@ export function parseJoinTarget(input: string, defaultPort = DEFAULT_PORT): Join
   return target;
 }
 
+/** What a browser guest's URL asked for (docs: `/?room=R&nick=N`); built by main.tsx. */
+export interface GuestConfig {
+  /** Where the room server is: the page origin, or `?server=` in dev/e2e builds. */
+  address: string;
+  room?: string;
+  nick?: string;
+  /** Join `room` as soon as there is a nickname; cleared after the first try. */
+  autoJoin: boolean;
+}
+
 export interface GuestQuery {
   room?: string;
   nick?: string;

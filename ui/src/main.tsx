@@ -4,12 +4,12 @@
 
 import { render } from 'preact';
 import { ChatApp } from './app';
-import { parseGuestQuery } from './invite';
+import { type GuestConfig, parseGuestQuery } from './invite';
 import { browserNotifier, type Notifier, tauriNotifier } from './notify';
 import { setExternalOpener } from './external';
 import { checkNickName } from './protocol';
 import type { Transport } from './transport/types';
-import { type GuestConfig, Root } from './views/App';
+import { Root } from './views/App';
 import './styles.css';
 
 /** `?server=URL` points a page at another room server; production builds ignore it. */

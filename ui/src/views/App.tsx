@@ -4,21 +4,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ChatApp } from '../app';
 import { errorText, type Lang, LANGS } from '../i18n';
+import type { GuestConfig } from '../invite';
 import { ChatScreen } from './ChatScreen';
 import { AppContext, useApp, useAppUpdates } from './context';
 import { HostPanel } from './HostPanel';
 import { NickPrompt } from './NickPrompt';
 import { SetupScreen } from './SetupScreen';
-
-/** What a browser guest's URL asked for (docs: `/?room=R&nick=N`). */
-export interface GuestConfig {
-  /** Where the room server is: the page origin, or `?server=` in dev/e2e builds. */
-  address: string;
-  room?: string;
-  nick?: string;
-  /** Join `room` as soon as there is a nickname; cleared after the first try. */
-  autoJoin: boolean;
-}
 
 export function Root({ app, guest }: { app: ChatApp; guest: GuestConfig | null }) {
   useAppUpdates(app);
