@@ -10,6 +10,7 @@ import { setExternalOpener } from './external';
 import { checkNickName } from './protocol';
 import type { Transport } from './transport/types';
 import { Root } from './views/App';
+import { followVisualViewport } from './viewport';
 import './styles.css';
 
 /** `?server=URL` points a page at another room server; production builds ignore it. */
@@ -60,6 +61,8 @@ async function boot() {
     attention: visible(),
   });
   app.setLang(app.session.lang);
+  app.setTheme(app.session.theme);
+  followVisualViewport();
 
   if (guest?.nick && !checkNickName(guest.nick)) {
     app.setNick(guest.nick); // `&nick=N`: join at once

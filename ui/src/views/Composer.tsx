@@ -82,8 +82,10 @@ export function Composer({ room }: { room: RoomView }) {
           {t('chat.send')}
         </button>
       </div>
-      <div class="composer-foot" id="composer-hint">
-        <span>{t('chat.hint')}</span>
+      <div class="composer-foot">
+        <span class="composer-hint" id="composer-hint">
+          {t('chat.hint')}
+        </span>
         {count > LIMITS.message * 0.8 && (
           <span class={tooLong ? 'char-count over' : 'char-count'}>
             {count}/{LIMITS.message}

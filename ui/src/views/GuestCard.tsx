@@ -80,6 +80,7 @@ export function GuestCard({ guest }: { guest: GuestConfig | null }) {
                 class={r.name === room ? 'chip chip-on' : 'chip'}
                 aria-pressed={r.name === room}
                 data-testid="server-room"
+                data-room={r.name}
                 onClick={() => setRoom(r.name)}
               >
                 #{r.name} <span class="chip-count">{r.members}</span>

@@ -9,6 +9,7 @@ import { useApp } from './context';
 import { JoinError } from './JoinError';
 import { useJoinFlow } from './joinFlow';
 import { PasswordField } from './PasswordField';
+import { Icon } from './Icon';
 
 export function JoinCard() {
   const app = useApp();
@@ -115,7 +116,7 @@ export function JoinCard() {
                   title={t('join.forget', { server: r.address })}
                   onClick={() => forget(r.address)}
                 >
-                  ×
+                  <Icon name="close" />
                 </button>
               </li>
             ))}

@@ -1,0 +1,35 @@
+// The stylesheet's promises that a type checker cannot see.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+const css = readFileSync(new URL('../src/styles.css', import.meta.url), 'utf8');
+
+/** The custom properties declared in the first block that `opener` starts. */
+function vars(opener: string): Record<string, string> {
+  const start = css.indexOf(opener);
+  expect(start, opener).toBeGreaterThanOrEqual(0);
+  const body = css.slice(start + opener.length, css.indexOf('}', start));
+  return Object.fromEntries([...body.matchAll(/(--[\w-]+):\s*([^;]+);/g)].map((m) => [m[1], m[2].trim()]));
+}
+
+describe('styles.css', () => {
+  it('has one dark palette: the system one and the pinned one are the same', () => {
+    const system = vars(":root:not([data-theme='light']) {");
+    const pinned = vars(":root[data-theme='dark'] {");
+    expect(Object.keys(system).length).toBeGreaterThan(20);
+    expect(pinned).toEqual(system);
+  });
+
+  it('the dark palette overrides every colour the light one sets', () => {
+    const light = vars(':root {');
+    const dark = vars(":root[data-theme='dark'] {");
+    const colours = Object.keys(light).filter((k) => /^(#|rgba?\()/.test(light[k]));
+    expect(colours.filter((k) => !(k in dark) && k !== '--on-primary')).toEqual([]);
+  });
+
+  it('breaks at the width the views use for drawers', async () => {
+    const { NARROW } = await import('../src/views/media');
+    expect(css).toContain(`@media ${NARROW}`);
+  });
+});
