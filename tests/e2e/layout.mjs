@@ -243,8 +243,8 @@ async function phoneConversation(base, desk) {
   const phone = await openPage('phone-chat', `${base}/?room=lobby&nick=mei`, { size, theme: 'light', lang: 'en' });
   try {
     await phone.until('mei in #lobby', (s) => s.screen === 'chat' && s.active === 'lobby' && tab(s, 'lobby')?.status === 'joined');
-    await sendFrom(phone, 'On my way, save me a seat 🙂');
-    await desk.until('the phone message at the desk', (s) => chats(s).some((m) => m.nick === 'mei' && m.text === 'On my way, save me a seat 🙂'));
+    await sendFrom(phone, 'On my way, save me a seat!');
+    await desk.until('the phone message at the desk', (s) => chats(s).some((m) => m.nick === 'mei' && m.text === 'On my way, save me a seat!'));
     await sendFrom(desk, 'Saved one by the window.');
     await phone.until('the desk reply on the phone', (s) => chats(s).some((m) => m.nick === 'desk' && m.text === 'Saved one by the window.'));
     await composerOnScreen(phone, 'conversation');
@@ -260,6 +260,7 @@ async function phoneConversation(base, desk) {
     await phone.page.keyboard.press('Enter');
     await phone.until('#side joined and active', (s) => s.active === 'side' && tab(s, 'side')?.status === 'joined');
     await waitDrawer(phone, 'rooms', false);
+    expect(new URL(phone.page.url()).search === '?room=side', `phone: the address bar says ${phone.page.url()}, expected ?room=side`);
     await phone.page.keyboard.press('Alt+ArrowUp');
     await phone.until('back in #lobby by Alt+↑', (s) => s.active === 'lobby');
 

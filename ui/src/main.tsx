@@ -7,6 +7,7 @@ import { ChatApp } from './app';
 import { type GuestConfig, parseGuestQuery } from './invite';
 import { browserNotifier, type Notifier, tauriNotifier } from './notify';
 import { setExternalOpener } from './external';
+import { prefs } from './prefs';
 import { checkNickName } from './protocol';
 import type { Transport } from './transport/types';
 import { Root } from './views/App';
@@ -31,6 +32,36 @@ async function mirrorTitleToWindow() {
   sync();
 }
 
+/**
+ * What a guest page joins. An installed guest page starts at the manifest's `start_url` (`./`),
+ * which cannot know the room, so it reopens the room this guest was last in on this server (the
+ * recent-servers list remembers it); a plain visit without `?room=` only offers that room.
+ */
+function guestConfig(address: string, room: string | undefined, nick: string | undefined): GuestConfig {
+  const host = new URL(address).host;
+  const last = prefs.recent().find((r) => r.address === host)?.room;
+  const installed = typeof matchMedia === 'function' && matchMedia('(display-mode: standalone)').matches;
+  if (room) return { address, room, nick, autoJoin: true };
+  return { address, room: last, nick, autoJoin: installed && Boolean(last) };
+}
+
+/**
+ * Keeps `?room=` on the guest's address bar pointing at the open room, so a reload, a bookmark or
+ * "Add to Home Screen" (Safari uses the current address, not `start_url`) comes back to it.
+ */
+function mirrorRoomToUrl(app: ChatApp) {
+  let shown: string | null = null;
+  app.subscribe(() => {
+    const room = app.chat.active;
+    if (!room || room === shown || app.session.phase !== 'chat') return;
+    shown = room;
+    const url = new URL(location.href);
+    url.searchParams.set('room', room);
+    url.searchParams.delete('nick'); // a shared link should ask the next person for theirs
+    history.replaceState(history.state, '', url);
+  });
+}
+
 async function boot() {
   let transport: Transport;
   let notifier: Notifier;
@@ -52,7 +83,7 @@ async function boot() {
     const { createBrowserTransport } = await import('./transport/browser');
     transport = createBrowserTransport({ defaultAddress: address });
     notifier = browserNotifier();
-    guest = { address, room: query.room, nick: query.nick, autoJoin: Boolean(query.room) };
+    guest = guestConfig(address, query.room, query.nick);
   }
 
   const visible = () => document.visibilityState === 'visible' && document.hasFocus();
@@ -66,9 +97,10 @@ async function boot() {
 
   if (guest?.nick && !checkNickName(guest.nick)) {
     app.setNick(guest.nick); // `&nick=N`: join at once
-  } else if (guest?.room) {
+  } else if (guest?.autoJoin) {
     app.requireNick(); // `?room=R`: confirm the nickname first, then join R
   }
+  if (guest) mirrorRoomToUrl(app);
 
   const sync = () => app.setAttention(visible());
   window.addEventListener('focus', sync);

@@ -13,7 +13,7 @@ export function applyTheme(doc: Document, theme: ThemeChoice): void {
   else root.dataset.theme = theme;
   for (const meta of doc.querySelectorAll<HTMLMetaElement>('meta[name="theme-color"]')) {
     // Each tag has a media query for its scheme; a pinned theme gives both the same colour.
-    const scheme = meta.media.includes('dark') ? 'dark' : 'light';
+    const scheme = (meta.getAttribute('media') ?? '').includes('dark') ? 'dark' : 'light';
     meta.content = BAR[theme === 'system' ? scheme : theme];
   }
 }
