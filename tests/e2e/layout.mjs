@@ -7,6 +7,7 @@
 //     keyboard, Escape, backdrop), and the rooms button shows unread messages of other rooms;
 //   - axe-core finds nothing serious or critical on any of those screens;
 //   - a message sent from the phone reaches another page (standing in for the window);
+//   - resizing between wide and narrow re-lays the page (and closes a drawer left open);
 //   - the theme switch overrides the system theme and is remembered;
 //   - the page links a web app manifest with icons that the server serves.
 // Screenshots of every screen go to out/ (git-ignored): look at them.
@@ -249,7 +250,6 @@ async function phoneConversation(base, desk) {
     await phone.until('the desk reply on the phone', (s) => chats(s).some((m) => m.nick === 'desk' && m.text === 'Saved one by the window.'));
     await composerOnScreen(phone, 'conversation');
     await screen(phone, 'conversation', { axe: false });
-    fs.copyFileSync(path.join(OUT, 'phone-chat-conversation.png'), path.join(OUT, 'screenshot-phone.png'));
 
     // Keyboard: open rooms, Tab to "+ Join a room", join #side, back to #lobby with Alt+↑.
     await phone.page.focus(tid('rooms-open'));
@@ -280,6 +280,41 @@ async function phoneConversation(base, desk) {
 }
 
 const tab = (s, room) => s.tabs.find((t) => t.room === room);
+
+/** docs/screenshot-phone.png: a small conversation in its own room, seen on a phone. */
+async function docScreenshot(base) {
+  const wide = { size: SIZES[2], theme: 'light', lang: 'en' };
+  const ana = await openPage('doc-ana', `${base}/?room=team&nick=Ana`, wide);
+  const ben = await openPage('doc-ben', `${base}/?room=team&nick=Ben`, wide);
+  const mei = await openPage('doc-mei', `${base}/?room=team&nick=Mei`, { size: SIZES[0], theme: 'light', lang: 'en' });
+  try {
+    for (const c of [ana, ben, mei]) await c.until('in #team', (s) => s.screen === 'chat' && tab(s, 'team')?.status === 'joined');
+    await sendFrom(ana, 'Lunch at 12:30? The noodle place downstairs finally opened.');
+    await sendFrom(ben, "I'm in. Slides for the afternoon are at http://192.168.1.20:8080/q4-review.pdf");
+    await sendFrom(mei, 'On my way, save me a seat!');
+    await sendFrom(ana, '好的，我先去占座。Bring your badge, the lift needs it.');
+    await mei.until('all four messages', (s) => chats(s).length === 4);
+    await mei.screenshot(path.join(OUT, 'screenshot-phone.png'));
+  } finally {
+    await Promise.all([ana, ben, mei].map((c) => c.context.close()));
+  }
+}
+
+/** Wide → narrow → wide on one page: the layout follows, and a drawer left open does not linger. */
+async function resizing(desk) {
+  const { page } = desk;
+  await page.setViewportSize({ width: 390, height: 844 });
+  await onScreen(desk, 'resized to 390', 'rooms-open', 'the rooms button');
+  await screen(desk, 'resized-narrow', { axe: false });
+  await desk.click(tid('rooms-open'));
+  await waitDrawer(desk, 'rooms', true);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await waitDrawer(desk, 'rooms', false);
+  await onScreen(desk, 'resized to 1280', 'member-list', 'the member column');
+  const backdrop = await desk.eval((sel) => document.querySelectorAll(sel).length, tid('drawer-backdrop'));
+  expect(backdrop === 0, 'resize: the drawer backdrop stayed after widening');
+  await screen(desk, 'resized-wide', { axe: false });
+}
 
 /** The manual switch beats the system theme, survives a reload, and "system" hands back. */
 async function themeSwitch(base) {
@@ -352,7 +387,9 @@ async function main() {
 
   await manifest(base);
   await themeSwitch(base);
+  await resizing(desk);
   await phoneConversation(base, desk);
+  await docScreenshot(base);
   const nicks = [];
   for (const size of SIZES) await runSize(base, size, nicks);
   await desk.screenshot(path.join(OUT, 'desk-final.png'));
