@@ -4,7 +4,8 @@
 //   - nothing sticks out sideways, on the nickname, join and chat screens;
 //   - the composer and Send are on screen and not covered;
 //   - on the phone: touch targets are 44 px, the rooms and members drawers open and close (mouse,
-//     keyboard, Escape, backdrop), and the rooms button shows unread messages of other rooms;
+//     keyboard, Escape, backdrop) and do not slide under prefers-reduced-motion, and the rooms
+//     button shows unread messages of other rooms;
 //   - axe-core finds nothing serious or critical on any of those screens;
 //   - a message sent from the phone reaches another page (standing in for the window);
 //   - resizing between wide and narrow re-lays the page (and closes a drawer left open);
@@ -173,6 +174,9 @@ async function drawers(client, label) {
   const { page } = client;
   await client.click(tid('rooms-open'));
   await waitDrawer(client, 'rooms', true);
+  const slide = await client.eval((sel) => getComputedStyle(document.querySelector(sel)).transitionDuration, tid('rooms-drawer'));
+  const still = slide.split(',').every((d) => parseFloat(d) === 0);
+  expect(still === (client.motion === 'reduce'), `${client.name} ${label}: drawer transition ${slide} with ${client.motion} motion`);
   await onScreen(client, label, 'room-tab', 'the open rooms drawer');
   expect((await client.eval(focusedInPage)) === 'room-tab', `${client.name} ${label}: opening the rooms drawer did not focus the room tab`);
   await screen(client, `${label}-rooms-drawer`);
@@ -202,7 +206,10 @@ async function runSize(base, size, seedNicks) {
       const tag = `${size.name}-${theme}-${lang}`;
       const nick = `${size.name.slice(0, 1)}${theme.slice(0, 1)}${lang}`;
       log(`▶ ${tag}`);
-      const c = await openPage(tag, `${base}/`, { size, theme, lang });
+      // Dark runs also ask for reduced motion: the drawers must then appear without sliding.
+      const motion = theme === 'dark' ? 'reduce' : 'no-preference';
+      const c = await openPage(tag, `${base}/`, { size, theme, lang, motion });
+      c.motion = motion;
       try {
         await c.page.evaluate((l) => localStorage.setItem('lanchat.lang', l), lang);
         await c.page.reload();
