@@ -10,7 +10,9 @@
 //   - a message sent from the phone reaches another page (standing in for the window);
 //   - resizing between wide and narrow re-lays the page (and closes a drawer left open);
 //   - the theme switch overrides the system theme and is remembered;
-//   - the page links a web app manifest with icons that the server serves.
+//   - the page links a web app manifest with icons that the server serves;
+//   - the window-only setup screen (Host and Join cards, with a stand-in for Tauri's IPC) passes
+//     the same overflow and axe checks.
 // Screenshots of every screen go to out/ (git-ignored): look at them.
 
 import fs from 'node:fs';
@@ -307,6 +309,57 @@ async function docScreenshot(base) {
   }
 }
 
+/**
+ * The window's setup screen (Host + Join cards), which only the desktop transport shows: the same
+ * page with a stand-in for Tauri's IPC, answering just what that screen asks (no hosting yet, or
+ * hosting with two LAN addresses and a password, which shows the invite link and its QR code).
+ */
+function fakeTauri({ hosting }) {
+  const info = { port: 7878, addresses: ['192.168.1.20', '10.0.0.5'], passwordRequired: true };
+  let next = 1;
+  window.__TAURI_INTERNALS__ = {
+    metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },
+    transformCallback: () => next++,
+    unregisterCallback: () => undefined,
+    convertFileSrc: (p) => p,
+    invoke: async (cmd) => {
+      if (cmd === 'host_status') return hosting ? info : null;
+      if (cmd === 'suggest_port') return 7878;
+      if (cmd.startsWith('plugin:notification|')) return cmd.endsWith('permission_granted') ? true : 'granted';
+      return null;
+    },
+  };
+  localStorage.setItem('lanchat.nick', 'alice');
+  localStorage.setItem('lanchat.recentServers', JSON.stringify([{ address: '192.168.1.31:7878', room: 'lobby', at: 1 }]));
+}
+
+async function desktopSetup(base) {
+  for (const size of SIZES) {
+    for (const theme of THEMES) {
+      for (const lang of LANGS) {
+        for (const hosting of [false, true]) {
+          const tag = `${size.name}-${theme}-${lang}`;
+          const c = await openPage(`window-${tag}`, 'about:blank', { size, theme, lang });
+          try {
+            await c.context.addInitScript(fakeTauri, { hosting });
+            await c.context.addInitScript((l) => localStorage.setItem('lanchat.lang', l), lang);
+            await c.page.goto(`${base}/`);
+            await c.until('the desktop setup screen', async () =>
+              (await c.eval((sel) => document.querySelector(sel)?.getAttribute('data-hosting'), tid('host-card'))) === String(hosting),
+            );
+            if (hosting) {
+              await waitFor('the QR code', () => c.eval((sel) => document.querySelector(sel)?.getAttribute('data-text'), tid('invite-qr')));
+            }
+            await screen(c, hosting ? '6-setup-hosting' : '5-setup');
+          } finally {
+            await c.context.close();
+          }
+        }
+      }
+    }
+  }
+}
+
 /** Wide → narrow → wide on one page: the layout follows, and a drawer left open does not linger. */
 async function resizing(desk) {
   const { page } = desk;
@@ -399,6 +452,7 @@ async function main() {
   await docScreenshot(base);
   const nicks = [];
   for (const size of SIZES) await runSize(base, size, nicks);
+  await desktopSetup(base);
   await desk.screenshot(path.join(OUT, 'desk-final.png'));
 
   expect(csp.length === 0, `CSP violations:\n    ${csp.join('\n    ')}`);
