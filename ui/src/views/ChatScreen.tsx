@@ -74,7 +74,7 @@ export function ChatScreen() {
 
   return (
     <div class={open ? `chat drawer-open` : 'chat'}>
-      <Sidebar open={open === 'rooms'} onFocusOut={onFocusOut} onClose={() => close()} onPicked={() => close(false)} />
+      <Sidebar open={open === 'rooms'} onFocusOut={onFocusOut} onClose={() => close()} onPicked={() => close()} />
       <section class="room-pane" aria-label={room ? `#${room.name}` : undefined}>
         <RoomHead room={room} open={open} onOpen={openDrawer} />
         <Banners room={room} />
