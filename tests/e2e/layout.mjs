@@ -45,6 +45,9 @@ const SEED = [
   '午饭去哪儿吃？楼下新开了一家面馆，听说牛肉面很不错。',
 ];
 
+/** 32 code points, the server's limit, with nowhere to break. */
+const LONG_NICK = 'Bartholomew_the_Extraordinary_32';
+
 function config() {
   const candidates = process.env.LANCHAT_BIN
     ? [process.env.LANCHAT_BIN]
@@ -444,6 +447,11 @@ async function main() {
   const desk = await openPage('desk', `${base}/?room=lobby&nick=desk`, { size: SIZES[2], theme: 'light', lang: 'en' });
   await desk.until('desk in #lobby', (s) => s.screen === 'chat' && tab(s, 'lobby')?.status === 'joined');
   for (const text of SEED) await sendFrom(desk, text);
+  // The longest nickname the server allows, unbroken: its notices and header must fit a phone too.
+  const long = await openPage('long-nick', `${base}/?room=lobby&nick=${LONG_NICK}`, { size: SIZES[2], theme: 'light', lang: 'en' });
+  await long.until('the long nickname in #lobby', (s) => s.screen === 'chat' && tab(s, 'lobby')?.status === 'joined');
+  await sendFrom(long, 'Hello from the longest name on the LAN.');
+  await long.context.close();
 
   await manifest(base);
   await themeSwitch(base);

@@ -124,6 +124,8 @@ const en = {
 } as const;
 
 export type MessageKey = keyof typeof en;
+/** Every key (English has them all). */
+export const MESSAGE_KEYS = Object.keys(en) as MessageKey[];
 
 // Every error code the server, the IPC layer or a refused connection can send has a sentence: a
 // new Rust `ErrorCode` (generated into generated/protocol.ts) fails the type check here.
