@@ -12,7 +12,9 @@ import { checkNickName } from './protocol';
 import type { Transport } from './transport/types';
 import { Root } from './views/App';
 import { followVisualViewport } from './viewport';
+import './styles/theme.css';
 import './styles.css';
+import './styles/narrow.css';
 
 /** `?server=URL` points a page at another room server; production builds ignore it. */
 const ALLOW_SERVER_PARAM = import.meta.env.MODE !== 'production';

@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const css = readFileSync(new URL('../src/styles.css', import.meta.url), 'utf8');
+const read = (f: string) => readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8');
+const css = read('styles/theme.css');
+const narrow = read('styles/narrow.css');
 
 /** The custom properties declared in the first block that `opener` starts. */
 function vars(opener: string): Record<string, string> {
@@ -13,7 +15,7 @@ function vars(opener: string): Record<string, string> {
   return Object.fromEntries([...body.matchAll(/(--[\w-]+):\s*([^;]+);/g)].map((m) => [m[1], m[2].trim()]));
 }
 
-describe('styles.css', () => {
+describe('the stylesheets', () => {
   it('has one dark palette: the system one and the pinned one are the same', () => {
     const system = vars(":root:not([data-theme='light']) {");
     const pinned = vars(":root[data-theme='dark'] {");
@@ -30,6 +32,6 @@ describe('styles.css', () => {
 
   it('breaks at the width the views use for drawers', async () => {
     const { NARROW } = await import('../src/views/media');
-    expect(css).toContain(`@media ${NARROW}`);
+    expect(narrow).toContain(`@media ${NARROW}`);
   });
 });
