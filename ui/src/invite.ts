@@ -1,6 +1,7 @@
 //! Server addresses and invite links: what the Join card accepts (`host:port`, `host`, or a pasted
 //! `http://HOST:PORT/?room=ROOM` invite) and what the host panel hands out.
 
+import type { RecentServer } from './prefs';
 import { DEFAULT_PORT } from './protocol';
 
 export interface JoinTarget {
@@ -88,4 +89,18 @@ export function parseGuestQuery(search: string, allowServer: boolean): GuestQuer
     if (target) out.server = target.url;
   }
   return out;
+}
+
+/**
+ * What a guest page joins. `?room=R` joins R (after the nickname). An installed guest page starts
+ * at the manifest's `start_url` (`./`), which cannot know the room, so it rejoins the room this
+ * guest was last in on this server (`recent`, newest first); a plain visit without `?room=` only
+ * offers that room.
+ */
+export function guestConfig(address: string, query: GuestQuery, recent: RecentServer[], installed: boolean): GuestConfig {
+  const { room, nick } = query;
+  if (room) return { address, room, nick, autoJoin: true };
+  const host = new URL(address).host;
+  const last = recent.find((r) => r.address.toLowerCase() === host.toLowerCase())?.room;
+  return { address, room: last, nick, autoJoin: installed && Boolean(last) };
 }

@@ -4,7 +4,7 @@
 
 import { render } from 'preact';
 import { ChatApp } from './app';
-import { type GuestConfig, parseGuestQuery } from './invite';
+import { type GuestConfig, guestConfig, parseGuestQuery } from './invite';
 import { browserNotifier, type Notifier, tauriNotifier } from './notify';
 import { setExternalOpener } from './external';
 import { prefs } from './prefs';
@@ -32,19 +32,6 @@ async function mirrorTitleToWindow() {
   const title = document.querySelector('title') ?? document.head.appendChild(document.createElement('title'));
   new MutationObserver(sync).observe(title, { childList: true, characterData: true, subtree: true });
   sync();
-}
-
-/**
- * What a guest page joins. An installed guest page starts at the manifest's `start_url` (`./`),
- * which cannot know the room, so it reopens the room this guest was last in on this server (the
- * recent-servers list remembers it); a plain visit without `?room=` only offers that room.
- */
-function guestConfig(address: string, room: string | undefined, nick: string | undefined): GuestConfig {
-  const host = new URL(address).host;
-  const last = prefs.recent().find((r) => r.address === host)?.room;
-  const installed = typeof matchMedia === 'function' && matchMedia('(display-mode: standalone)').matches;
-  if (room) return { address, room, nick, autoJoin: true };
-  return { address, room: last, nick, autoJoin: installed && Boolean(last) };
 }
 
 /**
@@ -85,7 +72,8 @@ async function boot() {
     const { createBrowserTransport } = await import('./transport/browser');
     transport = createBrowserTransport({ defaultAddress: address });
     notifier = browserNotifier();
-    guest = guestConfig(address, query.room, query.nick);
+    const installed = typeof matchMedia === 'function' && matchMedia('(display-mode: standalone)').matches;
+    guest = guestConfig(address, query, prefs.recent(), installed);
   }
 
   const visible = () => document.visibilityState === 'visible' && document.hasFocus();
