@@ -11,8 +11,8 @@
 //   - resizing between wide and narrow re-lays the page (and closes a drawer left open);
 //   - the theme switch overrides the system theme and is remembered;
 //   - the page links a web app manifest with icons that the server serves;
-//   - the window-only setup screen (Host and Join cards, with a stand-in for Tauri's IPC) passes
-//     the same overflow and axe checks.
+//   - the window-only screens (Host and Join cards, the hosting chat with Kick, the host panel),
+//     through a stand-in for Tauri's IPC, pass the same overflow and axe checks.
 // Screenshots of every screen go to out/ (git-ignored): look at them.
 
 import fs from 'node:fs';
@@ -319,21 +319,72 @@ async function docScreenshot(base) {
  */
 function fakeTauri({ hosting }) {
   const info = { port: 7878, addresses: ['192.168.1.20', '10.0.0.5'], passwordRequired: true };
+  const callbacks = new Map();
   let next = 1;
+  /** Sends a ClientEvent down the Channel handed to `client_connect`, as Rust would. */
+  let emit = () => undefined;
   window.__TAURI_INTERNALS__ = {
     metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },
-    transformCallback: () => next++,
-    unregisterCallback: () => undefined,
+    transformCallback: (cb) => {
+      callbacks.set(next, cb);
+      return next++;
+    },
+    unregisterCallback: (id) => callbacks.delete(id),
     convertFileSrc: (p) => p,
-    invoke: async (cmd) => {
+    invoke: async (cmd, args = {}) => {
       if (cmd === 'host_status') return hosting ? info : null;
       if (cmd === 'suggest_port') return 7878;
       if (cmd.startsWith('plugin:notification|')) return cmd.endsWith('permission_granted') ? true : 'granted';
+      if (cmd === 'client_connect') {
+        const cb = callbacks.get(args.events.id);
+        let index = 0;
+        emit = (message) => cb?.({ index: index++, message });
+        setTimeout(() => emit({ type: 'state', state: 'connected' }));
+        return { server: 'lanchat', name: 'alice-laptop', version: '0.1.0', passwordRequired: true, rooms: [] };
+      }
+      if (cmd === 'client_join') {
+        const { room } = args;
+        const lines = [
+          ['join', 'alice', `alice joined ${room}`],
+          ['join', 'bob', `bob joined ${room}`],
+          ['chat', 'bob', 'Is the projector in room 2 free after lunch?'],
+          ['join', 'Mei', `Mei joined ${room}`],
+          ['chat', 'Mei', 'I can bring the HDMI adapter.'],
+        ];
+        setTimeout(() =>
+          lines.forEach(([kind, nickName, message], i) =>
+            emit({ type: 'message', id: `m${i}`, room, seq: i + 1, ts: Date.now(), kind, nickName, message, history: true }),
+          ),
+        );
+        return { room, nickName: 'alice', lastSeq: lines.length, members: ['alice', 'bob', 'Mei'] };
+      }
       return null;
     },
   };
   localStorage.setItem('lanchat.nick', 'alice');
   localStorage.setItem('lanchat.recentServers', JSON.stringify([{ address: '192.168.1.31:7878', room: 'lobby', at: 1 }]));
+}
+
+/** The window hosting, in its own room: the chat with Kick in the member list, then the host panel. */
+async function hostControls(c, size) {
+  await c.click(tid('host-open-chat'));
+  await c.until('the window in #lobby with history', (s) => s.screen === 'chat' && s.state === 'connected' && s.messages.length >= 5);
+  if (size.mobile) {
+    await c.click(tid('members-open'));
+    await waitDrawer(c, 'members', true);
+    await onScreen(c, 'host', 'member-kick', 'Kick in the members drawer');
+    await screen(c, '7-window-members');
+    await c.page.keyboard.press('Escape');
+    await waitDrawer(c, 'members', false);
+  } else {
+    await screen(c, '7-window-chat');
+  }
+  await c.click(tid('host-panel-open'));
+  await c.until('the host panel', (s) => s.hostPanel);
+  await onScreen(c, 'host panel', 'host-stop', 'Stop in the host panel');
+  await screen(c, '8-host-panel');
+  await c.page.keyboard.press('Escape');
+  await c.until('the host panel closed by Escape', (s) => !s.hostPanel);
 }
 
 async function desktopSetup(base) {
@@ -354,6 +405,7 @@ async function desktopSetup(base) {
               await waitFor('the QR code', () => c.eval((sel) => document.querySelector(sel)?.getAttribute('data-text'), tid('invite-qr')));
             }
             await screen(c, hosting ? '6-setup-hosting' : '5-setup');
+            if (hosting) await hostControls(c, size);
           } finally {
             await c.context.close();
           }
