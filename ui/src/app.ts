@@ -9,7 +9,8 @@ import { type Lang, pickLang, type Translate, translator } from './i18n';
 import { randomId } from './ids';
 import { formatHostPort } from './invite';
 import type { Notifier } from './notify';
-import { addRecent, prefs } from './prefs';
+import { addRecent, prefs, type ThemeChoice } from './prefs';
+import { applyTheme } from './theme';
 import {
   type ClientEvent,
   type HostInfo,
@@ -40,6 +41,7 @@ export interface Session {
   /** The room the host's invite link points to. */
   hostRoom: string;
   lang: Lang;
+  theme: ThemeChoice;
 }
 
 export interface JoinRequest {
@@ -76,6 +78,7 @@ export class ChatApp {
       hosting: null,
       hostRoom: prefs.hostRoom(),
       lang,
+      theme: prefs.theme(),
     };
     this.t = translator(lang);
     this.chat = initialState(opts.attention ?? true);
@@ -133,6 +136,13 @@ export class ChatApp {
     this.t = translator(lang);
     if (typeof document !== 'undefined') document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
     this.patch({ lang });
+  }
+
+  /** System, light or dark; remembered, and applied to the page at once. */
+  setTheme(theme: ThemeChoice) {
+    prefs.setTheme(theme);
+    if (typeof document !== 'undefined') applyTheme(document, theme);
+    this.patch({ theme });
   }
 
   setNick(nickName: string) {

@@ -2,9 +2,16 @@
 //! reference: a key missing from another language falls back to it. Server notices (join/leave
 //! sentences) come from the server in English and are shown as they are.
 
+import type { AnyErrorCode } from './protocol';
+
 const en = {
   'app.name': 'lanchat',
   'lang.label': 'Language',
+  'theme.label': 'Theme',
+  'settings.label': 'Language and theme',
+  'theme.system': 'System',
+  'theme.light': 'Light',
+  'theme.dark': 'Dark',
   'state.connecting': 'Connecting…',
   'state.connected': 'Connected',
   'state.reconnecting': 'Reconnecting…',
@@ -66,6 +73,7 @@ const en = {
   'chat.leave': 'Leave {room}',
   'chat.unread': '{n} unread',
   'chat.members': 'Members',
+  'chat.roomsUnread': 'Rooms, {n} unread',
   'chat.you': 'you',
   'chat.composer': 'Message #{room}',
   'chat.send': 'Send',
@@ -75,7 +83,7 @@ const en = {
   'chat.retry': 'Retry',
   'chat.discard': 'Discard',
   'chat.empty': 'No messages yet. Say hi!',
-  'chat.noRoom': 'You are not in any room. Join one on the left.',
+  'chat.noRoom': 'You are not in any room. Join one from the room list.',
   'chat.kicked': 'You were removed from #{room} by {by}.',
   'chat.lost': 'You are no longer in #{room}: {reason}',
   'chat.rejoin': 'Join again',
@@ -106,15 +114,32 @@ const en = {
   'err.too_many_rooms': 'You are in too many rooms. Leave one first.',
   'err.not_in_room': 'You are not in that room.',
   'err.storage_failed': 'The server could not store the message.',
+  'err.invalid_payload': 'The server did not understand that request.',
+  'err.invalid_client_id': 'The server did not accept that message id.',
+  'err.unknown_event': 'The server does not know that request.',
+  'err.shutting_down': 'The server is shutting down.',
   'err.port_in_use': 'That port is already in use. Pick another one.',
   'err.not_hosting': 'This computer is not hosting a server.',
   'err.unknown': 'Something went wrong.',
 } as const;
 
 export type MessageKey = keyof typeof en;
+/** Every key (English has them all). */
+export const MESSAGE_KEYS = Object.keys(en) as MessageKey[];
+
+// Every error code the server, the IPC layer or a refused connection can send has a sentence: a
+// new Rust `ErrorCode` (generated into generated/protocol.ts) fails the type check here.
+type UntranslatedError = Exclude<`err.${AnyErrorCode}`, MessageKey>;
+const everyErrorHasText: [UntranslatedError] extends [never] ? true : UntranslatedError = true;
+void everyErrorHasText;
 
 const zh: Partial<Record<MessageKey, string>> = {
   'lang.label': '语言',
+  'theme.label': '主题',
+  'settings.label': '语言和主题',
+  'theme.system': '跟随系统',
+  'theme.light': '浅色',
+  'theme.dark': '深色',
   'state.connecting': '正在连接…',
   'state.connected': '已连接',
   'state.reconnecting': '正在重新连接…',
@@ -175,6 +200,7 @@ const zh: Partial<Record<MessageKey, string>> = {
   'chat.leave': '离开 {room}',
   'chat.unread': '{n} 条未读',
   'chat.members': '成员',
+  'chat.roomsUnread': '房间，{n} 条未读',
   'chat.you': '你',
   'chat.composer': '发消息到 #{room}',
   'chat.send': '发送',
@@ -184,7 +210,7 @@ const zh: Partial<Record<MessageKey, string>> = {
   'chat.retry': '重试',
   'chat.discard': '丢弃',
   'chat.empty': '还没有消息，打个招呼吧！',
-  'chat.noRoom': '你还没有加入任何房间。请在左侧加入一个。',
+  'chat.noRoom': '你还没有加入任何房间。请从房间列表中加入一个。',
   'chat.kicked': '你已被 {by} 移出 #{room}。',
   'chat.lost': '你已不在 #{room} 中：{reason}',
   'chat.rejoin': '重新加入',
@@ -215,6 +241,10 @@ const zh: Partial<Record<MessageKey, string>> = {
   'err.too_many_rooms': '你加入的房间太多了，请先离开一个。',
   'err.not_in_room': '你不在那个房间里。',
   'err.storage_failed': '服务器无法保存该消息。',
+  'err.invalid_payload': '服务器无法理解该请求。',
+  'err.invalid_client_id': '服务器不接受该消息编号。',
+  'err.unknown_event': '服务器不认识该请求。',
+  'err.shutting_down': '服务器正在关闭。',
   'err.port_in_use': '该端口已被占用，请换一个。',
   'err.not_hosting': '本机没有在运行服务器。',
   'err.unknown': '出了点问题。',

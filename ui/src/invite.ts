@@ -1,6 +1,7 @@
 //! Server addresses and invite links: what the Join card accepts (`host:port`, `host`, or a pasted
 //! `http://HOST:PORT/?room=ROOM` invite) and what the host panel hands out.
 
+import type { RecentServer } from './prefs';
 import { DEFAULT_PORT } from './protocol';
 
 export interface JoinTarget {
@@ -57,6 +58,16 @@ export function parseJoinTarget(input: string, defaultPort = DEFAULT_PORT): Join
   return target;
 }
 
+/** What a browser guest's URL asked for (docs: `/?room=R&nick=N`); built by main.tsx. */
+export interface GuestConfig {
+  /** Where the room server is: the page origin, or `?server=` in dev/e2e builds. */
+  address: string;
+  room?: string;
+  nick?: string;
+  /** Join `room` as soon as there is a nickname; cleared after the first try. */
+  autoJoin: boolean;
+}
+
 export interface GuestQuery {
   room?: string;
   nick?: string;
@@ -78,4 +89,18 @@ export function parseGuestQuery(search: string, allowServer: boolean): GuestQuer
     if (target) out.server = target.url;
   }
   return out;
+}
+
+/**
+ * What a guest page joins. `?room=R` joins R (after the nickname). An installed guest page starts
+ * at the manifest's `start_url` (`./`), which cannot know the room, so it rejoins the room this
+ * guest was last in on this server (`recent`, newest first); a plain visit without `?room=` only
+ * offers that room.
+ */
+export function guestConfig(address: string, query: GuestQuery, recent: RecentServer[], installed: boolean): GuestConfig {
+  const { room, nick } = query;
+  if (room) return { address, room, nick, autoJoin: true };
+  const host = new URL(address).host;
+  const last = recent.find((r) => r.address.toLowerCase() === host.toLowerCase())?.room;
+  return { address, room: last, nick, autoJoin: installed && Boolean(last) };
 }

@@ -4,13 +4,17 @@
 
 import { render } from 'preact';
 import { ChatApp } from './app';
-import { parseGuestQuery } from './invite';
+import { type GuestConfig, guestConfig, parseGuestQuery } from './invite';
 import { browserNotifier, type Notifier, tauriNotifier } from './notify';
 import { setExternalOpener } from './external';
+import { prefs } from './prefs';
 import { checkNickName } from './protocol';
 import type { Transport } from './transport/types';
-import { type GuestConfig, Root } from './views/App';
+import { Root } from './views/App';
+import { followVisualViewport } from './viewport';
+import './styles/theme.css';
 import './styles.css';
+import './styles/narrow.css';
 
 /** `?server=URL` points a page at another room server; production builds ignore it. */
 const ALLOW_SERVER_PARAM = import.meta.env.MODE !== 'production';
@@ -28,6 +32,23 @@ async function mirrorTitleToWindow() {
   const title = document.querySelector('title') ?? document.head.appendChild(document.createElement('title'));
   new MutationObserver(sync).observe(title, { childList: true, characterData: true, subtree: true });
   sync();
+}
+
+/**
+ * Keeps `?room=` on the guest's address bar pointing at the open room, so a reload, a bookmark or
+ * "Add to Home Screen" (Safari uses the current address, not `start_url`) comes back to it.
+ */
+function mirrorRoomToUrl(app: ChatApp) {
+  let shown: string | null = null;
+  app.subscribe(() => {
+    const room = app.chat.active;
+    if (!room || room === shown || app.session.phase !== 'chat') return;
+    shown = room;
+    const url = new URL(location.href);
+    url.searchParams.set('room', room);
+    url.searchParams.delete('nick'); // a shared link should ask the next person for theirs
+    history.replaceState(history.state, '', url);
+  });
 }
 
 async function boot() {
@@ -51,7 +72,8 @@ async function boot() {
     const { createBrowserTransport } = await import('./transport/browser');
     transport = createBrowserTransport({ defaultAddress: address });
     notifier = browserNotifier();
-    guest = { address, room: query.room, nick: query.nick, autoJoin: Boolean(query.room) };
+    const installed = typeof matchMedia === 'function' && matchMedia('(display-mode: standalone)').matches;
+    guest = guestConfig(address, query, prefs.recent(), installed);
   }
 
   const visible = () => document.visibilityState === 'visible' && document.hasFocus();
@@ -60,12 +82,15 @@ async function boot() {
     attention: visible(),
   });
   app.setLang(app.session.lang);
+  app.setTheme(app.session.theme);
+  followVisualViewport();
 
   if (guest?.nick && !checkNickName(guest.nick)) {
     app.setNick(guest.nick); // `&nick=N`: join at once
-  } else if (guest?.room) {
+  } else if (guest?.autoJoin) {
     app.requireNick(); // `?room=R`: confirm the nickname first, then join R
   }
+  if (guest) mirrorRoomToUrl(app);
 
   const sync = () => app.setAttention(visible());
   window.addEventListener('focus', sync);

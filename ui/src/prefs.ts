@@ -1,16 +1,21 @@
-//! What the app remembers between runs, in localStorage: nickname, language, the room a host
-//! invites to, and recently joined servers. Storage can be missing or full (private windows);
+//! What the app remembers between runs, in localStorage: nickname, language, theme, the room a
+//! host invites to, and recently joined servers. Storage can be missing or full (private windows);
 //! every read and write tolerates that.
 
 const KEYS = {
   nick: 'lanchat.nick',
   lang: 'lanchat.lang',
+  theme: 'lanchat.theme',
   hostRoom: 'lanchat.hostRoom',
   hostPort: 'lanchat.hostPort',
   recent: 'lanchat.recentServers',
 } as const;
 
 export const MAX_RECENT = 6;
+
+/** `system` follows `prefers-color-scheme`; the others pin the theme. */
+export type ThemeChoice = 'system' | 'light' | 'dark';
+export const THEMES: readonly ThemeChoice[] = ['system', 'light', 'dark'];
 
 export interface RecentServer {
   /** `host:port` as typed. */
@@ -53,6 +58,11 @@ export const prefs = {
   setNick: (v: string) => set(KEYS.nick, v),
   lang: () => get(KEYS.lang),
   setLang: (v: string) => set(KEYS.lang, v),
+  theme(): ThemeChoice {
+    const v = get(KEYS.theme);
+    return v === 'light' || v === 'dark' ? v : 'system';
+  },
+  setTheme: (v: ThemeChoice) => set(KEYS.theme, v === 'system' ? null : v),
   hostRoom: () => get(KEYS.hostRoom) || 'lobby',
   setHostRoom: (v: string) => set(KEYS.hostRoom, v),
   hostPort: () => {

@@ -1,39 +1,42 @@
-//! The UI's mirror of docs/protocol.md: Socket.IO event names, payload shapes and error codes of
-//! the room server, written once here. Only transport/browser.ts speaks them on the wire; the rest
-//! of the app sees `ClientEvent`s (transport/types.ts).
+//! The room server's protocol as the UI sees it (docs/protocol.md): the generated Rust payload
+//! types re-exported, event names tied to their payloads, the few shapes Rust has no serde type
+//! for, limits and validation. Only transport/browser.ts speaks it on the wire; the rest of the
+//! app sees `ClientEvent`s (transport/types.ts).
 
-/** Client → server event names. */
-export const C2S = {
-  joinRoom: 'joinRoom',
-  sendMessage: 'sendMessage',
-  leaveRoom: 'leaveRoom',
-  typing: 'typing',
-  ping: 'ping',
-} as const;
+import type {
+  ErrorCode,
+  JoinAck,
+  Kicked,
+  Message,
+  Presence,
+  RequestError,
+  SendAck,
+  ServerClosing,
+  Typing,
+  WireError,
+} from './generated/protocol';
 
-/** Server → client event names. */
-export const S2C = {
-  message: 'message',
-  presence: 'presence',
-  typing: 'typing',
-  requestError: 'requestError',
-  kicked: 'kicked',
-  serverClosing: 'serverClosing',
-} as const;
-
-/** Handshake `auth` object. */
-export interface HandshakeAuth {
-  password?: string;
-  sessionId?: string;
-}
-
-/** `connect_error` messages the server uses to refuse a connection. */
-export const CONNECT_ERRORS = ['password_required', 'bad_password', 'server_full'] as const;
-export type ConnectErrorMessage = (typeof CONNECT_ERRORS)[number];
-
-export type MessageKind = 'chat' | 'join' | 'leave' | 'kick' | 'system';
+// The payloads the server sends are Rust types (src-tauri/protocol), generated into
+// ./generated/protocol.ts; they are re-exported here, never restated.
+export type {
+  ErrorCode,
+  JoinAck,
+  Kicked,
+  Kind,
+  Message,
+  Presence,
+  RequestError,
+  RoomInfo,
+  SendAck,
+  ServerClosing,
+  ServerInfo,
+  Typing,
+  WireError,
+} from './generated/protocol';
 
 // ---- client → server payloads ----
+// The server parses these from raw JSON (src-tauri/protocol/request.rs) and has no serde type to
+// generate them from, so they are written here, as docs/protocol.md describes them.
 
 export interface JoinRoomPayload {
   roomName: string;
@@ -57,102 +60,71 @@ export interface TypingPayload {
   typing: boolean;
 }
 
-// ---- server → client payloads ----
-
-export interface MessagePayload {
-  id: string;
+/** The `leaveRoom` ack body. */
+export interface LeaveAck {
   room: string;
-  seq: number;
-  ts: number;
-  kind: MessageKind;
-  nickName: string;
-  message: string;
-  clientId?: string;
-  history?: boolean;
 }
 
-/** `presence`: who joined and who left a room since the last one. */
-export interface PresencePayload {
-  room: string;
-  joined: string[];
-  left: string[];
+/** Handshake `auth` object. */
+export interface HandshakeAuth {
+  password?: string;
+  sessionId?: string;
 }
+
+/** An ack: `{ok: true, ...body}` or `{ok: false, error}`. */
+export type Ack<T> = ({ ok: true } & T) | { ok: false; error: WireError };
+
+// ---- event names, each tied to its payload ----
+
+/** Client → server: each event's payload and the body of its `{ok: true}` ack. */
+export interface C2SEvents {
+  joinRoom: { payload: JoinRoomPayload; ack: JoinAck };
+  sendMessage: { payload: SendMessagePayload; ack: SendAck };
+  leaveRoom: { payload: LeaveRoomPayload; ack: LeaveAck };
+  typing: { payload: TypingPayload; ack: never };
+  ping: { payload: Record<string, never>; ack: Record<string, never> };
+}
+
+/** Server → client: each event's payload (the generated Rust types). */
+export interface S2CEvents {
+  message: Message;
+  presence: Presence;
+  typing: Typing;
+  requestError: RequestError;
+  kicked: Kicked;
+  serverClosing: ServerClosing;
+}
+
+/** Client → server event names (src-tauri/protocol `events::CLIENT`). */
+export const C2S = {
+  joinRoom: 'joinRoom',
+  sendMessage: 'sendMessage',
+  leaveRoom: 'leaveRoom',
+  typing: 'typing',
+  ping: 'ping',
+} as const satisfies { [K in keyof C2SEvents]: K };
+
+/** Server → client event names. */
+export const S2C = {
+  message: 'message',
+  presence: 'presence',
+  typing: 'typing',
+  requestError: 'requestError',
+  kicked: 'kicked',
+  serverClosing: 'serverClosing',
+} as const satisfies { [K in keyof S2CEvents]: K };
+
+/** `connect_error` messages the server uses to refuse a connection (`connect_errors` in Rust). */
+export const CONNECT_ERRORS = ['password_required', 'bad_password', 'server_full'] as const;
+export type ConnectErrorMessage = (typeof CONNECT_ERRORS)[number];
 
 /** A member list (from the join ack) with a `presence` delta applied: sorted, no repeats. */
-export function applyPresence(members: readonly string[], p: PresencePayload): string[] {
+export function applyPresence(members: readonly string[], p: Presence): string[] {
   const gone = new Set(p.left);
   const next = new Set(members.filter((n) => !gone.has(n)));
   for (const n of p.joined) next.add(n);
   return [...next].sort();
 }
-
-export interface TypingEventPayload {
-  room: string;
-  nickName: string;
-  typing: boolean;
-}
-
-export interface RequestErrorPayload {
-  event: string;
-  code: ErrorCode | string;
-  message: string;
-}
-
-export interface KickedPayload {
-  room: string;
-  by: string;
-  reason: string;
-}
-
-export interface ServerClosingPayload {
-  message: string;
-}
-
-// ---- acks ----
-
-export interface WireError {
-  code: ErrorCode | string;
-  message: string;
-}
-
-export type Ack<T> = ({ ok: true } & T) | { ok: false; error: WireError };
-
-export interface JoinAckPayload {
-  room: string;
-  nickName: string;
-  lastSeq: number;
-  members: string[];
-}
-
-export interface SendAckPayload {
-  id: string;
-  seq: number;
-  ts: number;
-  duplicate: boolean;
-}
-
-export interface LeaveAckPayload {
-  room: string;
-}
-
-// ---- error codes ----
-
-export const ERROR_CODES = [
-  'invalid_payload',
-  'invalid_room',
-  'invalid_nick',
-  'invalid_message',
-  'message_too_long',
-  'invalid_client_id',
-  'nick_taken',
-  'not_in_room',
-  'too_many_rooms',
-  'rate_limited',
-  'kicked',
-  'unknown_event',
-  'storage_failed',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Extra codes that only cross the desktop IPC boundary (docs/ipc.md). */
 export const IPC_ERROR_CODES = [
@@ -163,6 +135,10 @@ export const IPC_ERROR_CODES = [
   'bad_password',
   'password_required',
 ] as const;
+export type IpcErrorCode = (typeof IPC_ERROR_CODES)[number];
+
+/** Every code an error can carry: the wire's (generated), the IPC's, and connection refusals. */
+export type AnyErrorCode = ErrorCode | IpcErrorCode | ConnectErrorMessage;
 
 /** Limits the server enforces; the UI checks them first to give instant feedback. */
 export const LIMITS = {

@@ -31,7 +31,10 @@ class ScriptedTransport implements Transport {
     this.calls.push(`connect ${o.address} ${o.nickName} ${o.password ?? '-'}`);
     if (this.connectError) throw this.connectError;
     this.emit({ type: 'state', state: 'connected' });
-    return { name: 'box', version: '1', passwordRequired: false, legacy: false };
+    return { server: 'lanchat', name: 'box', version: '1', passwordRequired: false, rooms: [] };
+  }
+  async serverInfo(): Promise<ServerInfo | null> {
+    return null;
   }
   async join(room: string): Promise<JoinAck> {
     this.calls.push(`join ${room}`);

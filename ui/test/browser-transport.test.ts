@@ -43,7 +43,7 @@ beforeEach(() => {
     defaultAddress: 'http://127.0.0.1:7878',
     sessionId: 'sess-1',
     ackTimeoutMs: 5000,
-    fetchInfo: async () => ({ name: 'box', version: '0.1.0', passwordRequired: false, legacy: false }),
+    fetchInfo: async () => ({ server: 'lanchat', name: 'box', version: '0.1.0', passwordRequired: false, rooms: [{ name: 'lobby', members: 2 }] }),
   });
   tr.onEvent((e) => events.push(e));
 });
@@ -71,6 +71,7 @@ describe('connect', () => {
     const info = await connected();
     expect(lastAuth).toEqual({ sessionId: 'sess-1', password: 'pw' });
     expect(info.name).toBe('box');
+    expect(await tr.serverInfo()).toMatchObject({ server: 'lanchat', rooms: [{ name: 'lobby', members: 2 }] });
     expect(states()).toEqual(['connecting', 'connected']);
   });
 

@@ -1,7 +1,7 @@
 // Language choice and fallback: a missing Chinese string shows the English one.
 
 import { describe, expect, it } from 'vitest';
-import { errorText, pickLang, translate, translator } from '../src/i18n';
+import { errorText, MESSAGE_KEYS, pickLang, translate, translator } from '../src/i18n';
 
 describe('i18n', () => {
   it('picks the saved language, else the browser one, else English', () => {
@@ -33,5 +33,13 @@ describe('i18n', () => {
     expect(errorText(t, 'bad_password')).toBe('Wrong password.');
     expect(errorText(t, 'brand_new_code', 'server says no')).toBe('server says no');
     expect(errorText(t, 'brand_new_code')).toBe('Something went wrong.');
+  });
+
+  it('has no emoji or pictographs in the UI strings (they show as empty boxes without the font)', () => {
+    for (const lang of ['en', 'zh'] as const) {
+      for (const key of MESSAGE_KEYS) {
+        expect(translate(lang, key), `${lang} ${key}`).not.toMatch(/[\p{Extended_Pictographic}\u2190-\u21ff\u2300-\u23ff\u2500-\u27bf\u00d7]/u);
+      }
+    }
   });
 });

@@ -1,7 +1,7 @@
 // What the Join card accepts as an address, and the invite links a host hands out.
 
 import { describe, expect, it } from 'vitest';
-import { inviteLink, parseGuestQuery, parseJoinTarget } from '../src/invite';
+import { guestConfig, inviteLink, parseGuestQuery, parseJoinTarget } from '../src/invite';
 
 describe('parseJoinTarget', () => {
   it('takes host:port', () => {
@@ -65,5 +65,31 @@ describe('parseGuestQuery', () => {
     expect(parseGuestQuery('?server=http://127.0.0.1:5000', false)).toEqual({});
     expect(parseGuestQuery('?server=http://127.0.0.1:5000', true)).toEqual({ server: 'http://127.0.0.1:5000' });
     expect(parseGuestQuery('?server=javascript:alert(1)', true)).toEqual({});
+  });
+});
+
+describe('guestConfig', () => {
+  const recent = [
+    { address: '192.168.1.20:7878', room: 'team', at: 2 },
+    { address: '10.0.0.5:7878', room: 'lobby', at: 1 },
+  ];
+  const at = 'http://192.168.1.20:7878';
+
+  it('joins ?room= (the invite link) whatever was before', () => {
+    expect(guestConfig(at, { room: 'side', nick: 'mei' }, recent, false)).toEqual({
+      address: at,
+      room: 'side',
+      nick: 'mei',
+      autoJoin: true,
+    });
+  });
+
+  it('an installed page (start_url without ?room=) rejoins the last room on this server', () => {
+    expect(guestConfig(at, {}, recent, true)).toMatchObject({ room: 'team', autoJoin: true });
+  });
+
+  it('a plain visit without ?room= only offers the last room; a new server offers none', () => {
+    expect(guestConfig(at, {}, recent, false)).toMatchObject({ room: 'team', autoJoin: false });
+    expect(guestConfig('http://192.168.1.99:7878', {}, recent, true)).toMatchObject({ room: undefined, autoJoin: false });
   });
 });

@@ -18,7 +18,7 @@ describe('tauri transport', () => {
       if (cmd === 'client_connect') {
         channelId = a.events.id;
         calls.push([cmd, { ...a, events: 'Channel' }]);
-        return { name: 'box', version: '0.1.0', passwordRequired: false, legacy: false };
+        return { server: 'lanchat', name: 'box', version: '0.1.0', passwordRequired: false, rooms: [] };
       }
       calls.push([cmd, a]);
       if (cmd === 'client_join') return { room: a.room, nickName: 'me', lastSeq: 3, members: ['me'] };

@@ -3,8 +3,8 @@
 //! members, who is typing, and unread counts. No DOM and no transport here, so it is unit-tested
 //! directly; app.ts feeds it transport events and user actions.
 
-import type { MessagePayload } from '../protocol';
-import type { ClientEvent, ConnectionState, JoinAck } from '../transport/types';
+import type { Message } from '../protocol';
+import type { ClientEvent, ConnState, JoinAck } from '../transport/types';
 
 /** At most this many messages are kept per room; older ones fall off the top. */
 export const MAX_MESSAGES = 1000;
@@ -12,7 +12,7 @@ export const MAX_MESSAGES = 1000;
 export const TYPING_TTL_MS = 6000;
 
 /** A message as the chat keeps it: the protocol's fields minus room/history, plus `own`. */
-export interface ChatMessage extends Omit<MessagePayload, 'room' | 'history'> {
+export interface ChatMessage extends Omit<Message, 'room' | 'history'> {
   own: boolean;
 }
 
@@ -54,7 +54,7 @@ export interface ChatState {
   active: string | null;
   /** The window is focused and visible: messages in the active room are read as they arrive. */
   attention: boolean;
-  connection: ConnectionState;
+  connection: ConnState;
   connectionReason?: string;
   /** The host's `serverClosing` text, shown as a banner. */
   serverNotice: string | null;

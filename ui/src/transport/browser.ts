@@ -7,25 +7,19 @@
 import { io } from 'socket.io-client';
 import { tabSessionId } from '../ids';
 import {
+  applyPresence,
   C2S,
+  type C2SEvents,
   CONNECT_ERRORS,
   type HandshakeAuth,
-  type JoinAckPayload,
   type JoinRoomPayload,
-  type KickedPayload,
-  type LeaveAckPayload,
-  type PresencePayload,
-  applyPresence,
-  type MessagePayload,
-  type RequestErrorPayload,
   S2C,
-  type ServerClosingPayload,
-  type TypingEventPayload,
+  type S2CEvents,
 } from '../protocol';
 import { ackError, Delivery, type RoomSync } from './delivery';
 import {
   type ClientEvent,
-  type ConnectionState,
+  type ConnState,
   type ConnectOptions,
   type JoinAck,
   type ServerInfo,
@@ -72,6 +66,23 @@ const defaultSocketFactory: SocketFactory = (url, auth) =>
     reconnectionDelayMax: 5000,
   });
 
+/** `/api/info` as the server sent it, or null if it is not that shape (another kind of server). */
+function parseInfo(v: unknown): ServerInfo | null {
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  if (typeof o.server !== 'string' || typeof o.name !== 'string') return null;
+  const rooms = Array.isArray(o.rooms) ? o.rooms : [];
+  return {
+    server: o.server,
+    name: o.name,
+    version: typeof o.version === 'string' ? o.version : '',
+    passwordRequired: Boolean(o.passwordRequired),
+    rooms: rooms
+      .filter((r): r is { name: string; members?: unknown } => Boolean(r) && typeof r.name === 'string')
+      .map((r) => ({ name: r.name, members: Number(r.members) || 0 })),
+  };
+}
+
 async function defaultFetchInfo(address: string): Promise<ServerInfo | null> {
   // The server sends no CORS headers; a cross-origin page (`?server=` in dev) would only log errors.
   if (typeof location !== 'undefined' && new URL(address).origin !== location.origin) return null;
@@ -80,13 +91,7 @@ async function defaultFetchInfo(address: string): Promise<ServerInfo | null> {
   try {
     const res = await fetch(new URL('/api/info', address), { signal: ctl.signal });
     if (!res.ok) return null;
-    const info = (await res.json()) as Partial<ServerInfo> & { server?: string };
-    return {
-      name: String(info.name ?? ''),
-      version: String(info.version ?? ''),
-      passwordRequired: Boolean(info.passwordRequired),
-      legacy: info.server !== 'lanchat',
-    };
+    return parseInfo(await res.json());
   } catch {
     return null;
   } finally {
@@ -116,7 +121,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       }
     }
   };
-  const setState = (state: ConnectionState, reason?: string) =>
+  const setState = (state: ConnState, reason?: string) =>
     dispatch(reason ? { type: 'state', state, reason } : { type: 'state', state });
 
   const delivery = new Delivery(
@@ -137,7 +142,8 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   }
 
   /** Emits with an ack; rejects on an `{ok:false}` ack, on timeout, or if the connection drops. */
-  function request<T>(event: string, payload: unknown): Promise<T> {
+  function request<E extends keyof C2SEvents>(event: E, payload: C2SEvents[E]['payload']): Promise<Partial<C2SEvents[E]['ack']>> {
+    type T = Partial<C2SEvents[E]['ack']>;
     const s = socket;
     if (!s || !s.connected) {
       return Promise.reject(new TransportError('not_connected', 'not connected'));
@@ -168,7 +174,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   function rejoin(room: string, r: RoomSync, tries = 0) {
     r.rejoining = true;
     const payload: JoinRoomPayload = { roomName: room, nickName, since: r.lastSeq };
-    request<JoinAckPayload>(C2S.joinRoom, payload).then(
+    request(C2S.joinRoom, payload).then(
       (ack) => {
         if (rooms.get(room) !== r) return;
         r.rejoining = false;
@@ -191,6 +197,8 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   }
 
   function wire(s: SocketLike, settle: (e: TransportError | null) => void) {
+    /** A server event with its generated payload type. */
+    const on = <E extends keyof S2CEvents>(event: E, fn: (p: S2CEvents[E]) => void) => s.on(event, fn);
     let everConnected = false;
     const isCurrent = () => socket === s;
 
@@ -237,7 +245,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       }
     });
 
-    s.on(S2C.message, (p: MessagePayload) => {
+    on(S2C.message, (p) => {
       const verdict = delivery.accept(p);
       if (verdict === 'gap') {
         const r = rooms.get(p.room);
@@ -246,22 +254,22 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         dispatch({ type: 'message', ...p });
       }
     });
-    s.on(S2C.presence, (p: PresencePayload) => {
+    on(S2C.presence, (p) => {
       const list = members.get(p.room);
       if (!list || !rooms.has(p.room)) return;
       setMembers(p.room, applyPresence(list, p));
     });
-    s.on(S2C.typing, (p: TypingEventPayload) =>
+    on(S2C.typing, (p) =>
       dispatch({ type: 'typing', room: p.room, nickName: p.nickName, typing: p.typing }),
     );
-    s.on(S2C.kicked, (p: KickedPayload) => {
+    on(S2C.kicked, (p) => {
       delivery.remove(p.room, 'kicked', p.reason);
       dispatch({ type: 'kicked', room: p.room, by: p.by, reason: p.reason });
     });
-    s.on(S2C.serverClosing, (p: ServerClosingPayload) =>
+    on(S2C.serverClosing, (p) =>
       dispatch({ type: 'serverClosing', message: p.message }),
     );
-    s.on(S2C.requestError, (p: RequestErrorPayload) => {
+    on(S2C.requestError, (p) => {
       if (p.event === C2S.typing) return; // typing is best effort; an error there is noise
       dispatch({ type: 'error', code: p.code, message: p.message });
     });
@@ -300,17 +308,15 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
             return;
           }
           fetchInfo(address).then((info) => {
-            resolve(
-              info ?? {
-                name: '',
-                version: '',
-                passwordRequired: Boolean(o.password),
-                legacy: false,
-              },
-            );
+            // Unknown (another origin, or no answer): only what the connection itself showed.
+            resolve(info ?? { server: '', name: '', version: '', passwordRequired: Boolean(o.password), rooms: [] });
           });
         });
       });
+    },
+
+    serverInfo(address?: string): Promise<ServerInfo | null> {
+      return fetchInfo(address || opts.defaultAddress || location.origin);
     },
 
     async join(room: string): Promise<JoinAck> {
@@ -318,7 +324,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       const payload: JoinRoomPayload = { roomName: room, nickName };
       if (r.lastSeq > 0) payload.since = r.lastSeq;
       try {
-        const ack = await request<JoinAckPayload>(C2S.joinRoom, payload);
+        const ack = await request(C2S.joinRoom, payload);
         r.joined = true;
         members.set(room, ack.members ?? []);
         delivery.pump(room);
@@ -336,7 +342,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
 
     async leave(room: string): Promise<void> {
       delivery.remove(room, 'not_in_room', 'left the room');
-      if (socket?.connected) await request<LeaveAckPayload>(C2S.leaveRoom, { room });
+      if (socket?.connected) await request(C2S.leaveRoom, { room });
     },
 
     send(room: string, message: string, clientId: string): Promise<void> {
@@ -345,7 +351,10 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
 
     async typing(room: string, typing: boolean): Promise<void> {
       const r = rooms.get(room);
-      if (socket?.connected && r?.joined && !r.rejoining) socket.emit(C2S.typing, { room, typing });
+      if (socket?.connected && r?.joined && !r.rejoining) {
+        const payload: C2SEvents['typing']['payload'] = { room, typing };
+        socket.emit(C2S.typing, payload);
+      }
     },
 
     async disconnect(): Promise<void> {

@@ -4,7 +4,7 @@
 //! (the server dedupes) until acked. The socket is reached only through `Wire`, so this is plain
 //! logic; browser.ts decides when a room is ready (joined, not rejoining).
 
-import { C2S, type MessagePayload } from '../protocol';
+import { C2S, type Message, type SendMessagePayload } from '../protocol';
 import { type ClientEvent, TransportError } from './types';
 
 /** How many times a `rate_limited` send is retried (with growing pauses) before it fails. */
@@ -14,7 +14,7 @@ const RATE_LIMIT_PAUSE_MS = 500;
 /** The socket as seen from here. */
 export interface Wire {
   connected(): boolean;
-  emit(event: string, payload: unknown, ack: (res: unknown) => void): void;
+  emit(event: typeof C2S.sendMessage, payload: SendMessagePayload, ack: (res: unknown) => void): void;
 }
 
 /** A send waiting for its ack. `attempt` tells the current try's ack from an abandoned one's. */
@@ -92,7 +92,7 @@ export class Delivery {
   }
 
   /** Whether a `message` event is new; a new one of ours also settles its queued send. */
-  accept(p: MessagePayload): boolean | 'gap' {
+  accept(p: Message): boolean | 'gap' {
     const r = this.rooms.get(p.room);
     if (!r) return true; // not tracked (e.g. a legacy broadcast): pass it on
     if (p.seq <= r.lastSeq) return false;

@@ -53,6 +53,9 @@ export function createTauriTransport(): Transport {
         events,
       });
     },
+    // The window has no command that asks a server's /api/info without connecting (a Rust
+    // `server_info` command would add it); the desktop Join card does not need it.
+    serverInfo: async () => null,
     join: (room) => call<JoinAck>('client_join', { room }),
     leave: (room) => call<null>('client_leave', { room }).then(() => undefined),
     send: (room, message, clientId) =>

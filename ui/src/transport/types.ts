@@ -2,7 +2,15 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { MessagePayload } from '../protocol';
+import type { ClientEvent, JoinAck, ServerInfo } from '../generated/protocol';
+
+// What crosses this seam from Rust — `client_connect`'s ServerInfo, `client_join`'s JoinAck, the
+// `Channel`'s ClientEvents — is generated from the Rust types; the browser transport builds the
+// same values from the protocol's events.
+export type { ClientEvent, ConnState, JoinAck, ServerInfo } from '../generated/protocol';
+
+/** A room message as a `ClientEvent`. */
+export type MessageEvent = Extract<ClientEvent, { type: 'message' }>;
 
 export interface ConnectOptions {
   /** `http://host:port`. Browser guests may omit it: they use the page's own origin. */
@@ -11,44 +19,13 @@ export interface ConnectOptions {
   password?: string;
 }
 
-export interface ServerInfo {
-  name: string;
-  version: string;
-  passwordRequired: boolean;
-  legacy: boolean;
-}
-
-export interface JoinAck {
-  room: string;
-  nickName: string;
-  lastSeq: number;
-  members: string[];
-}
-
+/** `host_start` / `host_status` (docs/ipc.md). The UI's own copy until Rust generates it. */
 export interface HostInfo {
   port: number;
   /** LAN IPv4 addresses others can use ("192.168.1.20"). */
   addresses: string[];
   passwordRequired: boolean;
 }
-
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
-
-/** A room message: the protocol's `message` payload, tagged. */
-export interface MessageEvent extends MessagePayload {
-  type: 'message';
-}
-
-export type ClientEvent =
-  | MessageEvent
-  | { type: 'members'; room: string; members: string[] }
-  | { type: 'typing'; room: string; nickName: string; typing: boolean }
-  | { type: 'state'; state: ConnectionState; reason?: string }
-  | { type: 'kicked'; room: string; by: string; reason: string }
-  | { type: 'serverClosing'; message: string }
-  // `room`/`clientId` are UI-side extensions: the browser transport fills them when a queued
-  // send finally fails, so the UI can mark that message as not sent.
-  | { type: 'error'; code: string; message: string; room?: string; clientId?: string };
 
 /** What every transport call rejects with: the `{code, message}` shape of docs/ipc.md. */
 export class TransportError extends Error {
@@ -85,6 +62,12 @@ export interface Transport {
   readonly kind: 'tauri' | 'browser';
   /** Opens the connection; rejects with `password_required`, `bad_password`, `connect_failed`… */
   connect(opts: ConnectOptions): Promise<ServerInfo>;
+  /**
+   * What `GET /api/info` says about a server (name, password, public rooms) without joining it.
+   * Null when it cannot be asked (another origin, no answer, or the window, which has no command
+   * for it yet).
+   */
+  serverInfo(address?: string): Promise<ServerInfo | null>;
   join(room: string): Promise<JoinAck>;
   leave(room: string): Promise<void>;
   /**

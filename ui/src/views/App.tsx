@@ -1,24 +1,17 @@
 //! The root view: header (brand, server, connection pill, language, hosting), then the screen for
 //! the current phase — nickname prompt, setup cards, or the chat — and the toast stack.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ChatApp } from '../app';
 import { errorText, type Lang, LANGS } from '../i18n';
+import type { GuestConfig } from '../invite';
+import { THEMES, type ThemeChoice } from '../prefs';
 import { ChatScreen } from './ChatScreen';
 import { AppContext, useApp, useAppUpdates } from './context';
 import { HostPanel } from './HostPanel';
 import { NickPrompt } from './NickPrompt';
 import { SetupScreen } from './SetupScreen';
-
-/** What a browser guest's URL asked for (docs: `/?room=R&nick=N`). */
-export interface GuestConfig {
-  /** Where the room server is: the page origin, or `?server=` in dev/e2e builds. */
-  address: string;
-  room?: string;
-  nick?: string;
-  /** Join `room` as soon as there is a nickname; cleared after the first try. */
-  autoJoin: boolean;
-}
+import { Icon } from './Icon';
 
 export function Root({ app, guest }: { app: ChatApp; guest: GuestConfig | null }) {
   useAppUpdates(app);
@@ -50,9 +43,9 @@ function Header({ onHostPanel }: { onHostPanel: () => void }) {
     <header class="topbar">
       <div class="brand">
         <span class="brand-mark" aria-hidden="true" />
-        <span class="brand-name">{t('app.name')}</span>
+        <span class={phase === 'chat' ? 'brand-name brand-name-chat' : 'brand-name'}>{t('app.name')}</span>
         {server && phase === 'chat' && (
-          <span class="server-label" title={server.url}>
+          <span class="server-label" title={server.url} data-testid="server-label">
             {server.info.name && server.info.name !== server.hostPort
               ? `${server.info.name} · ${server.hostPort}`
               : server.hostPort}
@@ -77,32 +70,91 @@ function Header({ onHostPanel }: { onHostPanel: () => void }) {
             {t('host.panel')} :{hosting.port}
           </button>
         )}
-        <label class="lang-switch">
-          <span class="visually-hidden">{t('lang.label')}</span>
+        <Settings />
+        {phase === 'chat' && (
+          <button
+            type="button"
+            class="btn btn-ghost btn-leave"
+            data-testid="disconnect-button"
+            title={t('chat.disconnect')}
+            onClick={() => void app.leaveServer()}
+          >
+            <Icon name="leave" />
+            <span class="btn-label">{t('chat.disconnect')}</span>
+          </button>
+        )}
+      </div>
+    </header>
+  );
+}
+
+/**
+ * Language and theme. Wide, the two selects sit in the header; narrow, they fold behind one
+ * button (a disclosure: Escape or moving focus away closes it) so the header fits a phone.
+ */
+function Settings() {
+  const app = useApp();
+  const { t } = app;
+  const [open, setOpen] = useState(false);
+  const toggle = useRef<HTMLButtonElement>(null);
+  return (
+    <div
+      class="settings"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && open) {
+          e.preventDefault();
+          setOpen(false);
+          toggle.current?.focus();
+        }
+      }}
+      onFocusOut={(e) => {
+        const to = e.relatedTarget as Node | null;
+        if (open && to && !(e.currentTarget as HTMLElement).contains(to)) setOpen(false);
+      }}
+    >
+      <button
+        type="button"
+        ref={toggle}
+        class="icon-btn settings-toggle"
+        data-testid="settings-toggle"
+        aria-label={t('settings.label')}
+        aria-expanded={open}
+        aria-controls="settings-panel"
+        onClick={() => setOpen(!open)}
+      >
+        <Icon name="sliders" />
+      </button>
+      <div id="settings-panel" class={open ? 'settings-panel is-open' : 'settings-panel'} data-testid="settings-panel">
+        <label class="select-wrap">
+          <span class="select-label">{t('lang.label')}</span>
           <select
             data-testid="lang-switch"
             value={app.session.lang}
             onChange={(e) => app.setLang((e.currentTarget as HTMLSelectElement).value as Lang)}
           >
             {LANGS.map((l) => (
-              <option key={l.id} value={l.id}>
+              <option key={l.id} value={l.id} lang={l.id === 'zh' ? 'zh-CN' : 'en'}>
                 {l.label}
               </option>
             ))}
           </select>
         </label>
-        {phase === 'chat' && (
-          <button
-            type="button"
-            class="btn btn-ghost"
-            data-testid="disconnect-button"
-            onClick={() => void app.leaveServer()}
+        <label class="select-wrap">
+          <span class="select-label">{t('theme.label')}</span>
+          <select
+            data-testid="theme-switch"
+            value={app.session.theme}
+            onChange={(e) => app.setTheme((e.currentTarget as HTMLSelectElement).value as ThemeChoice)}
           >
-            {t('chat.disconnect')}
-          </button>
-        )}
+            {THEMES.map((id) => (
+              <option key={id} value={id}>
+                {t(`theme.${id}`)}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
-    </header>
+    </div>
   );
 }
 
@@ -130,7 +182,7 @@ function Toasts() {
             aria-label={app.t('common.dismiss')}
             onClick={() => app.dismissToast(toast.id)}
           >
-            ×
+            <Icon name="close" />
           </button>
         </div>
       ))}

@@ -1,139 +1,150 @@
 //! The chat: rooms sidebar (unread badges, leave, join another), the active room (banners,
-//! messages, who is typing, composer) and its member list.
+//! messages, who is typing, composer) and its member list. Wide, the three sit side by side; on a
+//! narrow screen the room takes the whole width and the rooms and members open as drawers from
+//! the room's header (Escape, the backdrop, or moving focus out closes them).
 
-import { useRef, useState } from 'preact/hooks';
-import { findRoom, type RoomView, typingNames } from '../chat/store';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { findRoom, type RoomView, totalUnread, typingNames } from '../chat/store';
 import { typingText } from '../chat/typing';
-import { checkRoomName, LIMITS } from '../protocol';
 import { errorText } from '../i18n';
-import { Avatar } from './Avatar';
 import { Composer } from './Composer';
 import { useApp } from './context';
-import { failure } from './failure';
+import type { Drawer } from './Drawer';
+import { Icon } from './Icon';
+import { NARROW, useMediaQuery } from './media';
+import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
+import { Sidebar } from './Sidebar';
 
 export function ChatScreen() {
   const app = useApp();
   const room = findRoom(app.chat, app.chat.active);
+  const narrow = useMediaQuery(NARROW);
+  const [drawer, setDrawer] = useState<Drawer | null>(null);
+  const open = narrow ? drawer : null;
+  /** The button that opened the drawer gets the focus back when it closes. */
+  const opener = useRef<HTMLElement | null>(null);
+
+  const openDrawer = (which: Drawer, e: Event) => {
+    opener.current = e.currentTarget as HTMLElement;
+    setDrawer(which);
+  };
+  const close = (restoreFocus = true) => {
+    setDrawer(null);
+    if (restoreFocus) opener.current?.focus();
+  };
+
+  useEffect(() => {
+    if (!narrow) setDrawer(null);
+  }, [narrow]);
+
+  // Into the drawer when it opens: the current room's tab, or its first control.
+  useEffect(() => {
+    if (!open) return;
+    const panel = document.getElementById(`${open}-drawer`);
+    const target =
+      panel?.querySelector<HTMLElement>('[aria-current="page"]') ?? panel?.querySelector<HTMLElement>('button, input');
+    target?.focus();
+  }, [open]);
+
+  // Escape closes a drawer; Alt+↑ / Alt+↓ switch rooms from anywhere in the chat.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && open && !e.defaultPrevented) {
+        e.preventDefault();
+        close();
+      } else if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+        const rooms = app.chat.rooms;
+        if (rooms.length < 2) return;
+        const i = rooms.findIndex((r) => r.name === app.chat.active);
+        const next = rooms[(i + (e.key === 'ArrowDown' ? 1 : rooms.length - 1)) % rooms.length];
+        e.preventDefault();
+        app.activate(next.name);
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  });
+
+  /** Focus moving out of an open drawer (Tab past its end, a click elsewhere) closes it. */
+  const onFocusOut = (e: FocusEvent) => {
+    const to = e.relatedTarget as Node | null;
+    if (open && to && !(e.currentTarget as HTMLElement).contains(to)) close(false);
+  };
+
   return (
-    <div class="chat">
-      <Sidebar />
+    <div class={open ? `chat drawer-open` : 'chat'}>
+      <Sidebar open={open === 'rooms'} onFocusOut={onFocusOut} onClose={() => close()} onPicked={() => close()} />
       <section class="room-pane" aria-label={room ? `#${room.name}` : undefined}>
+        <RoomHead room={room} open={open} onOpen={openDrawer} />
         <Banners room={room} />
         {room ? <RoomBody room={room} key={room.name} /> : <p class="empty-state">{app.t('chat.noRoom')}</p>}
       </section>
-      {room && <MemberList room={room} />}
+      {room && <MemberList room={room} open={open === 'members'} onFocusOut={onFocusOut} onClose={() => close()} />}
+      {open && <div class="drawer-backdrop" data-testid="drawer-backdrop" aria-hidden="true" onClick={() => close()} />}
     </div>
   );
 }
 
-function Sidebar() {
+/** The room's title bar; on narrow screens also the buttons that open the two drawers. */
+function RoomHead({
+  room,
+  open,
+  onOpen,
+}: {
+  room: RoomView | undefined;
+  open: Drawer | null;
+  onOpen: (which: Drawer, e: Event) => void;
+}) {
   const app = useApp();
   const { t } = app;
-  const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const input = useRef<HTMLInputElement>(null);
-
-  const join = async (e: Event) => {
-    e.preventDefault();
-    const room = name.trim();
-    if (!room) return;
-    const bad = checkRoomName(room);
-    if (bad) {
-      setError(errorText(t, bad));
-      return;
-    }
-    if (findRoom(app.chat, room)?.status === 'joined') {
-      app.activate(room);
-      setName('');
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
-      await app.joinRoom(room);
-      setName('');
-    } catch (err) {
-      setError(failure(t, err).text);
-      input.current?.focus();
-    } finally {
-      setBusy(false);
-    }
-  };
-
+  const unread = totalUnread(app.chat);
   return (
-    <nav class="sidebar" aria-label={t('chat.rooms')}>
-      <h2 class="sidebar-title">{t('chat.rooms')}</h2>
-      <ul class="room-list">
-        {app.chat.rooms.map((r) => {
-          const active = r.name === app.chat.active;
-          return (
-            <li key={r.name} class={active ? 'room-item active' : 'room-item'}>
-              <button
-                type="button"
-                class="room-tab"
-                data-testid="room-tab"
-                data-room={r.name}
-                data-status={r.status}
-                aria-current={active ? 'page' : undefined}
-                onClick={() => app.activate(r.name)}
-              >
-                <span class="room-hash" aria-hidden="true">
-                  #
-                </span>
-                <span class="room-name">{r.name}</span>
-                {r.unread > 0 && (
-                  <span class="badge" data-testid="room-unread" aria-label={t('chat.unread', { n: r.unread })}>
-                    {r.unread > 99 ? '99+' : r.unread}
-                  </span>
-                )}
-              </button>
-              <button
-                type="button"
-                class="room-leave"
-                data-testid="room-leave"
-                data-room={r.name}
-                aria-label={t('chat.leave', { room: r.name })}
-                title={t('chat.leave', { room: r.name })}
-                onClick={() => void app.leaveRoom(r.name).catch((err) => setError(failure(t, err).text))}
-              >
-                ×
-              </button>
-            </li>
-          );
-        })}
-      </ul>
-      <form class="join-room" onSubmit={join}>
-        <label class="visually-hidden" for="join-room-input">
-          {t('chat.joinPlaceholder')}
-        </label>
-        <input
-          id="join-room-input"
-          ref={input}
-          data-testid="join-room-input"
-          value={name}
-          maxLength={LIMITS.roomName}
-          placeholder={t('chat.joinPlaceholder')}
-          onInput={(e) => {
-            setName((e.currentTarget as HTMLInputElement).value);
-            setError(null);
-          }}
-        />
-        <button type="submit" class="btn btn-small" data-testid="join-room-button" disabled={busy || !name.trim()}>
-          {t('chat.join')}
-        </button>
-        {error && (
-          <p class="field-error" role="alert" data-testid="join-room-error">
-            {error}
-          </p>
+    <header class="room-head">
+      <button
+        type="button"
+        class="icon-btn drawer-btn"
+        data-testid="rooms-open"
+        aria-controls="rooms-drawer"
+        aria-expanded={open === 'rooms'}
+        aria-label={unread > 0 ? t('chat.roomsUnread', { n: unread }) : t('chat.rooms')}
+        onClick={(e) => onOpen('rooms', e)}
+      >
+        <Icon name="menu" />
+        {unread > 0 && (
+          <span class="badge badge-dot" data-testid="rooms-unread" aria-hidden="true">
+            {unread > 99 ? '99+' : unread}
+          </span>
         )}
-      </form>
-      <div class="sidebar-me">
-        <Avatar nick={app.session.nickName ?? ''} />
-        <span class="me-name">{app.session.nickName}</span>
-      </div>
-    </nav>
+      </button>
+      {room && (
+        <>
+          <h1 class="room-title">
+            <span class="room-hash" aria-hidden="true">
+              #
+            </span>
+            {room.name}
+          </h1>
+          <span class="room-meta">
+            {room.members.length === 1
+              ? t('chat.memberCountOne')
+              : t('chat.memberCount', { n: room.members.length })}
+          </span>
+          <button
+            type="button"
+            class="icon-btn drawer-btn members-btn"
+            data-testid="members-open"
+            aria-controls="members-drawer"
+            aria-expanded={open === 'members'}
+            onClick={(e) => onOpen('members', e)}
+          >
+            <Icon name="people" />
+            <span class="visually-hidden">{t('chat.members')}</span>
+            <span class="members-btn-count">{room.members.length}</span>
+          </button>
+        </>
+      )}
+    </header>
   );
 }
 
@@ -187,19 +198,6 @@ function RoomBody({ room }: { room: RoomView }) {
   const names = typingNames(room, Date.now());
   return (
     <>
-      <header class="room-head">
-        <h1 class="room-title">
-          <span class="room-hash" aria-hidden="true">
-            #
-          </span>
-          {room.name}
-        </h1>
-        <span class="room-meta">
-          {room.members.length === 1
-            ? app.t('chat.memberCountOne')
-            : app.t('chat.memberCount', { n: room.members.length })}
-        </span>
-      </header>
       <MessageList room={room} />
       <div class="typing-line" data-testid="typing-indicator" aria-live="polite">
         {typingText(names, app.t)}
@@ -209,40 +207,3 @@ function RoomBody({ room }: { room: RoomView }) {
   );
 }
 
-function MemberList({ room }: { room: RoomView }) {
-  const app = useApp();
-  const { t } = app;
-  const canKick = Boolean(app.session.hosting && app.session.server?.own);
-  return (
-    <aside class="members" aria-labelledby="members-title">
-      <h2 class="sidebar-title" id="members-title">
-        {t('chat.members')} <span class="count">{room.members.length}</span>
-      </h2>
-      <ul class="member-list" data-testid="member-list">
-        {room.members.map((nick) => {
-          const me = nick === room.nickName;
-          return (
-            <li key={nick} class="member" data-testid="member" data-nick={nick}>
-              <Avatar nick={nick} />
-              <span class="member-name">{nick}</span>
-              {me && <span class="you-tag">{t('chat.you')}</span>}
-              {canKick && !me && (
-                <button
-                  type="button"
-                  class="member-kick"
-                  data-testid="member-kick"
-                  data-nick={nick}
-                  aria-label={t('host.kickLabel', { nick, room: room.name })}
-                  title={t('host.kickLabel', { nick, room: room.name })}
-                  onClick={() => app.kickQuietly(room.name, nick)}
-                >
-                  {t('host.kick')}
-                </button>
-              )}
-            </li>
-          );
-        })}
-      </ul>
-    </aside>
-  );
-}

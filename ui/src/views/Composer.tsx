@@ -8,6 +8,10 @@ import { charCount, LIMITS } from '../protocol';
 import { useApp } from './context';
 
 const drafts = new Map<string, string>();
+
+function matchesCoarsePointer(): boolean {
+  return typeof matchMedia === 'function' && matchMedia('(pointer: coarse)').matches;
+}
 const MAX_HEIGHT = 160;
 
 export function Composer({ room }: { room: RoomView }) {
@@ -20,7 +24,8 @@ export function Composer({ room }: { room: RoomView }) {
   const tooLong = count > LIMITS.message;
 
   useEffect(() => {
-    if (live) area.current?.focus();
+    // Not on touch screens: focusing would pop the on-screen keyboard over the conversation.
+    if (live && !matchesCoarsePointer()) area.current?.focus();
   }, [room.name, live]);
 
   // Grow with the text up to MAX_HEIGHT (CSSOM property, allowed by the strict CSP).
@@ -82,8 +87,10 @@ export function Composer({ room }: { room: RoomView }) {
           {t('chat.send')}
         </button>
       </div>
-      <div class="composer-foot" id="composer-hint">
-        <span>{t('chat.hint')}</span>
+      <div class="composer-foot">
+        <span class="composer-hint" id="composer-hint">
+          {t('chat.hint')}
+        </span>
         {count > LIMITS.message * 0.8 && (
           <span class={tooLong ? 'char-count over' : 'char-count'}>
             {count}/{LIMITS.message}

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { useApp } from './context';
 import { failure } from './failure';
 import { InviteBox } from './InviteBox';
+import { Icon } from './Icon';
 
 export function HostPanel({ onClose }: { onClose: () => void }) {
   const app = useApp();
@@ -53,7 +54,7 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
           {hosting.passwordRequired ? t('host.protected') : t('host.open')}
         </span>
         <button type="button" class="icon-btn dialog-close" data-testid="host-panel-close" aria-label={t('common.close')} onClick={onClose}>
-          ×
+          <Icon name="close" />
         </button>
       </header>
       <InviteBox hosting={hosting} idPrefix="host-panel" />

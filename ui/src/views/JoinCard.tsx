@@ -4,12 +4,12 @@
 import { useRef, useState } from 'preact/hooks';
 import { parseJoinTarget } from '../invite';
 import { prefs, type RecentServer } from '../prefs';
-import { checkRoomName, LIMITS } from '../protocol';
+import { LIMITS } from '../protocol';
 import { useApp } from './context';
 import { JoinError } from './JoinError';
+import { useJoinFlow } from './joinFlow';
 import { PasswordField } from './PasswordField';
-import { failure } from './failure';
-import { errorText } from '../i18n';
+import { Icon } from './Icon';
 
 export function JoinCard() {
   const app = useApp();
@@ -17,16 +17,12 @@ export function JoinCard() {
   const [recent, setRecent] = useState<RecentServer[]>(() => prefs.recent());
   const [address, setAddress] = useState(() => recent[0]?.address ?? '');
   const [room, setRoom] = useState(() => recent[0]?.room ?? 'lobby');
-  const [password, setPassword] = useState('');
-  const [needsPassword, setNeedsPassword] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ code: string; text: string } | null>(null);
-  const passwordField = useRef<HTMLInputElement>(null);
+  const flow = useJoinFlow();
   const addressField = useRef<HTMLInputElement>(null);
 
   const onAddress = (value: string) => {
     setAddress(value);
-    setError(null);
+    flow.setError(null);
     const target = parseJoinTarget(value);
     if (target?.room) setRoom(target.room);
   };
@@ -35,31 +31,12 @@ export function JoinCard() {
     e.preventDefault();
     const target = parseJoinTarget(address);
     if (!target) {
-      setError({ code: 'bad_address', text: t('join.badAddress') });
+      flow.setError({ code: 'bad_address', text: t('join.badAddress') });
       addressField.current?.focus();
       return;
     }
-    const roomName = room.trim() || target.room || 'lobby';
-    const bad = checkRoomName(roomName);
-    if (bad) {
-      setError({ code: bad, text: errorText(t, bad) });
-      return;
-    }
     app.askNotifications();
-    setBusy(true);
-    setError(null);
-    try {
-      await app.joinServer({ url: target.url, hostPort: target.hostPort, room: roomName, password: password || undefined });
-    } catch (err) {
-      const f = failure(t, err);
-      setError(f);
-      if (f.code === 'password_required' || f.code === 'bad_password') {
-        setNeedsPassword(true);
-        setTimeout(() => passwordField.current?.focus());
-      }
-    } finally {
-      setBusy(false);
-    }
+    await flow.join(target, room.trim() || target.room || 'lobby');
   };
 
   const forget = (address: string) => {
@@ -85,7 +62,7 @@ export function JoinCard() {
           id="join-address"
           ref={addressField}
           data-testid="address-input"
-          aria-invalid={error?.code === 'bad_address' ? 'true' : undefined}
+          aria-invalid={flow.error?.code === 'bad_address' ? 'true' : undefined}
           class="mono"
           value={address}
           placeholder={t('join.addressPlaceholder')}
@@ -105,20 +82,12 @@ export function JoinCard() {
             onInput={(e) => setRoom((e.currentTarget as HTMLInputElement).value)}
           />
         </div>
-        {needsPassword && (
-          <PasswordField
-          id="join-password"
-          label={t('join.password')}
-          value={password}
-          onInput={setPassword}
-          inputRef={passwordField}
-        />
-        )}
+        {flow.password && <PasswordField id="join-password" label={t('join.password')} {...flow.password} />}
       </div>
-      <JoinError error={error} />
+      <JoinError error={flow.error} />
       <div class="card-actions">
-        <button type="submit" class="btn btn-primary" data-testid="join-button" disabled={busy || !address.trim()}>
-          {busy ? t('join.joining') : t('join.button')}
+        <button type="submit" class="btn btn-primary" data-testid="join-button" disabled={flow.busy || !address.trim()}>
+          {flow.busy ? t('join.joining') : t('join.button')}
         </button>
       </div>
       {recent.length > 0 && (
@@ -147,7 +116,7 @@ export function JoinCard() {
                   title={t('join.forget', { server: r.address })}
                   onClick={() => forget(r.address)}
                 >
-                  ×
+                  <Icon name="close" />
                 </button>
               </li>
             ))}

@@ -142,7 +142,7 @@ export function MessageList({ room }: { room: RoomView }) {
     const day = dayKey(msg.ts);
     if (!prev || dayKey(prev.ts) !== day) {
       rows.push(
-        <li class="day-sep" key={`day-${day}`} role="separator">
+        <li class="day-sep" key={`day-${day}`}>
           <span>{day === today ? t('chat.today') : dayFmt(lang).format(new Date(msg.ts))}</span>
         </li>,
       );
@@ -156,9 +156,20 @@ export function MessageList({ room }: { room: RoomView }) {
 
   const empty = room.messages.length === 0 && room.pending.length === 0;
   return (
-    <div class="messages" ref={scroller} onScroll={onScroll}>
+    // The scroller is the polite live region (new messages are read out) and focusable, so the
+    // history can be scrolled from the keyboard.
+    <div
+      class="messages"
+      ref={scroller}
+      onScroll={onScroll}
+      role="log"
+      aria-live="polite"
+      aria-label={t('chat.messages', { room: room.name })}
+      tabIndex={0}
+      data-testid="message-log"
+    >
       {empty && <p class="empty-state">{t('chat.empty')}</p>}
-      <ol class="message-list" data-testid="message-list" role="log" aria-live="polite" aria-label={t('chat.messages', { room: room.name })}>
+      <ol class="message-list" data-testid="message-list">
         {rows}
         {room.pending.map((p) => (
           <PendingRow key={p.clientId} p={p} room={room} t={t} />

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { errorText } from '../i18n';
 import { checkNickName, LIMITS } from '../protocol';
-import type { GuestConfig } from './App';
+import type { GuestConfig } from '../invite';
 import { useApp } from './context';
 
 export function NickPrompt({ guest }: { guest: GuestConfig | null }) {

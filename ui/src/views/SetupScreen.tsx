@@ -2,7 +2,7 @@
 //! browser guest only gets the card that joins a room on the server that served the page.
 
 import { GuestCard } from './GuestCard';
-import type { GuestConfig } from './App';
+import type { GuestConfig } from '../invite';
 import { useApp } from './context';
 import { HostCard } from './HostCard';
 import { JoinCard } from './JoinCard';
