@@ -19,8 +19,6 @@ pub enum StoreError {
     },
     #[error("history database error: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("a stored message has an unknown kind `{0}`")]
-    BadKind(String),
     #[error("could not create the data directory {path}: {source}")]
     Dir {
         path: String,
@@ -151,12 +149,18 @@ impl Store {
         )?;
         recent_rows.reverse();
         let mut stmt = conn.prepare_cached(
-            "SELECT client_id, id, seq, ts FROM messages
+            "SELECT nick, client_id, id, seq, ts FROM messages
              WHERE room = ?1 AND client_id IS NOT NULL ORDER BY seq DESC LIMIT ?2",
         )?;
         let mut ids = stmt
             .query_map(params![room, client_ids as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, r.get(3)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get::<_, i64>(3)? as u64,
+                    r.get(4)?,
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
         ids.reverse();
@@ -199,12 +203,18 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (room, seq, id, ts, kind, nick, body, client_id) = row?;
+            // A row of a kind this version does not know (written by a newer one) is shown as
+            // a notice rather than failing every join of its room; its seq keeps the run whole.
+            let kind = Kind::parse(&kind).unwrap_or_else(|| {
+                tracing::debug!("{room} #{seq}: unknown kind {kind:?}, shown as a notice");
+                Kind::System
+            });
             out.push(Message {
                 id,
                 room,
                 seq: seq as u64,
                 ts,
-                kind: Kind::parse(&kind).ok_or(StoreError::BadKind(kind))?,
+                kind,
                 nick_name: nick,
                 message: body,
                 client_id,
@@ -273,7 +283,7 @@ mod tests {
         assert_eq!(snap.recent, vec![msg("a", 2, None)]);
         assert_eq!(
             snap.client_ids,
-            vec![("c1".into(), "id-a-1".into(), 1, 1001)]
+            vec![("n".into(), "c1".into(), "id-a-1".into(), 1, 1001)]
         );
         assert_eq!(s.since("a", 0, 10).unwrap().len(), 2);
         assert_eq!(s.load_room("zzz", 5, 5).unwrap().last_seq, 0);
@@ -295,6 +305,21 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
+    }
+
+    /// A row written by a newer version, of a kind this one does not know, replays as a notice
+    /// instead of making every join of its room fail.
+    #[test]
+    fn rows_of_an_unknown_kind_replay_as_notices() {
+        let s = Store::memory().unwrap();
+        s.append(&[msg("a", 1, None), msg("a", 2, None)]).unwrap();
+        s.lock()
+            .execute("UPDATE messages SET kind = 'hologram' WHERE seq = 2", [])
+            .unwrap();
+        let snap = s.load_room("a", 10, 10).unwrap();
+        assert_eq!(snap.recent.len(), 2);
+        assert_eq!(snap.recent[1].kind, Kind::System);
+        assert_eq!(s.since("a", 0, 10).unwrap()[1].message, "m2");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the room limit per connection, and which history a joiner is replayed.
 
 use super::{Ban, Batch, Chat, ConnId, Ctx, Done, Effect, Member, Post};
-use crate::protocol::{ErrorCode, JoinAck, JoinRequest, Kind, Message, WireError};
+use crate::protocol::{ErrorCode, JoinAck, JoinRequest, Kicked, Kind, Message, WireError};
 
 impl Chat {
     pub(super) fn join(
@@ -81,6 +81,16 @@ impl Chat {
             if let Some(p) = self.peers.get_mut(&old) {
                 p.rooms.remove(&req.room);
             }
+            // Told, in case it is still there (another tab of the same browser, a half-open
+            // link): it no longer holds the name here.
+            b.effects.push(Effect::Kicked {
+                to: old,
+                notice: Kicked {
+                    room: req.room.clone(),
+                    by: req.nick.clone(),
+                    reason: "you joined this room again from another connection".into(),
+                },
+            });
             b.effects.push(Effect::Unsubscribe {
                 conn: old,
                 room: req.room.clone(),

@@ -14,9 +14,13 @@ pub struct RoomSnapshot {
     pub last_seq: u64,
     /// The newest messages, oldest first (at most the requested count).
     pub recent: Vec<Message>,
-    /// `(clientId, id, seq, ts)` of the newest chat messages that had a clientId, oldest first.
-    pub client_ids: Vec<(String, String, u64, i64)>,
+    /// `(sender, clientId, id, seq, ts)` of the newest chat messages that had a clientId,
+    /// oldest first.
+    pub client_ids: Vec<(String, String, String, u64, i64)>,
 }
+
+/// Whose message a clientId belongs to: (sender's nickname, clientId).
+type DedupeKey = (String, String);
 
 /// A live member of a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,9 +47,11 @@ pub struct Room {
     /// from here without touching the database.
     pub recent: VecDeque<Message>,
     cache_len: usize,
-    /// clientId → ack of the message it produced, for the newest `dedupe_len` chat messages.
-    client_ids: HashMap<String, SendAck>,
-    client_id_order: VecDeque<String>,
+    /// (sender, clientId) → ack of the message it produced, for the newest `dedupe_len` chat
+    /// messages. Per sender, so someone who guesses another member's clientId cannot make the
+    /// server swallow that member's message.
+    client_ids: HashMap<DedupeKey, SendAck>,
+    client_id_order: VecDeque<DedupeKey>,
     dedupe_len: usize,
     /// Nickname → member. BTreeMap so the member list is sorted for free.
     pub members: BTreeMap<String, Member>,
@@ -66,9 +72,9 @@ impl Room {
             members: BTreeMap::new(),
             banned: HashMap::new(),
         };
-        for (cid, id, seq, ts) in snap.client_ids {
+        for (nick, cid, id, seq, ts) in snap.client_ids {
             room.remember_client_id(
-                cid,
+                (nick, cid),
                 SendAck {
                     id,
                     seq,
@@ -89,7 +95,7 @@ impl Room {
     pub fn push(&mut self, msg: &Message) {
         if let Some(cid) = &msg.client_id {
             self.remember_client_id(
-                cid.clone(),
+                (msg.nick_name.clone(), cid.clone()),
                 SendAck {
                     id: msg.id.clone(),
                     seq: msg.seq,
@@ -115,7 +121,7 @@ impl Room {
         self.client_id_order.retain(|c| ids.contains_key(c));
     }
 
-    fn remember_client_id(&mut self, cid: String, ack: SendAck) {
+    fn remember_client_id(&mut self, cid: DedupeKey, ack: SendAck) {
         if self.client_ids.insert(cid.clone(), ack).is_none() {
             self.client_id_order.push_back(cid);
         }
@@ -126,9 +132,10 @@ impl Room {
         }
     }
 
-    /// The original ack of an earlier message with this clientId, if it is in the window.
-    pub fn duplicate_of(&self, cid: &str) -> Option<&SendAck> {
-        self.client_ids.get(cid)
+    /// The original ack of an earlier message `sender` sent with this clientId, if it is in
+    /// the window.
+    pub fn duplicate_of(&self, sender: &str, cid: &str) -> Option<&SendAck> {
+        self.client_ids.get(&(sender.to_owned(), cid.to_owned()))
     }
 
     /// The newest `n` messages, oldest first, marked as history.

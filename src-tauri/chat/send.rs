@@ -21,7 +21,7 @@ impl Chat {
         })?;
         let room = self.rooms.get(&req.room).ok_or(ErrorCode::NotInRoom)?;
         if let Some(cid) = &req.client_id
-            && let Some(ack) = room.duplicate_of(cid)
+            && let Some(ack) = room.duplicate_of(&nick, cid)
         {
             return Ok((ack.clone(), None));
         }

@@ -49,7 +49,10 @@ impl World {
                 .collect(),
             client_ids: rows
                 .iter()
-                .filter_map(|m| Some((m.client_id.clone()?, m.id.clone(), m.seq, m.ts)))
+                .filter_map(|m| {
+                    let cid = m.client_id.clone()?;
+                    Some((m.nick_name.clone(), cid, m.id.clone(), m.seq, m.ts))
+                })
                 .collect(),
         }
     }
@@ -206,6 +209,10 @@ fn takeover_of_your_own_stale_connection_but_not_of_someone_else() {
                 conn: ConnId(1),
                 room: "r".into()
             }));
+            // The old connection is told it no longer holds the name.
+            assert!(b.effects.iter().any(
+                |e| matches!(e, Effect::Kicked { to, notice } if *to == ConnId(1) && notice.reason.contains("another connection"))
+            ));
         }
     }
 }
@@ -264,6 +271,21 @@ fn client_id_dedupe_across_reconnect() {
     };
     assert!(again.stored.is_empty());
     assert_eq!((ack2.seq, ack2.duplicate), (ack1.seq, true));
+}
+
+/// A clientId counts per sender: another member reusing it (a guess, or a collision) is not
+/// taken for a resend and cannot make the server swallow the first sender's message.
+#[test]
+fn client_id_dedupe_is_per_sender() {
+    let mut w = World::new();
+    w.connect(1, None);
+    w.connect(2, None);
+    w.join(1, "r", "ann").unwrap();
+    w.join(2, "r", "eve").unwrap();
+    assert_eq!(w.send(2, "r", "first!", Some("c1")).stored.len(), 1);
+    let b = w.send(1, "r", "my real message", Some("c1"));
+    assert_eq!(b.stored.len(), 1, "ann's message is stored");
+    assert!(matches!(reply(&b), Ok(Done::Sent(a)) if !a.duplicate));
 }
 
 /// Thirty people joining in one batch make one presence delta naming all of them, and each join
