@@ -138,6 +138,13 @@ async fn acting_in_rooms_not_joined() {
 async fn wrong_or_missing_passwords_are_refused() {
     let cfg = Config {
         password: Some("s3cret".into()),
+        // The backoff between guesses has its own test (hostile_doors.rs); here it is short so
+        // 60 refusals fit in the test's time.
+        password_backoff: lanchat::server::Backoff {
+            base: std::time::Duration::from_millis(1),
+            max: std::time::Duration::from_millis(5),
+            max_waiting: 8,
+        },
         ..test_config()
     };
     let s = start(cfg, Store::memory().unwrap()).await;
@@ -204,7 +211,8 @@ async fn wrong_or_missing_passwords_are_refused() {
     let mut raw = RawSio::open(s.addr).await;
     let err = raw.connect_ns(None).await.unwrap_err();
     assert_eq!(err["message"], "password_required", "{err}");
-    // No lockout: 50 more wrong guesses are each refused, and the right password still works.
+    // No lockout: 50 more wrong guesses are each refused (after their backoff), and the right
+    // password still works.
     for i in 0..50 {
         let r = Peer::connect_with(&url(&s), json!({"password": format!("guess{i}")})).await;
         assert!(matches!(r, Err(ConnectError::Refused(ref t)) if t.contains("bad_password")));

@@ -2,7 +2,7 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { ClientEvent, JoinAck, ServerInfo } from '../generated/protocol';
+import type { ClientEvent, HostInfo, JoinAck, ServerInfo } from '../generated/protocol';
 
 // What crosses this seam from Rust — `client_connect`'s ServerInfo, `client_join`'s JoinAck, the
 // `Channel`'s ClientEvents — is generated from the Rust types; the browser transport builds the
@@ -19,13 +19,8 @@ export interface ConnectOptions {
   password?: string;
 }
 
-/** `host_start` / `host_status` (docs/ipc.md). The UI's own copy until Rust generates it. */
-export interface HostInfo {
-  port: number;
-  /** LAN IPv4 addresses others can use ("192.168.1.20"). */
-  addresses: string[];
-  passwordRequired: boolean;
-}
+/** `host_start` / `host_status` (docs/ipc.md), generated from the Rust type. */
+export type { HostInfo } from '../generated/protocol';
 
 /** What every transport call rejects with: the `{code, message}` shape of docs/ipc.md. */
 export class TransportError extends Error {
