@@ -153,7 +153,7 @@ async fn oversized_http_headers_are_refused() {
     let s = start_default().await;
     let calm = Calm::join(&s).await;
     let head = format!(
-        "GET /api/info HTTP/1.1\r\nHost: x\r\nX-Big: {}",
+        "GET /api/info HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {}",
         "a".repeat(1024 * 1024)
     );
     let reply = raw::http_raw(s.addr, &head).await;
@@ -179,7 +179,7 @@ async fn path_traversal_serves_no_files() {
         "/src-tauri/server/mod.rs",
         "/.git/config",
     ] {
-        let reply = raw::http_raw(s.addr, &format!("GET {path} HTTP/1.1\r\nHost: x")).await;
+        let reply = raw::http_raw(s.addr, &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1")).await;
         let HttpReply::Status(code, body) = &reply else {
             panic!("[{path}] no answer: {reply:?}")
         };
@@ -218,7 +218,7 @@ async fn bad_engine_io_handshakes_are_refused() {
         ),
         ("no query", "/socket.io/"),
     ] {
-        let reply = raw::http_raw(s.addr, &format!("GET {target} HTTP/1.1\r\nHost: x")).await;
+        let reply = raw::http_raw(s.addr, &format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1")).await;
         match reply {
             HttpReply::Status(code, _) => assert_eq!(code, 400, "[{case}]"),
             HttpReply::Closed(e) => panic!("[{case}] no answer: {e}"),
@@ -228,7 +228,7 @@ async fn bad_engine_io_handshakes_are_refused() {
     let case = "websocket upgrade without a key";
     let reply = raw::http_raw(
         s.addr,
-        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
+        "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n\
          Connection: Upgrade\r\nSec-WebSocket-Version: 13",
     )
     .await;
