@@ -2,7 +2,6 @@
 //! rebinding attack would use, password guessing, connections that never become sessions, and
 //! events that tried to skip the rate limit. After each, the calm pair still talks.
 
-#[allow(dead_code)]
 mod common;
 
 use std::time::{Duration, Instant};
@@ -45,7 +44,7 @@ async fn other_sites_and_rebinding_names_are_refused() {
             ),
             403,
         ),
-        (format!("GET / HTTP/1.1\r\nHost: attacker.example"), 403),
+        ("GET / HTTP/1.1\r\nHost: attacker.example".to_owned(), 403),
         (
             format!("{poll}\r\nHost: {addr}\r\nOrigin: http://{addr}"),
             200,

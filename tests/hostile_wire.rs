@@ -218,7 +218,8 @@ async fn bad_engine_io_handshakes_are_refused() {
         ),
         ("no query", "/socket.io/"),
     ] {
-        let reply = raw::http_raw(s.addr, &format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1")).await;
+        let reply =
+            raw::http_raw(s.addr, &format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1")).await;
         match reply {
             HttpReply::Status(code, _) => assert_eq!(code, 400, "[{case}]"),
             HttpReply::Closed(e) => panic!("[{case}] no answer: {e}"),

@@ -102,7 +102,7 @@ impl Gate {
 impl Turn<'_> {
     /// Waits until this attempt may be answered.
     pub async fn wait(&self) {
-        tokio::time::sleep_until(self.at.into()).await;
+        tokio::time::sleep_until(self.at).await;
     }
 
     /// Records the outcome: a failure lengthens the wait for the next attempt, a success

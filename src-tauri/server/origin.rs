@@ -107,8 +107,8 @@ impl Checker {
         let name = strip_port(authority)
             .trim_start_matches('[')
             .trim_end_matches(']');
-        matches!(scheme, "tauri") && name == "localhost"
-            || name == "tauri.localhost"
+        let _ = scheme; // `tauri://localhost` and `http://localhost:…` alike
+        name == "tauri.localhost"
             || name == "localhost"
             || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
     }
