@@ -87,6 +87,15 @@ impl World {
         b
     }
 
+    /// A context where every connection is live.
+    fn ctx(&self) -> Ctx<'static> {
+        Ctx {
+            now: self.now,
+            now_ms: 1,
+            live: &|_| true,
+        }
+    }
+
     fn one(&mut self, input: Input) -> Batch {
         self.batch(vec![input])
     }
@@ -403,12 +412,7 @@ fn history_window_and_since_edges() {
         backlog: None,
     };
     let mut b = Batch::default();
-    let live = |_| true;
-    let ctx = Ctx {
-        now: w.now,
-        now_ms: 1,
-        live: &live,
-    };
+    let ctx = w.ctx();
     w.chat.apply(input, &ctx, &mut b);
     assert_eq!(code(reply(&b)), Some(ErrorCode::StorageFailed));
 }
@@ -429,12 +433,7 @@ fn a_batch_that_fails_to_store_is_refused_and_forgotten() {
         }),
     );
     let mut b = Batch::default();
-    let live = |_| true;
-    let ctx = Ctx {
-        now: w.now,
-        now_ms: 1,
-        live: &live,
-    };
+    let ctx = w.ctx();
     w.chat.apply(input, &ctx, &mut b);
     w.chat.finish(&mut b);
     w.chat.settle(&mut b, false, w.now);
