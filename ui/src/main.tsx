@@ -19,15 +19,23 @@ import './styles/narrow.css';
 /** `?server=URL` points a page at another room server; production builds ignore it. */
 const ALLOW_SERVER_PARAM = import.meta.env.MODE !== 'production';
 
-/** The native window title follows `document.title` (where the unread count lives). */
+/**
+ * The native window title follows `document.title` (where the unread count lives, as "(3) …"),
+ * and the taskbar badge shows the same count (`set_unread`, docs/ipc.md).
+ */
 async function mirrorTitleToWindow() {
   const { getCurrentWindow } = await import('@tauri-apps/api/window');
+  const { invoke } = await import('@tauri-apps/api/core');
   const win = getCurrentWindow();
   let last = '';
   const sync = () => {
     if (document.title === last) return;
     last = document.title;
     win.setTitle(last).catch((e) => console.warn('lanchat: could not set the window title', e));
+    const unread = /^\((\d+)\)/.exec(last);
+    invoke('set_unread', { count: unread ? Number(unread[1]) : 0 }).catch((e) =>
+      console.warn('lanchat: could not set the unread badge', e),
+    );
   };
   const title = document.querySelector('title') ?? document.head.appendChild(document.createElement('title'));
   new MutationObserver(sync).observe(title, { childList: true, characterData: true, subtree: true });
