@@ -171,15 +171,34 @@ impl Store {
         })
     }
 
-    /// Messages of `room` with `seq > since`, oldest first, at most `limit`.
-    pub fn since(&self, room: &str, since: u64, limit: usize) -> Result<Vec<Message>, StoreError> {
+    /// Messages of `room` with `seq > since`, oldest first, at most `limit` of them and, after
+    /// the first, no more than about `max_bytes` ([`crate::chat::wire_size`]): rows are read one
+    /// at a time and reading stops there, so a catch-up's cost is bounded in bytes.
+    pub fn since(
+        &self,
+        room: &str,
+        since: u64,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Message>, StoreError> {
         let conn = self.lock();
-        Self::query(
+        let mut out = Vec::new();
+        let mut bytes = 0;
+        Self::each(
             &conn,
             "SELECT room, seq, id, ts, kind, nick, body, client_id FROM messages
              WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3",
             params![room, since as i64, limit as i64],
-        )
+            |m| {
+                bytes += crate::chat::wire_size(&m);
+                if bytes > max_bytes && !out.is_empty() {
+                    return false;
+                }
+                out.push(m);
+                true
+            },
+        )?;
+        Ok(out)
     }
 
     fn query(
@@ -187,41 +206,47 @@ impl Store {
         sql: &str,
         args: impl rusqlite::Params,
     ) -> Result<Vec<Message>, StoreError> {
-        let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(args, |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, Option<String>>(7)?,
-            ))
-        })?;
         let mut out = Vec::new();
-        for row in rows {
-            let (room, seq, id, ts, kind, nick, body, client_id) = row?;
+        Self::each(conn, sql, args, |m| {
+            out.push(m);
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Runs `sql` and hands each row to `f` as a message until `f` says stop.
+    fn each(
+        conn: &Connection,
+        sql: &str,
+        args: impl rusqlite::Params,
+        mut f: impl FnMut(Message) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(args)?;
+        while let Some(r) = rows.next()? {
+            let (room, seq, kind): (String, i64, String) = (r.get(0)?, r.get(1)?, r.get(4)?);
             // A row of a kind this version does not know (written by a newer one) is shown as
             // a notice rather than failing every join of its room; its seq keeps the run whole.
             let kind = Kind::parse(&kind).unwrap_or_else(|| {
                 tracing::debug!("{room} #{seq}: unknown kind {kind:?}, shown as a notice");
                 Kind::System
             });
-            out.push(Message {
-                id,
+            let m = Message {
+                id: r.get(2)?,
                 room,
                 seq: seq as u64,
-                ts,
+                ts: r.get(3)?,
                 kind,
-                nick_name: nick,
-                message: body,
-                client_id,
+                nick_name: r.get(5)?,
+                message: r.get(6)?,
+                client_id: r.get(7)?,
                 history: false,
-            });
+            };
+            if !f(m) {
+                break;
+            }
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -285,7 +310,7 @@ mod tests {
             snap.client_ids,
             vec![("n".into(), "c1".into(), "id-a-1".into(), 1, 1001)]
         );
-        assert_eq!(s.since("a", 0, 10).unwrap().len(), 2);
+        assert_eq!(s.since("a", 0, 10, usize::MAX).unwrap().len(), 2);
         assert_eq!(s.load_room("zzz", 5, 5).unwrap().last_seq, 0);
     }
 
@@ -319,7 +344,7 @@ mod tests {
         let snap = s.load_room("a", 10, 10).unwrap();
         assert_eq!(snap.recent.len(), 2);
         assert_eq!(snap.recent[1].kind, Kind::System);
-        assert_eq!(s.since("a", 0, 10).unwrap()[1].message, "m2");
+        assert_eq!(s.since("a", 0, 10, usize::MAX).unwrap()[1].message, "m2");
     }
 
     #[test]

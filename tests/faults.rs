@@ -196,3 +196,44 @@ async fn requests_to_a_vanished_host_time_out() {
     assert_eq!(flush, Ok(()), "nothing is left to flush");
     u.client.disconnect().await;
 }
+
+/// A catch-up larger than the server's replay budget arrives whole: the server cuts each replay
+/// and says `more`, the client asks again from where it got to, and every missed message shows
+/// exactly once, in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_catch_up_past_the_replay_budget_arrives_whole() {
+    let config = lanchat::server::Config {
+        max_replay_bytes: 64 * 1024,
+        ..common::test_config()
+    };
+    let s = common::start(config, lanchat::store::Store::memory().unwrap()).await;
+    let proxy = FaultProxy::start(s.addr).await;
+    let mut u1 = User::join(&proxy.url(), "u1", "lan").await;
+    let u3 = User::join(&url(&s), "u3", "lan").await;
+    u1.until(WAIT, |u| u.members.get("lan").is_some_and(|m| m.len() == 2))
+        .await;
+    proxy.cut();
+    for i in 0..200 {
+        let text = format!("missed {i:03} {}", "y".repeat(1000));
+        u3.client
+            .send("lan", &text, None)
+            .unwrap()
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    // The outage itself; this sleep is the fault, not a synchronisation.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.restore();
+    u1.until(Duration::from_secs(30), |u| {
+        u.chats().iter().any(|(_, t)| t.starts_with("missed 199"))
+    })
+    .await;
+    u1.assert_complete_and_ordered();
+    let missed = u1
+        .chats()
+        .iter()
+        .filter(|(_, t)| t.starts_with("missed "))
+        .count();
+    assert_eq!(missed, 200);
+}

@@ -1,7 +1,7 @@
 //! `joinRoom`: who may hold a nickname, taking your own stale connection's place, kick bans,
 //! the room limit per connection, and which history a joiner is replayed.
 
-use super::{Ban, Batch, Chat, ConnId, Ctx, Done, Effect, Member, Post};
+use super::{Ban, Batch, Chat, ConnId, Ctx, Done, Effect, Member, Post, wire_size};
 use crate::protocol::{ErrorCode, JoinAck, JoinRequest, Kicked, Kind, Message, WireError};
 
 impl Chat {
@@ -72,6 +72,9 @@ impl Chat {
                     .collect(),
             },
         };
+        let room_last = room.last_seq;
+        let (history, more) = self.bounded_replay(conn, &req, history, room_last, ctx, b)?;
+        let room = self.rooms.get_mut(&req.room).expect("checked above");
         b.roster
             .entry(req.room.clone())
             .or_insert_with(|| room.member_names());
@@ -108,9 +111,19 @@ impl Chat {
             to: conn,
             messages: history,
         });
-        b.effects.push(Effect::Subscribe {
-            conn,
-            room: req.room.clone(),
+        // A cut catch-up leaves the connection out of the room's broadcasts until the catch-up
+        // that finishes it: live messages arriving now would skip past the part still owed,
+        // and the client would take them as the latest.
+        b.effects.push(if more {
+            Effect::Unsubscribe {
+                conn,
+                room: req.room.clone(),
+            }
+        } else {
+            Effect::Subscribe {
+                conn,
+                room: req.room.clone(),
+            }
         });
         if current.is_none() && takeover.is_none() {
             let text = format!("{} joined {}", req.nick, req.room);
@@ -121,6 +134,70 @@ impl Chat {
             room: req.room,
             nick_name: req.nick,
             members: Vec::new(),
+            more,
         }))
+    }
+
+    /// What of `history` this join may replay, and whether a catch-up was cut short (`more`).
+    ///
+    /// A repeat of a replay already queued in this batch for the same connection and room
+    /// sends nothing (the same messages are on their way). A replay is cut at
+    /// `max_replay_bytes` — a catch-up keeps its oldest messages and says `more`, a plain join
+    /// keeps the newest — and costs the connection replay credit; with none left the join is
+    /// refused as `rate_limited`.
+    fn bounded_replay(
+        &mut self,
+        conn: ConnId,
+        req: &JoinRequest,
+        mut history: Vec<Message>,
+        room_last: u64,
+        ctx: &Ctx,
+        b: &mut Batch,
+    ) -> Result<(Vec<Message>, bool), WireError> {
+        let key = (conn, req.room.clone(), req.since);
+        if let Some(&more) = b.replayed.get(&key) {
+            return Ok((Vec::new(), more));
+        }
+        let max = self.cfg.max_replay_bytes;
+        let mut bytes = 0;
+        let fits = |m: &Message, bytes: &mut usize| {
+            *bytes += wire_size(m);
+            *bytes <= max
+        };
+        if req.since.is_some() {
+            let keep = history.iter().take_while(|m| fits(m, &mut bytes)).count();
+            history.truncate(keep.max(1));
+        } else {
+            let keep = history
+                .iter()
+                .rev()
+                .take_while(|m| fits(m, &mut bytes))
+                .count();
+            history.drain(..history.len() - keep.max(1).min(history.len()));
+        }
+        let more = req.since.is_some() && history.last().is_some_and(|m| m.seq < room_last);
+        b.replayed.insert(key, more);
+        let cost: usize = history.iter().map(wire_size).sum();
+        if cost > 0
+            && let Some(peer) = self.peers.get_mut(&conn)
+        {
+            let (rate, burst) = self.cfg.replay_rate;
+            let credit = match peer.credit_at {
+                None => burst,
+                Some(t) => {
+                    let elapsed = ctx.now.saturating_duration_since(t).as_secs_f64();
+                    (peer.replay_credit + elapsed * rate).min(burst)
+                }
+            };
+            if credit <= 0.0 {
+                return Err(WireError::new(
+                    ErrorCode::RateLimited,
+                    "you are catching up on history too fast; try again in a moment",
+                ));
+            }
+            peer.replay_credit = credit - cost as f64;
+            peer.credit_at = Some(ctx.now);
+        }
+        Ok((history, more))
     }
 }

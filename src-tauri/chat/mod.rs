@@ -29,6 +29,22 @@ use std::time::{Duration, Instant};
 
 use crate::protocol::{Kind, Message, Request, RoomInfo, WireError};
 
+/// History a join needs from the store: messages of `room` after seq `after`, oldest first, at
+/// most `limit` of them and (about) `max_bytes` — the first one always.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    pub room: String,
+    pub after: u64,
+    pub limit: usize,
+    pub max_bytes: usize,
+}
+
+/// About how many bytes a message costs to send: its text and names plus the JSON envelope
+/// (id, seq, ts, field names).
+pub fn wire_size(m: &Message) -> usize {
+    m.message.len() + m.nick_name.len() + m.room.len() + 120
+}
+
 /// A connection, as the core knows it: a number the server hands out at connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId(pub u64);
@@ -48,6 +64,12 @@ pub struct ChatConfig {
     pub max_rooms_per_conn: usize,
     /// How long a kicked member may not rejoin.
     pub kick_ban: Duration,
+    /// Most history replayed by one join, in bytes (about: text, names and envelope). A catch-up
+    /// with more after `since` stops there and says `more` in its ack.
+    pub max_replay_bytes: usize,
+    /// History one connection may be replayed: `(bytes per second, burst)`. Past it, joins are
+    /// refused as `rate_limited` until it refills — a loop of catch-ups cannot occupy the hub.
+    pub replay_rate: (f64, f64),
 }
 
 /// Everything the rules ask of the world, passed in so a table test can choose it.
@@ -107,11 +129,15 @@ impl Post {
     }
 }
 
-/// What a connection holds: its session and, per room, its nickname there.
+/// What a connection holds: its session, per room its nickname there, and its replay credit.
 #[derive(Debug, Default)]
 struct Peer {
     session: Option<String>,
     rooms: HashMap<String, String>,
+    /// Bytes of history it may still be replayed, and when that was last topped up (`None`:
+    /// never used, a full burst).
+    replay_credit: f64,
+    credit_at: Option<Instant>,
 }
 
 /// What one batch of inputs produced.
@@ -124,6 +150,10 @@ pub struct Batch {
     before: HashMap<String, u64>,
     /// Member names of each room whose membership changed, as they were before the batch.
     roster: HashMap<String, Vec<String>>,
+    /// Replays already queued in this batch, by connection, room and `since`, and whether they
+    /// were cut: a repeat would send the same messages again, so it sends none (and says the
+    /// same `more`).
+    replayed: HashMap<(ConnId, String, Option<u64>), bool>,
 }
 
 pub struct Chat {
@@ -159,9 +189,9 @@ impl Chat {
         self.rooms.insert(name.to_owned(), room);
     }
 
-    /// For a `since` join: `Some((room, since, limit))` when the room's cache no longer holds
-    /// everything after `since`, so the caller must read it from the store into `backlog`.
-    pub fn backlog_needed(&self, input: &Input) -> Option<(String, u64, usize)> {
+    /// For a `since` join: what to read from the store into `backlog` when the room's cache no
+    /// longer holds everything after `since`.
+    pub fn backlog_needed(&self, input: &Input) -> Option<Backlog> {
         let Input::Request {
             req: Request::Join(j),
             backlog: None,
@@ -172,9 +202,12 @@ impl Chat {
         };
         let since = j.since?;
         let room = self.rooms.get(&j.room)?;
-        room.cached_since(since)
-            .is_none()
-            .then(|| (j.room.clone(), since, self.cfg.catchup_limit))
+        room.cached_since(since).is_none().then(|| Backlog {
+            room: j.room.clone(),
+            after: since,
+            limit: self.cfg.catchup_limit,
+            max_bytes: self.cfg.max_replay_bytes,
+        })
     }
 
     /// Applies one input, adding what it stores and does to `b`.
@@ -185,7 +218,7 @@ impl Chat {
                     conn,
                     Peer {
                         session,
-                        rooms: HashMap::new(),
+                        ..Peer::default()
                     },
                 );
             }

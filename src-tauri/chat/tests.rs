@@ -13,6 +13,8 @@ fn cfg() -> ChatConfig {
         dedupe_len: 100,
         max_rooms_per_conn: 2,
         kick_ban: Duration::from_secs(600),
+        max_replay_bytes: 1 << 20,
+        replay_rate: (1e9, 1e9),
     }
 }
 
@@ -66,11 +68,14 @@ impl World {
                 let snap = self.snapshot(&room);
                 self.chat.load_room(&room, snap);
             }
-            if let Some((room, since, limit)) = self.chat.backlog_needed(&input)
+            if let Some(need) = self.chat.backlog_needed(&input)
                 && let Input::Request { backlog, .. } = &mut input
             {
-                let rows = self.db.iter().filter(|m| m.room == room && m.seq > since);
-                *backlog = Some(rows.take(limit).cloned().collect());
+                let rows = self
+                    .db
+                    .iter()
+                    .filter(|m| m.room == need.room && m.seq > need.after);
+                *backlog = Some(rows.take(need.limit).cloned().collect());
             }
             let dead = self.dead.clone();
             let live = move |c: ConnId| !dead.contains(&c);
@@ -480,4 +485,69 @@ fn membership_rules() {
     assert!(b.effects.iter().any(
         |e| matches!(e, Effect::Typing { from, notice } if *from == ConnId(1) && notice.nick_name == "ann")
     ));
+}
+
+/// A replay is bounded in bytes: a catch-up keeps its oldest messages and says `more`, a plain
+/// join keeps the newest; the same catch-up repeated in one batch sends nothing again; and a
+/// connection that keeps catching up runs out of replay credit and is told to slow down.
+#[test]
+fn replays_are_bounded_in_bytes_and_credit() {
+    let mut w = World::new();
+    // Each message costs 1,000 bytes of text + names + envelope.
+    w.chat.cfg.max_replay_bytes = 3_600;
+    w.chat.cfg.cache_len = 100;
+    w.chat.cfg.history_on_join = 100;
+    w.chat.cfg.replay_rate = (0.0, 10_000.0);
+    w.connect(1, None);
+    w.join(1, "r", "ann").unwrap(); // seq 1
+    for i in 0..10 {
+        let text = format!("{i}{}", "x".repeat(999));
+        w.send(1, "r", &text, None); // seqs 2..=11
+    }
+    w.connect(2, None);
+    let input = w.req(2, join("r", "bob", None));
+    let b = w.one(input);
+    assert_eq!(history_of(&b), vec![9, 10, 11], "the newest that fit");
+    assert!(matches!(reply(&b), Ok(Done::Joined(a)) if !a.more));
+    let input = w.req(2, join("r", "bob", Some(0)));
+    let b = w.one(input);
+    assert_eq!(
+        history_of(&b),
+        vec![1, 2, 3, 4],
+        "the oldest that fit (seq 1 is short)"
+    );
+    assert!(matches!(reply(&b), Ok(Done::Joined(a)) if a.more && a.last_seq == 12));
+    // Until the rest is caught up, no live messages: they would skip past the part still owed.
+    assert!(
+        b.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Unsubscribe { conn, .. } if *conn == ConnId(2)))
+    );
+    assert!(
+        !b.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Subscribe { .. }))
+    );
+    // Ten identical catch-ups pipelined into one batch: one replay.
+    let inputs: Vec<Input> = (0..10)
+        .map(|_| w.req(2, join("r", "bob", Some(4))))
+        .collect();
+    let b = w.batch(inputs);
+    let replays: Vec<usize> = b
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::History { messages, .. } if !messages.is_empty() => Some(messages.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(replays, vec![3]);
+    // Credit: 10,000 bytes with no refill; about 3.4 KB went to each of the joins above.
+    let input = w.req(2, join("r", "bob", Some(0)));
+    assert_eq!(code(reply(&w.one(input))), Some(ErrorCode::RateLimited));
+    w.connect(3, None);
+    assert!(
+        w.join(3, "r", "cy").is_ok(),
+        "another connection has its own credit"
+    );
 }

@@ -48,6 +48,7 @@ pub fn assumed_join(room: String, nick: &str) -> JoinAck {
         nick_name: nick.to_owned(),
         last_seq: 0,
         members: Vec::new(),
+        more: false,
     }
 }
 

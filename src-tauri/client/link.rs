@@ -188,11 +188,22 @@ impl Link {
 /// Asks `/api/info` what the server is. A server that does not answer it is a tutorial-style
 /// Socket.IO server ("legacy"); one that cannot be reached at all is an error.
 pub async fn probe(base_url: &str) -> Result<ServerInfo, ClientError> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .no_proxy()
-        .build()
-        .map_err(|e| ClientError::Unreachable(base_url.into(), e.to_string()))?;
+    // One HTTP client for the process: building one loads the system's TLS roots, tens of
+    // milliseconds of CPU each time (thirty users connecting at once felt it).
+    static HTTP: std::sync::OnceLock<Result<reqwest::Client, String>> = std::sync::OnceLock::new();
+    let http = HTTP
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .no_proxy()
+                // No kept connections: a probe is one request, and a pooled connection would
+                // belong to the runtime that opened it (tests run one runtime each).
+                .pool_max_idle_per_host(0)
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| ClientError::Unreachable(base_url.into(), e.clone()))?;
     let resp = http
         .get(format!("{base_url}/api/info"))
         .send()

@@ -246,6 +246,11 @@ impl Supervisor {
                         // The list is whole here; `presence` deltas follow.
                         let members = self.rooms.joined(&room, ack.members.clone());
                         self.tell(ClientEvent::Members(members));
+                        // The server cut the replay at its byte budget: ask for the rest from
+                        // the last seq received.
+                        if ack.more {
+                            self.catch_up(room.clone());
+                        }
                     }
                     Err(e) => {
                         if reply.is_none() {

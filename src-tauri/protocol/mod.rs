@@ -123,6 +123,11 @@ pub struct JoinAck {
     pub nick_name: String,
     pub last_seq: u64,
     pub members: Vec<String>,
+    /// The history replayed before this ack was cut at the server's byte budget: rejoin with
+    /// `since` = the last seq received for the rest.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(test, ts(as = "Option<bool>", optional))]
+    pub more: bool,
 }
 
 /// Ack of a successful `sendMessage`.

@@ -358,11 +358,11 @@ impl Hub {
                 .map_err(|e| storage_failed(&format!("loading room {room}"), e))?;
             self.chat.load_room(room, snap);
         }
-        if let Some((room, since, limit)) = self.chat.backlog_needed(&input) {
+        if let Some(need) = self.chat.backlog_needed(&input) {
             let messages = self
                 .store
-                .since(&room, since, limit)
-                .map_err(|e| storage_failed(&format!("history for {room}"), e))?;
+                .since(&need.room, need.after, need.limit, need.max_bytes)
+                .map_err(|e| storage_failed(&format!("history for {}", need.room), e))?;
             if let Input::Request { backlog, .. } = &mut input {
                 *backlog = Some(messages);
             }

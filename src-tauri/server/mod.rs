@@ -56,6 +56,11 @@ pub struct Config {
     pub history_on_join: usize,
     /// Most messages replayed to a socket rejoining with `since` (default 5000).
     pub catchup_limit: usize,
+    /// Most history one join replays, in bytes (default 1 MiB); a catch-up cut there says
+    /// `more` in its ack and the client asks for the rest.
+    pub max_replay_bytes: usize,
+    /// History replayed to one connection: bytes per second and burst (default 4 MiB/s, 8 MiB).
+    pub replay_rate: (f64, f64),
     /// Rooms one connection may be in at once (default 32).
     pub max_rooms_per_socket: usize,
     /// Most simultaneous connections (default 20,000).
@@ -88,6 +93,8 @@ impl Default for Config {
             limits: Limits::default(),
             history_on_join: 100,
             catchup_limit: 5000,
+            max_replay_bytes: 1 << 20,
+            replay_rate: (4.0 * (1 << 20) as f64, 8.0 * (1 << 20) as f64),
             max_rooms_per_socket: 32,
             max_connections: 20_000,
             max_payload_bytes: 64 * 1024,
@@ -246,6 +253,8 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
         dedupe_len: 10_000,
         max_rooms_per_conn: cfg.max_rooms_per_socket,
         kick_ban: cfg.kick_ban,
+        max_replay_bytes: cfg.max_replay_bytes,
+        replay_rate: cfg.replay_rate,
     };
     let sizes = (chat.cache_len, chat.dedupe_len);
     let hub = Hub::new(

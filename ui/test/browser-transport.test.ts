@@ -147,6 +147,22 @@ describe('requests and events', () => {
 });
 
 describe('gaps', () => {
+  it('asks for the rest of a replay the server cut short (more), from the last seq received', async () => {
+    await connected();
+    const p = tr.join('lobby');
+    const [j] = sock.take('joinRoom');
+    for (const s of [1, 2, 3]) sock.fire('message', msg('lobby', s, { history: true }));
+    j.ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 6, members: ['alice'], more: true });
+    await p;
+    await flush();
+    const [rest] = sock.take('joinRoom');
+    expect(rest.payload).toEqual({ roomName: 'lobby', nickName: 'alice', since: 3 });
+    for (const s of [4, 5, 6]) sock.fire('message', msg('lobby', s, { history: true }));
+    rest.ack?.({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 6, members: ['alice'] });
+    sock.fire('message', msg('lobby', 7));
+    expect(seqs('lobby')).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it('resyncs with since when a live message skips seqs, then shows everything once, in order', async () => {
     await connected();
     await joined('lobby', [1, 2]);

@@ -5,7 +5,12 @@ export type Kind = "chat" | "join" | "leave" | "kick" | "system";
 
 export type Message = { id: string, room: string, seq: number, ts: number, kind: Kind, nickName: string, message: string, clientId?: string, history?: boolean, };
 
-export type JoinAck = { room: string, nickName: string, lastSeq: number, members: Array<string>, };
+export type JoinAck = { room: string, nickName: string, lastSeq: number, members: Array<string>, 
+/**
+ * The history replayed before this ack was cut at the server's byte budget: rejoin with
+ * `since` = the last seq received for the rest.
+ */
+more?: boolean, };
 
 export type SendAck = { id: string, seq: number, ts: number, duplicate: boolean, };
 

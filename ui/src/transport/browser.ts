@@ -179,6 +179,8 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         if (rooms.get(room) !== r) return;
         r.rejoining = false;
         if (ack.members) setMembers(room, ack.members);
+        // The server cut the replay at its byte budget: the rest, from the last seq received.
+        if (ack.more) return rejoin(room, r);
         delivery.pump(room);
       },
       (e: TransportError) => {
@@ -327,7 +329,8 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         const ack = await request(C2S.joinRoom, payload);
         r.joined = true;
         members.set(room, ack.members ?? []);
-        delivery.pump(room);
+        if (ack.more) rejoin(room, r);
+        else delivery.pump(room);
         return {
           room: ack.room ?? room,
           nickName: ack.nickName ?? nickName,
