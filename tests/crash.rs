@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -29,18 +28,7 @@ fn serve(data: &std::path::Path, port: u16) -> (Child, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn lanchat serve");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    // Keep draining so a later line never hits a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .expect("port in the first line");
+    let port = common::first_port(&mut child);
     (child, port)
 }
 

@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -85,18 +84,7 @@ fn serve(data: &Path) -> (Server, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn lanchat serve");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    // Keep draining so a later line never hits a closed pipe.
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap_or_else(|_| panic!("no port in the first line: {line:?}"));
+    let port = common::first_port(&mut child);
     (Server(child), port)
 }
 

@@ -216,3 +216,19 @@ impl Peer {
 pub fn text_is(t: &str) -> impl Fn(&Value) -> bool + '_ {
     move |v: &Value| v["message"] == t
 }
+
+/// Reads the first line a spawned `lanchat serve` prints (`listening on http://HOST:PORT`) and
+/// returns the port; the rest of its stdout is drained on a thread so a later line never hits a
+/// closed pipe.
+pub fn first_port(child: &mut std::process::Child) -> u16 {
+    use std::io::BufRead;
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout is piped"));
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    line.trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in the first line: {line:?}"))
+}
