@@ -167,6 +167,16 @@ async function onScreen(client, label, id, what) {
   }
 }
 
+/** Waits a moment for the focus to land on `id` (it moves when the UI has rendered). */
+async function focusLands(client, id, failure) {
+  let now = null;
+  try {
+    await waitFor(`${client.name}: focus on ${id}`, async () => (now = await client.eval(focusedInPage)) === id, { timeout: 2000 });
+  } catch {
+    expect(false, `${client.name} ${failure} (focus is on ${now})`);
+  }
+}
+
 const drawerOpen = (client, which) => client.eval((sel) => document.querySelector(sel)?.getAttribute('data-open'), tid(`${which}-drawer`));
 
 async function waitDrawer(client, which, open) {
@@ -184,11 +194,11 @@ async function drawers(client, label) {
   const still = slide.split(',').every((d) => parseFloat(d) === 0);
   expect(still === (client.motion === 'reduce'), `${client.name} ${label}: drawer transition ${slide} with ${client.motion} motion`);
   await onScreen(client, label, 'room-tab', 'the open rooms drawer');
-  expect((await client.eval(focusedInPage)) === 'room-tab', `${client.name} ${label}: opening the rooms drawer did not focus the room tab`);
+  await focusLands(client, 'room-tab', `${label}: opening the rooms drawer did not focus the room tab`);
   await screen(client, `${label}-rooms-drawer`);
   await page.keyboard.press('Escape');
   await waitDrawer(client, 'rooms', false);
-  expect((await client.eval(focusedInPage)) === 'rooms-open', `${client.name} ${label}: Escape did not return the focus to the rooms button`);
+  await focusLands(client, 'rooms-open', `${label}: Escape did not return the focus to the rooms button`);
 
   // Keyboard only: Enter on the focused button opens, the close button (Enter) closes.
   await page.keyboard.press('Enter');

@@ -3,7 +3,7 @@
 //! narrow screen the room takes the whole width and the rooms and members open as drawers from
 //! the room's header (Escape, the backdrop, or moving focus out closes them).
 
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { findRoom, type RoomView, totalUnread, typingNames } from '../chat/store';
 import { typingText } from '../chat/typing';
 import { errorText } from '../i18n';
@@ -38,8 +38,9 @@ export function ChatScreen() {
     if (!narrow) setDrawer(null);
   }, [narrow]);
 
-  // Into the drawer when it opens: the current room's tab, or its first control.
-  useEffect(() => {
+  // Into the drawer when it opens: the current room's tab, or its first control. A layout
+  // effect, so the focus moves in the same task that opens the drawer, not a frame later.
+  useLayoutEffect(() => {
     if (!open) return;
     const panel = document.getElementById(`${open}-drawer`);
     const target =
