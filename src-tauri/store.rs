@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS messages (
     client_id TEXT,
     PRIMARY KEY (room, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS messages_client_id ON messages (room, client_id) WHERE client_id IS NOT NULL;
+-- Dedupe reads the newest rows through the primary key; a client_id index cost a second
+-- randomly placed page per stored message in every commit (docs/benchmarks.md, profile).
+DROP INDEX IF EXISTS messages_client_id;
 ";
 
 impl Store {
@@ -76,6 +78,8 @@ impl Store {
         // inside whichever commit crosses the threshold, stalling every room's broadcasts.
         // A background thread does them instead, without blocking writers.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        // When the WAL starts over, its file is cut back to this (bytes).
+        conn.pragma_update(None, "journal_size_limit", 32 * 1024 * 1024)?;
         let store = Self::init(conn)?;
         spawn_checkpointer(&path, Arc::downgrade(&store.conn));
         Ok(store)
@@ -149,8 +153,10 @@ impl Store {
         )?;
         recent_rows.reverse();
         let mut stmt = conn.prepare_cached(
-            "SELECT nick, client_id, id, seq, ts FROM messages
-             WHERE room = ?1 AND client_id IS NOT NULL ORDER BY seq DESC LIMIT ?2",
+            "SELECT nick, client_id, id, seq, ts FROM
+               (SELECT nick, client_id, id, seq, ts FROM messages
+                WHERE room = ?1 ORDER BY seq DESC LIMIT ?2)
+             WHERE client_id IS NOT NULL",
         )?;
         let mut ids = stmt
             .query_map(params![room, client_ids as i64], |r| {
@@ -250,21 +256,45 @@ impl Store {
     }
 }
 
-/// Checkpoints the WAL every few seconds on its own connection (PASSIVE: never waits for or
-/// blocks the writer) until the store is dropped.
-fn spawn_checkpointer(path: &Path, alive: std::sync::Weak<Mutex<Connection>>) {
+/// A WAL this long (frames of a page each: 16 MiB) is made to start over from its beginning.
+const RESTART_FRAMES: i64 = 4096;
+
+/// Checkpoints the WAL every few seconds on its own connection (PASSIVE: never waits for the
+/// writer) until the store is dropped. SQLite starts the WAL over only when a write begins
+/// with every frame copied, which writes that never pause never give it: the file grew ~6 KB
+/// a message without end (440 MB in the 7 s of a 100 x 10 benchmark run), every frame on a
+/// fresh page of the file. So once the WAL is `RESTART_FRAMES` long, a second pass runs while
+/// holding the writer's lock — it copies only what arrived during the first, about a
+/// millisecond's work — and the next commit starts the WAL over (`journal_size_limit` trims it).
+fn spawn_checkpointer(path: &Path, writer: std::sync::Weak<Mutex<Connection>>) {
     let Ok(conn) = Connection::open(path) else {
         tracing::warn!("no WAL checkpointer: cannot open {}", path.display());
         return;
     };
+    // Frames in the WAL, or none when the pass failed.
+    let pass = move || {
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+            .inspect_err(|e| tracing::warn!("WAL checkpoint failed: {e}"))
+            .unwrap_or(0)
+    };
     let spawned = std::thread::Builder::new()
         .name("lanchat-checkpoint".into())
         .spawn(move || {
-            while alive.strong_count() > 0 {
-                std::thread::sleep(std::time::Duration::from_secs(2));
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!("WAL checkpoint failed: {e}");
+            let mut pause = std::time::Duration::from_secs(2);
+            loop {
+                std::thread::sleep(pause);
+                let Some(w) = writer.upgrade() else { return };
+                let frames = pass();
+                if frames >= RESTART_FRAMES {
+                    let _writer = w.lock().unwrap_or_else(|p| p.into_inner());
+                    pass();
                 }
+                // Writes coming fast (2 MiB since the last look): look again sooner.
+                pause = std::time::Duration::from_millis(if frames >= RESTART_FRAMES / 8 {
+                    250
+                } else {
+                    2000
+                });
             }
         });
     if let Err(e) = spawned {
@@ -330,6 +360,36 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
+    }
+
+    /// Under writes that never pause, the WAL still starts over from its beginning (its header's
+    /// checkpoint sequence number, bytes 12..16, counts the restarts) instead of growing forever.
+    #[test]
+    fn the_wal_starts_over_under_writes_that_never_pause() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open_dir(dir.path()).unwrap();
+        let wal = dir.path().join("lanchat.db-wal");
+        let restarts = || {
+            let head = std::fs::read(&wal).unwrap_or_default();
+            head.get(12..16)
+                .map(|b| u32::from_be_bytes(b.try_into().unwrap()))
+        };
+        let mut seq = 0;
+        s.append(&[msg("a", 0, None)]).unwrap();
+        let first = restarts().expect("a WAL header");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while restarts() == Some(first) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the WAL never started over while {seq} messages were written one commit each"
+            );
+            for room in ["a", "b", "c", "d"] {
+                seq += 1;
+                s.append(&[msg(room, seq, None)]).unwrap();
+            }
+        }
+        let size = std::fs::metadata(&wal).unwrap().len();
+        assert!(size < 64 * 1024 * 1024, "WAL of {size} bytes");
     }
 
     /// A row written by a newer version, of a kind this one does not know, replays as a notice

@@ -14,8 +14,8 @@ pub struct RoomSnapshot {
     pub last_seq: u64,
     /// The newest messages, oldest first (at most the requested count).
     pub recent: Vec<Message>,
-    /// `(sender, clientId, id, seq, ts)` of the newest chat messages that had a clientId,
-    /// oldest first.
+    /// `(sender, clientId, id, seq, ts)` of those of the room's newest `dedupe_len` messages
+    /// that had a clientId, oldest first.
     pub client_ids: Vec<(String, String, String, u64, i64)>,
 }
 
