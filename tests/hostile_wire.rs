@@ -297,3 +297,42 @@ async fn the_send_budget_counts_packets_as_they_are_written() {
         assert_eq!(counted, on_wire, "{p}");
     }
 }
+
+/// An ack id too large for socketioxide's parser (over 19 digits) does not survive it: the
+/// request is handled as one without an ack — carried out, and a refusal comes back as
+/// `requestError` — so the client still hears of a failure (docs/security.md, known
+/// limitations).
+#[tokio::test(flavor = "multi_thread")]
+async fn out_of_range_ack_ids_are_handled_as_requests_without_one() {
+    let s = start_default().await;
+    let calm = Calm::join(&s).await;
+    let mut raw = RawSio::connect(s.addr).await;
+    let huge = "99999999999999999999";
+    raw.send(&format!(
+        r#"42{huge}["sendMessage",{{"room":"nowhere","message":"x"}}]"#
+    ))
+    .await
+    .unwrap();
+    let e = within("refused", raw.event("requestError")).await.unwrap();
+    assert_eq!(e["code"], "not_in_room", "{e}");
+    let ack = within(
+        "join",
+        raw.request_raw(r#"["joinRoom",{"roomName":"calm","nickName":"big-id"}]"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ack["ok"], true, "{ack}");
+    raw.send(&format!(
+        r#"42{huge}["sendMessage",{{"room":"calm","message":"carried out"}}]"#
+    ))
+    .await
+    .unwrap();
+    let got = within(
+        "carried out",
+        calm.b.wait_for("message", text_is("carried out")),
+    )
+    .await;
+    assert_eq!(got["nickName"], "big-id");
+    assert_eq!(within("still alive", raw.fate()).await, Fate::Alive);
+    calm.check("out-of-range ack ids").await;
+}
