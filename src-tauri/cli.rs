@@ -64,7 +64,7 @@ pub struct ServeArgs {
     pub max_connections: usize,
     /// Output queued for one connection, in MiB, before it is dropped as not reading (its
     /// client reconnects and catches up). The host holds at most connections × this for them.
-    #[arg(long, value_name = "MIB", default_value_t = 8,
+    #[arg(long, value_name = "MIB", default_value_t = 16,
           value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub send_budget_mib: u64,
     /// Also let pages from this origin use the server (repeatable; `*` for any). By default only

@@ -74,10 +74,13 @@ pub struct Config {
     /// Largest Socket.IO packet accepted, over WebSocket or HTTP long-polling (default 64 KiB).
     pub max_payload_bytes: usize,
     /// Output one connection may have queued and not yet written to it, in bytes (default
-    /// 8 MiB). A connection that would go past it is dropped; its client reconnects and
+    /// 16 MiB). A connection that would go past it is dropped; its client reconnects and
     /// catches up with `since`. What the host holds for clients is at most connections × this.
-    /// Keep it well above what one turn of the hub sends a reader at once: a history chunk
-    /// (16 messages, ~266 KB at the default message limit) and a batch's broadcasts.
+    /// Twice the replay burst, because the budget must hold what the hub itself may send a
+    /// reader at once: 8 MiB of history (and a 1 MiB catch-up over it), with room for live
+    /// traffic. A client reading at 1 MB/s that rejoined 32 rooms of long messages at once
+    /// peaked at 2.9 MiB queued on loopback, the kernel's socket buffers holding the rest; over
+    /// a link whose buffers take less, up to the whole burst waits here.
     pub send_budget: usize,
     pub rate: RateLimit,
     /// How long a kicked nickname may not rejoin the room (default 10 min).
@@ -110,7 +113,7 @@ impl Default for Config {
             max_rooms_per_socket: 32,
             max_connections: 20_000,
             max_payload_bytes: 64 * 1024,
-            send_budget: 8 << 20,
+            send_budget: 16 << 20,
             rate: RateLimit::default(),
             kick_ban: Duration::from_secs(600),
             ping_interval: Duration::from_secs(10),
