@@ -62,6 +62,11 @@ pub struct ServeArgs {
     /// Most simultaneous connections.
     #[arg(long, default_value_t = 20_000)]
     pub max_connections: usize,
+    /// Output queued for one connection, in MiB, before it is dropped as not reading (its
+    /// client reconnects and catches up). The host holds at most connections × this for them.
+    #[arg(long, value_name = "MIB", default_value_t = 16,
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub send_budget_mib: u64,
     /// Also let pages from this origin use the server (repeatable; `*` for any). By default only
     /// the host's own pages may (docs/security.md).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
@@ -138,6 +143,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         history_on_join: args.history,
         max_connections: args.max_connections,
+        send_budget: (args.send_budget_mib as usize) << 20,
         origins: crate::server::OriginPolicy {
             allowed_origins: args.allow_origins,
             allowed_hosts: args.allow_hosts,

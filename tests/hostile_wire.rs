@@ -8,6 +8,7 @@ mod common;
 use common::calm::*;
 use common::raw::{self, Fate, HttpReply, RawSio};
 use common::*;
+use serde_json::Value;
 
 /// A packet over the 64 KiB limit (a 70,000-char message) drops that connection: the server
 /// never parses it. Everyone else carries on.
@@ -238,4 +239,100 @@ async fn bad_engine_io_handshakes_are_refused() {
         "[{case}] {reply:?}"
     );
     calm.check("bad handshakes").await;
+}
+
+/// The send budget (docs/security.md) charges each packet its length on the wire, as
+/// socketioxide writes it: for history, a join ack, presence, a broadcast, an error ack and a
+/// `requestError`, what a raw client receives is exactly what was counted. (If socketioxide's
+/// framing changes, this fails: see `server/sio_workarounds.rs`.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_send_budget_counts_packets_as_they_are_written() {
+    let s = start_default().await;
+    let calm = Calm::join(&s).await;
+    calm.check_pair("some history").await;
+    let mut raw = RawSio::connect(s.addr).await;
+    let mut packets = Vec::new();
+    let until = async |raw: &mut RawSio, packets: &mut Vec<String>, last: &str| loop {
+        let p = within(last, raw.next_packet())
+            .await
+            .expect("connection open");
+        let done = p.starts_with(last);
+        packets.push(p);
+        if done {
+            return;
+        }
+    };
+    raw.send(r#"42101["joinRoom",{"roomName":"calm","nickName":"meter \"q\" é"}]"#)
+        .await
+        .unwrap();
+    until(&mut raw, &mut packets, "3101[").await;
+    raw.send(r#"42102["sendMessage",{"room":"nowhere","message":"x"}]"#)
+        .await
+        .unwrap();
+    until(&mut raw, &mut packets, "3102[").await;
+    raw.send(r#"42["sendMessage",{"room":"nowhere","message":"x"}]"#)
+        .await
+        .unwrap();
+    until(&mut raw, &mut packets, r#"2["requestError""#).await;
+    assert!(calm.a.send(ROOM, "tab\there, \"quoted\" ünïcödé 😀").await["ok"] == true);
+    until(&mut raw, &mut packets, r#"2["message""#).await;
+    let kinds: Vec<&str> = packets.iter().map(|p| &p[..p.len().min(12)]).collect();
+    assert!(
+        kinds.iter().any(|k| k.starts_with(r#"2["presence""#)),
+        "{kinds:?}"
+    );
+    for p in &packets {
+        // The engine.io `4` the client stripped, and the Socket.IO packet.
+        let on_wire = 1 + p.len();
+        let counted = if let Some(event) = p.strip_prefix('2') {
+            let v: Vec<Value> = serde_json::from_str(event).unwrap();
+            lanchat::server::event_len(v[0].as_str().unwrap(), &v[1])
+        } else if let Some(ack) = p.strip_prefix('3') {
+            let digits = ack.find('[').unwrap();
+            let body: Vec<Value> = serde_json::from_str(&ack[digits..]).unwrap();
+            lanchat::server::ack_len(ack[..digits].parse().unwrap(), &body[0])
+        } else {
+            panic!("unexpected packet {p}");
+        };
+        assert_eq!(counted, on_wire, "{p}");
+    }
+}
+
+/// An ack id too large for socketioxide's parser (over 19 digits) does not survive it: the
+/// request is handled as one without an ack — carried out, and a refusal comes back as
+/// `requestError` — so the client still hears of a failure (docs/security.md, known
+/// limitations).
+#[tokio::test(flavor = "multi_thread")]
+async fn out_of_range_ack_ids_are_handled_as_requests_without_one() {
+    let s = start_default().await;
+    let calm = Calm::join(&s).await;
+    let mut raw = RawSio::connect(s.addr).await;
+    let huge = "99999999999999999999";
+    raw.send(&format!(
+        r#"42{huge}["sendMessage",{{"room":"nowhere","message":"x"}}]"#
+    ))
+    .await
+    .unwrap();
+    let e = within("refused", raw.event("requestError")).await.unwrap();
+    assert_eq!(e["code"], "not_in_room", "{e}");
+    let ack = within(
+        "join",
+        raw.request_raw(r#"["joinRoom",{"roomName":"calm","nickName":"big-id"}]"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ack["ok"], true, "{ack}");
+    raw.send(&format!(
+        r#"42{huge}["sendMessage",{{"room":"calm","message":"carried out"}}]"#
+    ))
+    .await
+    .unwrap();
+    let got = within(
+        "carried out",
+        calm.b.wait_for("message", text_is("carried out")),
+    )
+    .await;
+    assert_eq!(got["nickName"], "big-id");
+    assert_eq!(within("still alive", raw.fate()).await, Fate::Alive);
+    calm.check("out-of-range ack ids").await;
 }

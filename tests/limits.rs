@@ -192,3 +192,98 @@ async fn the_ui_is_served_with_a_strict_csp() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+/// How a client of [`the_send_budget_spares_clients_that_read`] reaches the server.
+enum Reader {
+    WebSocket(common::raw::RawSio),
+    Polling(common::raw::RawPolling),
+}
+
+impl Reader {
+    async fn connect(how: &str, addr: std::net::SocketAddr) -> Reader {
+        use common::raw::{RawPolling, RawSio};
+        match how {
+            "websocket" => Reader::WebSocket(RawSio::connect(addr).await),
+            "long-polling" => {
+                let p = RawPolling::open(addr).await;
+                assert!(p.post("40").await.is_success());
+                while !p.poll().await.iter().any(|m| m.starts_with("40")) {}
+                Reader::Polling(p)
+            }
+            "upgraded after connect" => {
+                let p = RawPolling::open(addr).await;
+                assert!(p.post("40").await.is_success());
+                while !p.poll().await.iter().any(|m| m.starts_with("40")) {}
+                Reader::WebSocket(p.upgrade().await)
+            }
+            "upgraded before connect" => {
+                let mut s = RawPolling::open(addr).await.upgrade().await;
+                s.connect_ns(None).await.expect("namespace connect");
+                Reader::WebSocket(s)
+            }
+            other => unreachable!("{other}"),
+        }
+    }
+
+    /// Rejoins `room` from the start and reads everything up to the join's ack.
+    async fn catch_up(&mut self, room: &str, id: u64) {
+        let join =
+            format!(r#"42{id}["joinRoom",{{"roomName":"{room}","nickName":"reader","since":0}}]"#);
+        let ack = format!("43{id}[");
+        match self {
+            Reader::WebSocket(s) => {
+                s.send(&join).await.unwrap();
+                let got = s.ack(id).await.expect("connection open");
+                assert_eq!(got["ok"], true, "{got}");
+            }
+            Reader::Polling(p) => {
+                assert!(p.post(&join).await.is_success(), "refused");
+                loop {
+                    let packets = p.poll().await;
+                    assert!(!packets.is_empty(), "the session is gone");
+                    if packets.iter().any(|m| m.starts_with(&ack)) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The send budget drops only clients that do not read. Over each transport — WebSocket,
+/// long-polling, and long-polling upgraded to a WebSocket after or before its namespace
+/// connect — a client that reads is sent ten times its budget, stays connected, and has
+/// nothing left counted against it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_send_budget_spares_clients_that_read() {
+    const BUDGET: usize = 2 << 20;
+    let config = Config {
+        send_budget: BUDGET,
+        // Each catch-up replays 1 MiB; here as often as asked.
+        replay_rate: (1e12, 1e12),
+        ..test_config()
+    };
+    let s = start(config, long_room("long", 100)).await;
+    for how in [
+        "websocket",
+        "long-polling",
+        "upgraded after connect",
+        "upgraded before connect",
+    ] {
+        let mut reader = Reader::connect(how, s.addr).await;
+        for i in 0..20 {
+            reader.catch_up("long", 100 + i).await;
+        }
+        assert_eq!(s.control.connections(), 1, "[{how}] dropped");
+        common::raw::eventually(&format!("[{how}] nothing is left queued"), || {
+            s.control.queued_bytes() == 0
+        })
+        .await;
+        if let Reader::Polling(p) = &reader {
+            // engine.io close: long-polling has no connection to drop.
+            p.post("1").await;
+        }
+        drop(reader);
+        common::raw::eventually(&format!("[{how}] gone"), || s.control.connections() == 0).await;
+    }
+}

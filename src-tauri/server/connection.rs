@@ -14,7 +14,9 @@ use socketioxide::socket::{DisconnectReason, Socket};
 use super::deliver::{Reply, respond};
 use super::hub::Job;
 use super::limits::TokenBucket;
+use super::outflow::Outflow;
 use super::sio_workarounds::until_connected;
+use super::wire;
 use super::{Shared, lock};
 use crate::chat::ConnId;
 use crate::protocol::{ErrorCode, Request, events};
@@ -42,13 +44,7 @@ impl FromMessageParts<LocalAdapter> for Dispatched {
         let Ok(ack) = AckSender::from_message_parts(s, v, ack_id);
         let Ok(socket) = SocketRef::from_message_parts(s, v, ack_id);
         match s.extensions.get::<Arc<Connection>>() {
-            Some(conn) => conn.dispatch(
-                socket,
-                &name,
-                data.unwrap_or(Value::Null),
-                ack,
-                ack_id.is_some(),
-            ),
+            Some(conn) => conn.dispatch(socket, &name, data.unwrap_or(Value::Null), ack, *ack_id),
             None => tracing::warn!(sid = %s.id, "event {name:?} on a socket without state"),
         }
         Ok(Dispatched)
@@ -64,6 +60,8 @@ pub struct Connection {
     /// Requests that arrived before socketioxide marked the socket connected, in order; `Some`
     /// while they wait (see `sio_workarounds::until_connected`).
     early: Mutex<Option<VecDeque<Job>>>,
+    /// Its output queued and not yet written, against the send budget.
+    outflow: Arc<Outflow>,
 }
 
 impl Connection {
@@ -73,12 +71,17 @@ impl Connection {
         name: &str,
         data: Value,
         ack: AckSender,
-        wants_ack: bool,
+        ack_id: Option<i64>,
     ) {
+        if self.outflow.is_cut() {
+            // Dropped over its send budget; its transport is closing.
+            return;
+        }
         let reply = Reply {
             socket: socket.clone(),
+            outflow: self.outflow.clone(),
             ack,
-            wants_ack,
+            ack_id,
             event: name.chars().take(64).collect(),
         };
         // Every event takes a token, pings and unknown ones included.
@@ -154,11 +157,14 @@ impl Connection {
 /// Gives an authenticated socket its state and handlers, and tells the hub it is here.
 pub fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>) {
     let id = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
+    let outflow = Arc::new(Outflow::new(shared.config.send_budget));
+    wire::attach(socket, &outflow, &shared.outflows);
     let conn = Arc::new(Connection {
         id,
         bucket: Mutex::new(TokenBucket::new(shared.config.rate)),
         shared: shared.clone(),
         early: Mutex::new(None),
+        outflow: outflow.clone(),
     });
     socket.extensions.insert(conn);
     for event in events::CLIENT {
@@ -168,10 +174,12 @@ pub fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>
     shared.hub().enqueue(Job::Connect {
         conn: id,
         socket: socket.clone(),
+        outflow,
         session,
     });
     socket.on_disconnect(async move |s: SocketRef, reason: DisconnectReason| {
         tracing::debug!(sid = %s.id, ?reason, "disconnected");
+        shared.outflows.remove(s.id);
         shared.connections.fetch_sub(1, Ordering::AcqRel);
         // Must not be lost even when the queue is full: member lists depend on it.
         shared.hub().submit(Job::Disconnect { conn: id });

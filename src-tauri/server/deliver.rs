@@ -1,14 +1,17 @@
 //! Performs the chat core's effects through socketioxide: connection ids become sockets, room
 //! broadcasts go through socketioxide's rooms, and outcomes become acks (or `requestError`).
+//! Everything queued for a connection is charged to its send budget first (`outflow`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use socketioxide::SocketIo;
 use socketioxide::extract::{AckSender, SocketRef};
+use socketioxide::{SendError, SocketError, SocketIo};
 use tokio::sync::oneshot;
 
+use super::outflow::{Charge, Outflow, ack_len, event_len};
 use super::sio_workarounds::at_once;
 use crate::chat::{ConnId, Done, Effect};
 use crate::protocol::{Message, RequestError, WireError, err_ack, events, ok_ack};
@@ -21,9 +24,11 @@ pub const HISTORY_CHUNK: usize = 16;
 /// How a client's request wants its outcome reported.
 pub struct Reply {
     pub socket: SocketRef,
+    /// The connection's queued output, charged for the answer.
+    pub outflow: Arc<Outflow>,
     pub ack: AckSender,
-    /// The client passed an ack callback; without one, failures go out as `requestError`.
-    pub wants_ack: bool,
+    /// The client's ack id. Without one, failures go out as `requestError`.
+    pub ack_id: Option<i64>,
     /// The event name, for `requestError` and logs.
     pub event: String,
 }
@@ -34,89 +39,132 @@ pub enum Sink {
     Host(oneshot::Sender<Result<(), WireError>>),
 }
 
+/// One connection as delivery sees it.
+struct Peer {
+    socket: SocketRef,
+    outflow: Arc<Outflow>,
+    /// Rooms whose broadcasts it gets (as in `Deliver::rooms`).
+    rooms: HashSet<String>,
+}
+
 /// The sockets behind connection ids. Touched only by the hub's driver.
 pub struct Deliver {
     io: SocketIo,
-    sockets: HashMap<ConnId, SocketRef>,
+    peers: HashMap<ConnId, Peer>,
+    /// Who gets each room's broadcasts — the connections socketioxide's room holds — with their
+    /// outflows, so that a broadcast is charged to each of them.
+    rooms: HashMap<String, HashMap<ConnId, Arc<Outflow>>>,
 }
 
 impl Deliver {
     pub fn new(io: SocketIo) -> Deliver {
         Deliver {
             io,
-            sockets: HashMap::new(),
+            peers: HashMap::new(),
+            rooms: HashMap::new(),
         }
     }
 
-    pub fn add(&mut self, conn: ConnId, socket: SocketRef) {
-        self.sockets.insert(conn, socket);
+    pub fn add(&mut self, conn: ConnId, socket: SocketRef, outflow: Arc<Outflow>) {
+        let peer = Peer {
+            socket,
+            outflow,
+            rooms: HashSet::new(),
+        };
+        self.peers.insert(conn, peer);
     }
 
     pub fn remove(&mut self, conn: ConnId) {
-        self.sockets.remove(&conn);
+        if let Some(peer) = self.peers.remove(&conn) {
+            for room in peer.rooms {
+                self.unlist(conn, &room);
+            }
+        }
+    }
+
+    fn unlist(&mut self, conn: ConnId, room: &str) {
+        if let Some(members) = self.rooms.get_mut(room) {
+            members.remove(&conn);
+            if members.is_empty() {
+                self.rooms.remove(room);
+            }
+        }
     }
 
     /// Whether `conn`'s transport is still up (its disconnect may not be applied yet).
     pub fn is_live(&self, conn: ConnId) -> bool {
-        self.sockets.get(&conn).is_some_and(|s| s.connected())
+        self.peers.get(&conn).is_some_and(|p| p.socket.connected())
     }
 
     /// Performs one effect. A history longer than a chunk sends one chunk and gives back the
     /// rest, to be sent once the socket's writer has run.
     pub fn perform(
-        &self,
+        &mut self,
         effect: Effect,
         stored: &[Message],
         sinks: &mut [Option<Sink>],
     ) -> Option<Effect> {
         match effect {
             Effect::History { to, mut messages } => {
-                let socket = self.sockets.get(&to)?;
+                let peer = self.peers.get(&to)?;
                 let rest = messages.split_off(messages.len().min(HISTORY_CHUNK));
                 for m in &messages {
-                    if let Err(e) = socket.emit(events::MESSAGE, m) {
-                        tracing::debug!(sid = %socket.id, "history emit failed: {e}");
+                    if !emit(&peer.socket, &peer.outflow, events::MESSAGE, m) {
                         return None;
                     }
                 }
-                if !rest.is_empty() && socket.connected() {
+                if !rest.is_empty() && peer.socket.connected() {
                     return Some(Effect::History { to, messages: rest });
                 }
             }
             Effect::Subscribe { conn, room } => {
-                if let Some(s) = self.sockets.get(&conn) {
-                    s.join(room);
+                // A connection cut off over its budget left its rooms for good.
+                if let Some(peer) = self.peers.get_mut(&conn)
+                    && !peer.outflow.is_cut()
+                {
+                    peer.socket.join(room.clone());
+                    self.rooms
+                        .entry(room.clone())
+                        .or_default()
+                        .insert(conn, peer.outflow.clone());
+                    peer.rooms.insert(room);
                 }
             }
             Effect::Unsubscribe { conn, room } => {
-                if let Some(s) = self.sockets.get(&conn) {
-                    s.leave(room);
+                if let Some(peer) = self.peers.get_mut(&conn) {
+                    peer.socket.leave(room.clone());
+                    peer.rooms.remove(&room);
+                    self.unlist(conn, &room);
                 }
             }
             Effect::Broadcast(i) => {
                 let m = stored.get(i)?;
+                self.charge_room(&m.room, None, event_len(events::MESSAGE, m));
                 if let Err(e) = at_once(self.io.to(m.room.clone()).emit(events::MESSAGE, m)) {
-                    // A connection whose send buffer is full (thousands of messages behind)
-                    // misses this one. lanchat's clients notice the seq gap and catch up with
-                    // `since`; a dead one is dropped by the heartbeat.
+                    // A member whose send queue is full (16,384 packets behind) misses this one;
+                    // the heartbeat drops it, since its ping cannot be queued either. lanchat's
+                    // clients notice the seq gap and catch up with `since`.
                     tracing::warn!("broadcast to {} incomplete: {e}", m.room);
                 }
             }
             Effect::Presence(p) => {
+                self.charge_room(&p.room, None, event_len(events::PRESENCE, &p));
                 if let Err(e) = at_once(self.io.to(p.room.clone()).emit(events::PRESENCE, &p)) {
                     tracing::debug!("presence broadcast incomplete: {e}");
                 }
             }
             Effect::Typing { from, notice } => {
-                if let Some(s) = self.sockets.get(&from)
-                    && let Err(e) = at_once(s.to(notice.room.clone()).emit(events::TYPING, &notice))
+                let socket = self.peers.get(&from)?.socket.clone();
+                self.charge_room(&notice.room, Some(from), event_len(events::TYPING, &notice));
+                if let Err(e) =
+                    at_once(socket.to(notice.room.clone()).emit(events::TYPING, &notice))
                 {
                     tracing::debug!("typing broadcast incomplete: {e}");
                 }
             }
             Effect::Kicked { to, notice } => {
-                if let Some(s) = self.sockets.get(&to) {
-                    emit_or_log(s, events::KICKED, &notice);
+                if let Some(peer) = self.peers.get(&to) {
+                    emit(&peer.socket, &peer.outflow, events::KICKED, &notice);
                 }
             }
             Effect::Reply { id, result, .. } => match sinks.get_mut(id).and_then(Option::take) {
@@ -128,6 +176,80 @@ impl Deliver {
             },
         }
         None
+    }
+
+    /// Charges a broadcast of `bytes` to every member of `room` but `except`. A member it takes
+    /// over its send budget is cut off first, so the broadcast is not queued for it.
+    fn charge_room(&self, room: &str, except: Option<ConnId>, bytes: usize) {
+        let Some(members) = self.rooms.get(room) else {
+            return;
+        };
+        for (conn, outflow) in members {
+            if Some(*conn) == except {
+                continue;
+            }
+            if let Charge::Refuse { newly: true } = outflow.charge(bytes)
+                && let Some(peer) = self.peers.get(conn)
+            {
+                cut_off(&peer.socket, outflow);
+            }
+        }
+    }
+}
+
+/// Stops sending to a connection that went over its send budget: it leaves every room (no more
+/// broadcasts are queued for it) and its transport is closed (`wire`). Its client reconnects
+/// and catches up with `since`.
+fn cut_off(socket: &SocketRef, outflow: &Outflow) {
+    outflow.cut_off();
+    socket.leave_all();
+    tracing::warn!(
+        sid = %socket.id,
+        "dropping a connection that stopped reading: {} bytes queued for it, budget {}",
+        outflow.queued(),
+        outflow.budget()
+    );
+}
+
+/// Charges a packet of `bytes` for one socket: whether to queue it. A charge that takes the
+/// connection over its budget cuts it off.
+fn admit(socket: &SocketRef, outflow: &Outflow, bytes: usize) -> bool {
+    match outflow.charge(bytes) {
+        Charge::Queue => true,
+        Charge::Refuse { newly } => {
+            if newly {
+                cut_off(socket, outflow);
+            }
+            false
+        }
+    }
+}
+
+/// After a send to one socket failed: a full queue (16,384 packets behind) cuts it off too.
+fn failed(socket: &SocketRef, outflow: &Outflow, what: &str, e: &SendError) {
+    tracing::debug!(sid = %socket.id, "{what} failed: {e}");
+    if matches!(e, SendError::Socket(SocketError::InternalChannelFull)) && !outflow.is_cut() {
+        cut_off(socket, outflow);
+    }
+}
+
+/// Charges and queues one event for one socket. False if it was not queued: the connection is
+/// over its send budget, or its queue is full (then it is cut off too), or it is gone.
+fn emit<T: Serialize + ?Sized>(
+    socket: &SocketRef,
+    outflow: &Outflow,
+    event: &str,
+    body: &T,
+) -> bool {
+    if !admit(socket, outflow, event_len(event, body)) {
+        return false;
+    }
+    match socket.emit(event, body) {
+        Ok(()) => true,
+        Err(e) => {
+            failed(socket, outflow, &format!("emit {event}"), &e);
+            false
+        }
     }
 }
 
@@ -143,29 +265,33 @@ fn ack_body(done: Done) -> Value {
 
 /// Sends a request's outcome: as its ack, or as `requestError` if it failed without one.
 pub fn respond(reply: Reply, result: Result<Value, WireError>) {
-    match (result, reply.wants_ack) {
-        (Ok(body), true) => send_ack(reply.ack, &body, &reply.event),
-        (Ok(_), false) => {}
-        (Err(e), true) => send_ack(reply.ack, &err_ack(&e), &reply.event),
-        (Err(e), false) => {
+    match (result, reply.ack_id) {
+        (Ok(body), Some(id)) => send_ack(reply, id, &body),
+        (Ok(_), None) => {}
+        (Err(e), Some(id)) => send_ack(reply, id, &err_ack(&e)),
+        (Err(e), None) => {
             let body = RequestError {
                 event: reply.event,
                 code: e.code,
                 message: e.message,
             };
-            emit_or_log(&reply.socket, events::REQUEST_ERROR, &body);
+            emit(&reply.socket, &reply.outflow, events::REQUEST_ERROR, &body);
         }
     }
 }
 
-fn send_ack<T: Serialize>(ack: AckSender, body: &T, event: &str) {
-    if let Err(e) = ack.send(body) {
-        tracing::debug!("ack for {event} not delivered: {e}");
+fn send_ack(reply: Reply, id: i64, body: &Value) {
+    let Reply {
+        socket,
+        outflow,
+        ack,
+        event,
+        ..
+    } = reply;
+    if !admit(&socket, &outflow, ack_len(id, body)) {
+        return;
     }
-}
-
-pub fn emit_or_log<T: Serialize>(socket: &SocketRef, event: &str, body: &T) {
-    if let Err(e) = socket.emit(event, body) {
-        tracing::debug!(sid = %socket.id, "emit {event} failed: {e}");
+    if let Err(e) = ack.send(body) {
+        failed(&socket, &outflow, &format!("ack for {event}"), &e);
     }
 }

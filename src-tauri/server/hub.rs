@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 
 use super::deliver::{Deliver, Reply, Sink};
 use super::lock;
+use super::outflow::Outflow;
 use crate::chat::{Batch, Chat, ConnId, Ctx, Effect, Input};
 use crate::protocol::{ErrorCode, Message, Request, RoomInfo, WireError};
 use crate::store::Store;
@@ -30,6 +31,8 @@ pub enum Job {
     Connect {
         conn: ConnId,
         socket: SocketRef,
+        /// Its queued output, charged by `deliver`.
+        outflow: Arc<Outflow>,
         session: Option<String>,
     },
     Disconnect {
@@ -270,9 +273,10 @@ impl Hub {
                 Job::Connect {
                     conn,
                     socket,
+                    outflow,
                     session,
                 } => {
-                    self.deliver.add(conn, socket);
+                    self.deliver.add(conn, socket, outflow);
                     Input::Connect { conn, session }
                 }
                 Job::Disconnect { conn } => {
@@ -372,7 +376,7 @@ impl Hub {
 
     /// Performs effects in order until done, or until a history replay needs the socket's
     /// writer to run before its next chunk (then the rest stays in `p`).
-    fn perform_some(&self, p: &mut Pending) -> Step {
+    fn perform_some(&mut self, p: &mut Pending) -> Step {
         while let Some(effect) = p.effects.pop_front() {
             if let Some(rest) = self.deliver.perform(effect, &p.stored, &mut p.sinks) {
                 p.effects.push_front(rest);

@@ -17,6 +17,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot};
 use tower::ServiceExt;
 
+use super::wire::{Metered, Tap};
+
 /// Limits on connections before and around the Socket.IO layer (docs/security.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnLimits {
@@ -66,9 +68,14 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!("TCP_NODELAY: {e}");
         }
+        // What the server writes on this connection is followed for its WebSocket's send
+        // budget (`wire`); its requests carry the tap there.
+        let tap = Arc::new(Tap::default());
+        let for_requests = tap.clone();
         let app = router.clone().map_request(
             move |mut req: axum::extract::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
+                req.extensions_mut().insert(for_requests.clone());
                 req
             },
         );
@@ -76,7 +83,7 @@ pub async fn serve(
             .timer(TokioTimer::new())
             .header_read_timeout(limits.head_timeout)
             .serve_connection(
-                TokioIo::new(Quiet::new(tcp, limits.idle_timeout)),
+                TokioIo::new(Metered::new(Quiet::new(tcp, limits.idle_timeout), tap)),
                 TowerToHyperService::new(app),
             )
             .with_upgrades();

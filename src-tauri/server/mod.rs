@@ -6,8 +6,9 @@
 //!
 //! - `auth`: who may open a session; `connection`: each event's way in (rate limit, parse,
 //!   queue); `hub`: the ordering (queue → core → store → deliver); `deliver`: effects through
-//!   socketioxide; `sio_workarounds`: where we lean on socketioxide's behaviour; `head`,
-//!   `http`, `limits`.
+//!   socketioxide; `outflow` and `wire`: each connection's queued output against its send
+//!   budget; `sio_workarounds`: where we lean on socketioxide's behaviour; `head`, `http`,
+//!   `limits`.
 
 mod auth;
 mod backoff;
@@ -19,12 +20,17 @@ mod hub;
 mod limits;
 mod listen;
 mod origin;
+mod outflow;
 mod sio_workarounds;
+mod wire;
 
 pub use backoff::Backoff;
 pub use limits::RateLimit;
 pub use listen::raise_fd_limit;
 pub use origin::OriginPolicy;
+/// What the send budget charges for a packet (for the test that holds it to the wire).
+#[doc(hidden)]
+pub use outflow::{ack_len, event_len};
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -67,6 +73,15 @@ pub struct Config {
     pub max_connections: usize,
     /// Largest Socket.IO packet accepted, over WebSocket or HTTP long-polling (default 64 KiB).
     pub max_payload_bytes: usize,
+    /// Output one connection may have queued and not yet written to it, in bytes (default
+    /// 16 MiB). A connection that would go past it is dropped; its client reconnects and
+    /// catches up with `since`. What the host holds for clients is at most connections × this.
+    /// Twice the replay burst, because the budget must hold what the hub itself may send a
+    /// reader at once: 8 MiB of history (and a 1 MiB catch-up over it), with room for live
+    /// traffic. A client reading at 1 MB/s that rejoined 32 rooms of long messages at once
+    /// peaked at 2.9 MiB queued on loopback, the kernel's socket buffers holding the rest; over
+    /// a link whose buffers take less, up to the whole burst waits here.
+    pub send_budget: usize,
     pub rate: RateLimit,
     /// How long a kicked nickname may not rejoin the room (default 10 min).
     pub kick_ban: Duration,
@@ -98,6 +113,7 @@ impl Default for Config {
             max_rooms_per_socket: 32,
             max_connections: 20_000,
             max_payload_bytes: 64 * 1024,
+            send_budget: 16 << 20,
             rate: RateLimit::default(),
             kick_ban: Duration::from_secs(600),
             ping_interval: Duration::from_secs(10),
@@ -133,6 +149,8 @@ struct Shared {
     next_conn: AtomicU64,
     /// Password attempts per client address.
     gate: backoff::Gate,
+    /// Each connection's queued output, by session id (also read by the `wire::meter` layer).
+    outflows: Arc<outflow::Outflows>,
 }
 
 impl Shared {
@@ -206,6 +224,12 @@ impl Control {
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::Relaxed)
     }
+
+    /// Bytes queued for all connections and not yet written to them (each connection's is
+    /// bounded by `send_budget`).
+    pub fn queued_bytes(&self) -> usize {
+        self.shared.outflows.queued()
+    }
 }
 
 fn read(lock: &RwLock<Option<String>>) -> Option<String> {
@@ -222,6 +246,7 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
         connections: AtomicUsize::new(0),
         next_conn: AtomicU64::new(1),
         gate: backoff::Gate::new(config.password_backoff),
+        outflows: Arc::default(),
         config,
     });
     let cfg = &shared.config;
@@ -231,7 +256,8 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
         .max_payload(cfg.max_payload_bytes as u64)
         .ws_max_message_size(cfg.max_payload_bytes)
         .ws_max_frame_size(cfg.max_payload_bytes)
-        // Packets queued per connection before sends to it fail (see hub: seq gaps).
+        // Packets queued per connection before sends to it fail; in bytes, the send budget
+        // (`outflow`) is what bounds it.
         .max_buffer_size(16_384)
         // Chat requests are small; a larger frame still grows the buffer as needed. The 4 KiB
         // default is a quarter of an idle connection's memory (docs/benchmarks.md).
@@ -267,8 +293,10 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
 
     let checker = Arc::new(origin::Checker::new(cfg.origins.clone(), &default_name()));
     let control = Control { shared, io };
+    let outflows = control.shared.outflows.clone();
     let router = http::routes(control.clone())
         .layer(layer)
+        .layer(axum::middleware::from_fn_with_state(outflows, wire::meter))
         .layer(axum::middleware::map_request(head::detach_head))
         .layer(axum::middleware::from_fn_with_state(checker, origin::check));
     (router, control)

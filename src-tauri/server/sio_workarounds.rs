@@ -3,6 +3,20 @@
 //! changes the behaviour it relies on — then the workaround can go (or must change).
 //!
 //! Written for socketioxide 0.18 (see Cargo.lock).
+//!
+//! The send budget (`outflow`, `wire`) leans on socketioxide 0.18 and engineioxide 0.17 too,
+//! since neither counts queued bytes nor can close one connection's transport. It relies on:
+//! - the engine.io text of an event being `42["event",data]` and of an ack `43<id>[body]`
+//!   (`outflow::event_len`, `ack_len`), one WebSocket text frame per packet, and long-polling
+//!   payloads joined by 0x1e — `tests/hostile_wire.rs`
+//!   `the_send_budget_counts_packets_as_they_are_written` fails if the framing changes, and
+//!   the calm pair's count not returning to 0 (`tests/hostile_memory.rs`) if the frames do;
+//! - a socket's id being its engine.io session id, the `sid` of its long-polling and upgrade
+//!   requests — else a session that never polls is never cut off
+//!   (`long_polling_sessions_that_never_poll_are_dropped_at_their_send_budget`);
+//! - engine.io closing a session whose TCP stream fails (WebSocket) or that cannot answer the
+//!   heartbeat (long-polling), which is how a connection over budget is dropped
+//!   (`clients_that_stop_reading_are_dropped_at_their_send_budget`).
 
 use std::future::Future;
 use std::pin::pin;

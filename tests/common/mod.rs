@@ -36,6 +36,27 @@ pub async fn start(config: Config, store: Store) -> RunningServer {
     server::serve(listener, config, store).await.unwrap()
 }
 
+/// A store holding room `room` with `n` messages of 4,000 characters, 16,000 bytes of UTF-8
+/// each (the longest the default limits allow): 1.6 MB of history per 100.
+pub fn long_room(room: &str, n: u64) -> Store {
+    let store = Store::memory().unwrap();
+    let rows: Vec<lanchat::protocol::Message> = (1..=n)
+        .map(|seq| lanchat::protocol::Message {
+            id: format!("m{seq}"),
+            room: room.into(),
+            seq,
+            ts: seq as i64,
+            kind: lanchat::protocol::Kind::Chat,
+            nick_name: "old".into(),
+            message: format!("{seq:04}{}", "\u{1F600}".repeat(3996)),
+            client_id: None,
+            history: false,
+        })
+        .collect();
+    store.append(&rows).unwrap();
+    store
+}
+
 pub async fn start_default() -> RunningServer {
     start(test_config(), Store::memory().unwrap()).await
 }

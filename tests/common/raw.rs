@@ -50,13 +50,36 @@ pub struct RawWs {
 impl RawWs {
     /// Opens a TCP connection and performs the WebSocket upgrade on `path`.
     pub async fn connect(addr: SocketAddr, path: &str) -> std::io::Result<RawWs> {
-        tokio::time::timeout(WAIT, Self::upgrade(addr, path))
+        Self::connect_with(addr, path, None).await
+    }
+
+    /// [`RawWs::connect`] with the TCP receive buffer set to `receive_buffer` bytes first (the
+    /// kernel may round it up): a client that stops reading then closes its window after a few
+    /// KiB, instead of letting the kernel take in megabytes for it.
+    pub async fn connect_with(
+        addr: SocketAddr,
+        path: &str,
+        receive_buffer: Option<u32>,
+    ) -> std::io::Result<RawWs> {
+        tokio::time::timeout(WAIT, Self::upgrade(addr, path, receive_buffer))
             .await
             .unwrap_or_else(|_| Err(std::io::Error::other("no upgrade answer")))
     }
 
-    async fn upgrade(addr: SocketAddr, path: &str) -> std::io::Result<RawWs> {
-        let stream = TcpStream::connect(addr).await?;
+    async fn upgrade(
+        addr: SocketAddr,
+        path: &str,
+        receive_buffer: Option<u32>,
+    ) -> std::io::Result<RawWs> {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        if let Some(size) = receive_buffer {
+            socket.set_recv_buffer_size(size)?;
+        }
+        let stream = socket.connect(addr).await?;
         stream.set_nodelay(true)?;
         let (r, mut writer) = stream.into_split();
         let mut reader = BufReader::new(r);
@@ -257,7 +280,13 @@ pub struct RawSio {
 impl RawSio {
     /// The WebSocket upgrade and the engine.io open packet; not yet in any namespace.
     pub async fn open(addr: SocketAddr) -> RawSio {
-        let mut ws = RawWs::connect(addr, WS_PATH)
+        RawSio::open_with(addr, None).await
+    }
+
+    /// [`RawSio::open`] on a TCP connection with a small receive buffer (see
+    /// [`RawWs::connect_with`]).
+    pub async fn open_with(addr: SocketAddr, receive_buffer: Option<u32>) -> RawSio {
+        let mut ws = RawWs::connect_with(addr, WS_PATH, receive_buffer)
             .await
             .expect("websocket upgrade");
         match tokio::time::timeout(WAIT, ws.recv()).await {
@@ -292,6 +321,15 @@ impl RawSio {
         answer.unwrap_or_else(|_| panic!("no answer to the namespace connect within {WAIT:?}"))
     }
 
+    /// A session already open on `ws` (one upgraded from long-polling, say).
+    pub fn from_ws(ws: RawWs) -> RawSio {
+        RawSio {
+            ws,
+            backlog: Vec::new(),
+            next_ack: 100,
+        }
+    }
+
     /// Open and connect to the default namespace without auth.
     pub async fn connect(addr: SocketAddr) -> RawSio {
         let mut s = RawSio::open(addr).await;
@@ -321,6 +359,17 @@ impl RawSio {
                 Frame::Close(_) | Frame::Gone(_) => return None,
             }
         }
+    }
+
+    /// The next Socket.IO packet as it came (without the engine.io `4`): one set aside earlier,
+    /// or the next from the wire. `None` once the connection ends.
+    pub async fn next_packet(&mut self) -> Option<String> {
+        if !self.backlog.is_empty() {
+            return Some(self.backlog.remove(0));
+        }
+        tokio::time::timeout(WAIT, self.packet())
+            .await
+            .unwrap_or_else(|_| panic!("no packet within {WAIT:?}"))
     }
 
     /// Emits `["event", ...]` given as raw JSON text with a fresh ack id, and waits for the
@@ -393,6 +442,88 @@ fn nth_arg(array_json: &str, n: usize) -> Value {
     match serde_json::from_str::<Value>(array_json) {
         Ok(Value::Array(mut a)) if a.len() > n => a.swap_remove(n),
         _ => Value::Null,
+    }
+}
+
+/// An engine.io v4 long-polling session spoken by hand.
+pub struct RawPolling {
+    http: reqwest::Client,
+    addr: SocketAddr,
+    pub sid: String,
+}
+
+impl RawPolling {
+    /// The long-polling handshake; not yet in any namespace.
+    pub async fn open(addr: SocketAddr) -> RawPolling {
+        let http = reqwest::Client::new();
+        let open = http
+            .get(format!("http://{addr}/socket.io/?EIO=4&transport=polling"))
+            .send()
+            .await
+            .expect("polling handshake")
+            .text()
+            .await
+            .unwrap();
+        let open: Value = serde_json::from_str(open.strip_prefix('0').expect("open packet"))
+            .expect("open packet JSON");
+        let sid = open["sid"].as_str().expect("sid").to_owned();
+        RawPolling { http, addr, sid }
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "http://{}/socket.io/?EIO=4&transport=polling&sid={}",
+            self.addr, self.sid
+        )
+    }
+
+    /// Posts engine.io packets (joined with 0x1e); the HTTP status.
+    pub async fn post(&self, body: &str) -> reqwest::StatusCode {
+        self.http
+            .post(self.url())
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("POST")
+            .status()
+    }
+
+    /// One poll: the engine.io packets it brought (a ping is answered and left out). Empty if
+    /// the session is gone.
+    pub async fn poll(&self) -> Vec<String> {
+        let reply = tokio::time::timeout(WAIT, self.http.get(self.url()).send())
+            .await
+            .unwrap_or_else(|_| panic!("no poll answer within {WAIT:?}"))
+            .expect("GET");
+        if !reply.status().is_success() {
+            return Vec::new();
+        }
+        let body = reply.text().await.unwrap();
+        let mut packets = Vec::new();
+        for p in body.split('\u{1e}') {
+            if p == "2" {
+                self.post("3").await;
+            } else if !p.is_empty() {
+                packets.push(p.to_owned());
+            }
+        }
+        packets
+    }
+
+    /// Upgrades the session to a WebSocket (probe, then the upgrade packet), as socket.io
+    /// clients do after starting on long-polling.
+    pub async fn upgrade(self) -> RawSio {
+        let path = format!("/socket.io/?EIO=4&transport=websocket&sid={}", self.sid);
+        let mut ws = RawWs::connect(self.addr, &path)
+            .await
+            .expect("websocket upgrade");
+        ws.send_text("2probe").await.unwrap();
+        match tokio::time::timeout(WAIT, ws.recv()).await {
+            Ok(Frame::Text(t)) if t == "3probe" => {}
+            other => panic!("no probe answer: {other:?}"),
+        }
+        ws.send_text("5").await.unwrap();
+        RawSio::from_ws(ws)
     }
 }
 
