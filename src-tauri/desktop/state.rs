@@ -1,18 +1,48 @@
-//! What the window's Rust side holds: at most one hosted server and one client session.
+//! What the window's Rust side holds: at most one hosted server, one client session and one
+//! browse for hosts on the LAN.
 
 use std::sync::{Mutex, MutexGuard};
 
 use crate::client::Client;
-use crate::server::RunningServer;
+use crate::host::Hosting;
 
-/// Managed by Tauri. Each command takes at most one of the two locks, so they cannot deadlock.
+/// Managed by Tauri. Each command takes at most one of the three locks, so they cannot deadlock.
 #[derive(Default)]
 pub struct AppState {
     /// A tokio mutex, held across starting and stopping the server on purpose: two clicks on
-    /// Host must not start two servers. Both are local work (bind, open the store, say goodbye
-    /// with a bounded wait), never a wait on another machine.
-    pub host: tokio::sync::Mutex<Option<RunningServer>>,
+    /// Host must not start two servers. Both are local work (bind, open the store, announce or
+    /// withdraw, say goodbye with a bounded wait), never a wait on another machine.
+    pub host: tokio::sync::Mutex<Option<Hosting>>,
     pub client: ClientSlot,
+    /// The Join screen's browse: the task that streams the list to the window. Aborting it
+    /// drops the browse, which stops its mDNS daemon. A std mutex, held only to swap.
+    pub discovery: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+}
+
+impl AppState {
+    /// Stops the Join screen's browse, if one runs.
+    pub fn stop_discovery(&self) {
+        let task = self
+            .discovery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(task) = task {
+            task.abort();
+        }
+    }
+
+    /// Makes `task` the browse, stopping any earlier one.
+    pub fn set_discovery(&self, task: tauri::async_runtime::JoinHandle<()>) {
+        let old = self
+            .discovery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(task);
+        if let Some(old) = old {
+            old.abort();
+        }
+    }
 }
 
 /// The client session, if any. Commands clone the [`Client`] handle out and await on the clone,

@@ -143,13 +143,13 @@ describe('ChatApp', () => {
     const tr = new ScriptedTransport();
     tr.host = {
       suggestPort: async () => 7878,
-      start: async (port, password) => ({ port, addresses: ['192.168.1.9'], passwordRequired: !!password }),
+      start: async (port, password) => ({ port, addresses: ['192.168.1.9'], passwordRequired: !!password, announcedAs: null }),
       stop: async () => {
         tr.calls.push('host_stop');
       },
       status: async () => null,
       kick: async () => {},
-      setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password }),
+      setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null }),
     };
     const app = new ChatApp(tr, notifier);
     expect(app.isDesktop).toBe(true);

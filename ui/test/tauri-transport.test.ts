@@ -53,7 +53,7 @@ describe('tauri transport', () => {
       ['client_leave', { room: 'lobby' }],
       ['client_disconnect', {}],
       ['suggest_port', {}],
-      ['host_start', { port: 7878, password: 'pw' }],
+      ['host_start', { port: 7878, password: 'pw', announce: true }],
       ['host_status', {}],
       ['host_kick', { room: 'lobby', nickName: 'bob' }],
       ['host_set_password', { password: null }],

@@ -24,7 +24,7 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 const host: HostControls = {
   suggestPort: () => call<number>('suggest_port'),
-  start: (port, password) => call<HostInfo>('host_start', { port, password }),
+  start: (port, password, announce = true) => call<HostInfo>('host_start', { port, password, announce }),
   stop: () => call<null>('host_stop').then(() => undefined),
   status: () => call<HostInfo | null>('host_status'),
   kick: (room, nickName) => call<null>('host_kick', { room, nickName }).then(() => undefined),

@@ -46,7 +46,8 @@ export function toTransportError(e: unknown): TransportError {
 /** Hosting a room server on this computer; only the desktop window has it. */
 export interface HostControls {
   suggestPort(): Promise<number>;
-  start(port: number, password: string | null): Promise<HostInfo>;
+  /** `announce`: let people on the LAN find it (mDNS); on unless false. */
+  start(port: number, password: string | null, announce?: boolean): Promise<HostInfo>;
   stop(): Promise<void>;
   status(): Promise<HostInfo | null>;
   kick(room: string, nickName: string): Promise<void>;
