@@ -25,7 +25,7 @@ pub struct HostInfo {
     pub addresses: Vec<String>,
     pub password_required: bool,
     /// The mDNS instance the server is announced as on the LAN
-    /// (`lanchat-….\_lanchat._tcp.local.`), or null when it is not announced.
+    /// (`lanchat-1a2b3c4d5e6f._lanchat._tcp.local.`), or null when it is not announced.
     pub announced_as: Option<String>,
 }
 

@@ -1,6 +1,6 @@
-//! One host's announcement: registers `lanchat-….\_lanchat._tcp.local.` on the host's scope,
+//! One host's announcement: registers `lanchat-…._lanchat._tcp.local.` on the host's scope,
 //! keeps its TXT record current (people, password) and withdraws it — goodbye packets, so
-//! browsers drop the host at once — when stopped or dropped.
+//! browsers drop the host within about a second — when stopped or dropped.
 
 use std::net::IpAddr;
 use std::sync::mpsc;

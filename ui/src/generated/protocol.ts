@@ -48,7 +48,7 @@ export type HostInfo = { port: number,
 addresses: Array<string>, passwordRequired: boolean, 
 /**
  * The mDNS instance the server is announced as on the LAN
- * (`lanchat-….\_lanchat._tcp.local.`), or null when it is not announced.
+ * (`lanchat-1a2b3c4d5e6f._lanchat._tcp.local.`), or null when it is not announced.
  */
 announcedAs: string | null, };
 
