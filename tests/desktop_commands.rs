@@ -96,6 +96,10 @@ fn discovery_can_be_turned_off() {
     let err = invoke(&w, "discovery_start", json!({"events": "__CHANNEL__:7"})).unwrap_err();
     assert_eq!(err["code"], "discovery_off", "{err}");
     assert_eq!(
+        invoke(&w, "discovery_stop", json!({"id": 3})).unwrap(),
+        Value::Null
+    );
+    assert_eq!(
         invoke(&w, "discovery_stop", json!({})).unwrap(),
         Value::Null
     );

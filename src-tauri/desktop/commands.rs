@@ -96,13 +96,14 @@ pub async fn host_set_announce(state: State<'_, AppState>, announce: bool) -> Ip
     Ok(host::info(running))
 }
 
-/// Starts looking for hosts on the LAN (replacing an earlier browse): the whole list goes to
+/// Starts looking for hosts on the LAN (replacing an earlier look): the whole list goes to
 /// `events` now and after every change, until `discovery_stop` or the window stops listening.
+/// Returns the look's number, for `discovery_stop`.
 #[tauri::command]
 pub fn discovery_start(
     state: State<'_, AppState>,
     events: Channel<Vec<FoundHost>>,
-) -> IpcResult<()> {
+) -> IpcResult<u64> {
     let browser = Browser::start()?;
     let task = tauri::async_runtime::spawn(browser.watch(move |hosts| match events.send(hosts) {
         Ok(()) => true,
@@ -111,13 +112,14 @@ pub fn discovery_start(
             false
         }
     }));
-    state.set_discovery(task);
-    Ok(())
+    Ok(state.set_discovery(task))
 }
 
+/// Stops look `id` (from `discovery_start`) if it is still the current one; without `id`,
+/// whichever runs.
 #[tauri::command]
-pub fn discovery_stop(state: State<'_, AppState>) -> IpcResult<()> {
-    state.stop_discovery();
+pub fn discovery_stop(state: State<'_, AppState>, id: Option<u64>) -> IpcResult<()> {
+    state.stop_discovery(id);
     Ok(())
 }
 

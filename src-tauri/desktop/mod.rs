@@ -61,7 +61,7 @@ pub fn run() -> anyhow::Result<()> {
         if let RunEvent::ExitRequested { .. } = event {
             // Say goodbye properly: members see us leave, guests hear the host is going.
             let state = handle.state::<state::AppState>();
-            state.stop_discovery();
+            state.stop_discovery(None);
             tauri::async_runtime::block_on(async {
                 if let Some(c) = state.client.take() {
                     c.disconnect().await;

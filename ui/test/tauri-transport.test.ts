@@ -77,8 +77,11 @@ describe('tauri transport', () => {
     const calls: string[] = [];
     let channelId = -1;
     mockIPC((cmd, args) => {
-      calls.push(cmd);
-      if (cmd === 'discovery_start') channelId = (args as any).events.id;
+      calls.push(cmd === 'discovery_stop' ? `${cmd} ${(args as any).id}` : cmd);
+      if (cmd === 'discovery_start') {
+        channelId = (args as any).events.id;
+        return 7;
+      }
       return null;
     });
     const tr = createTauriTransport();
@@ -91,7 +94,7 @@ describe('tauri transport', () => {
     stop();
     internals.runCallback(channelId, { index: 2, message: [] });
     expect(lists).toEqual([[], [a]]);
-    expect(calls).toEqual(['discovery_start', 'discovery_stop']);
+    expect(calls).toEqual(['discovery_start', 'discovery_stop 7']);
   });
 
   it('says when discovery is turned off', async () => {

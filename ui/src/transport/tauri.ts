@@ -42,10 +42,10 @@ const discovery: Discovery = {
     events.onmessage = (hosts) => {
       if (live) onHosts(hosts);
     };
-    await call<null>('discovery_start', { events });
+    const id = await call<number>('discovery_start', { events });
     return () => {
       live = false;
-      call<null>('discovery_stop').catch((e) => console.warn('lanchat: discovery_stop failed', e));
+      call<null>('discovery_stop', { id }).catch((e) => console.warn('lanchat: discovery_stop failed', e));
     };
   },
 };
