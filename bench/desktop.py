@@ -53,7 +53,8 @@ def one_run(binary, display, settle):
     env = dict(os.environ, DISPLAY=display, LANCHAT_REPORT_LOADED="1",
                WEBKIT_DISABLE_COMPOSITING_MODE="1", WEBKIT_DISABLE_DMABUF_RENDERER="1",
                XDG_DATA_HOME=f"{home}/data", XDG_CONFIG_HOME=f"{home}/config",
-               XDG_CACHE_HOME=f"{home}/cache", RUST_LOG="error")
+               XDG_CACHE_HOME=f"{home}/cache", RUST_LOG="error",
+               LANCHAT_NO_DISCOVERY="1")  # no mDNS on the real network from a benchmark
     t0 = time.monotonic()
     p = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                          text=True, start_new_session=True)

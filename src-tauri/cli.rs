@@ -1,10 +1,12 @@
 //! The command line: `lanchat` (window), `lanchat serve` (headless host), `lanchat join`
-//! (terminal client). Parsing is clap; each subcommand is a small async function.
+//! (terminal client), `lanchat discover` (hosts on the LAN). Parsing is clap; each subcommand
+//! is a small async function.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use clap::builder::FalseyValueParser;
 use clap::{Args, Parser, Subcommand};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
@@ -31,6 +33,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Chat in a room from the terminal: stdin lines are sent, room messages are printed.
     Join(JoinArgs),
+    /// List the lanchat hosts on this network (found with mDNS).
+    Discover(DiscoverArgs),
 }
 
 #[derive(Args, Debug)]
@@ -75,6 +79,29 @@ pub struct ServeArgs {
     /// name always work.
     #[arg(long = "allow-host", value_name = "NAME")]
     pub allow_hosts: Vec<String>,
+    /// Do not announce this server on the LAN (mDNS). A server bound to loopback never is.
+    #[arg(long, env = crate::discovery::ENV_NO_ANNOUNCE, value_parser = FalseyValueParser::new())]
+    pub no_announce: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DiscoverArgs {
+    /// How long to look, in seconds.
+    #[arg(long, default_value_t = 3.0, value_parser = parse_seconds)]
+    pub timeout: f64,
+    /// Print JSON: an array of hosts (with --watch, one JSON object per line).
+    #[arg(long)]
+    pub json: bool,
+    /// Keep looking until interrupted, printing each host as it appears, changes or goes.
+    #[arg(long, conflicts_with = "timeout")]
+    pub watch: bool,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(v),
+        _ => Err("a number of seconds from 0 to 3600".into()),
+    }
 }
 
 #[derive(Args, Debug)]
@@ -154,6 +181,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(name) = args.name {
         config.name = name;
     }
+    let name = config.name.clone();
     let shutdown = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.bind, args.port))
         .await
@@ -166,12 +194,144 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if running.control.password_required() {
         println!("a password is required to join");
     }
+    let announcer = if args.no_announce {
+        None
+    } else {
+        crate::host::announce(&running, args.bind, &name)
+    };
+    match &announcer {
+        Some(a) => println!(
+            "announced on the LAN as {} (--no-announce turns it off)",
+            a.fullname()
+        ),
+        None if !args.no_announce && args.bind.is_loopback() => {
+            println!("not announced on the LAN (listening on loopback only)")
+        }
+        None => println!("not announced on the LAN"),
+    }
     use std::io::Write;
     let _ = std::io::stdout().flush();
     shutdown.await;
     eprintln!("stopping…");
+    // Withdrawn first, so browsers drop the host before it stops answering.
+    if let Some(a) = announcer {
+        a.stop().await;
+    }
     running.stop().await?;
     Ok(())
+}
+
+/// `lanchat discover`: one look (a table, or `--json`), or `--watch` until interrupted.
+pub async fn discover(args: DiscoverArgs) -> anyhow::Result<()> {
+    use crate::discovery::{Browser, Change, discover};
+    if args.watch {
+        let shutdown = shutdown_signal();
+        tokio::pin!(shutdown);
+        let mut browser = Browser::start()?;
+        loop {
+            let change = tokio::select! {
+                c = browser.next() => c,
+                _ = &mut shutdown => return Ok(()),
+            };
+            let Some(change) = change else {
+                bail!("the mDNS browse stopped");
+            };
+            let (event, host) = match &change {
+                Change::Up(h) => ("up", h),
+                Change::Down(h) => ("down", h),
+            };
+            if args.json {
+                println!("{}", serde_json::json!({ "event": event, "host": host }));
+            } else {
+                let sign = if event == "up" { '+' } else { '-' };
+                println!("{sign} {}", host_line(host));
+            }
+        }
+    }
+    let wait = std::time::Duration::from_secs_f64(args.timeout);
+    let hosts = discover(wait).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&hosts)?);
+    } else if hosts.is_empty() {
+        eprintln!(
+            "no lanchat hosts found in {} s. Multicast may be blocked on this network (guest \
+             Wi-Fi, client isolation): ask the host for the address or invite link it shows.",
+            args.timeout
+        );
+    } else {
+        print!("{}", host_table(&hosts));
+    }
+    Ok(())
+}
+
+/// One host in a line: `Room A  10.0.0.2:7878  3 people  password  v0.1.0`.
+fn host_line(h: &crate::discovery::FoundHost) -> String {
+    let people = if h.people == 1 { "person" } else { "people" };
+    let lock = if h.password_required {
+        "password"
+    } else {
+        "open"
+    };
+    format!(
+        "{}  {}  {} {people}  {lock}  v{}",
+        h.name, h.address, h.people, h.version
+    )
+}
+
+/// Terminal columns `s` takes: 2 for East Asian wide characters (CJK, Hangul, full-width
+/// forms, most emoji), 1 for the rest. An approximation that keeps a table of names aligned.
+fn columns(s: &str) -> usize {
+    s.chars()
+        .map(|c| match u32::from(c) {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x1F300..=0x1F64F
+            | 0x1F900..=0x1F9FF
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The hosts as an aligned table with a header.
+fn host_table(hosts: &[crate::discovery::FoundHost]) -> String {
+    let rows: Vec<[String; 5]> = hosts
+        .iter()
+        .map(|h| {
+            [
+                h.name.clone(),
+                h.address.clone(),
+                h.people.to_string(),
+                if h.password_required { "yes" } else { "no" }.to_owned(),
+                h.version.clone(),
+            ]
+        })
+        .collect();
+    let head = ["NAME", "ADDRESS", "PEOPLE", "PASSWORD", "VERSION"].map(String::from);
+    let width = |i: usize| {
+        std::iter::once(&head)
+            .chain(&rows)
+            .map(|r| columns(&r[i]))
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..5).map(width).collect();
+    let mut out = String::new();
+    for r in std::iter::once(&head).chain(&rows) {
+        let cells: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w - columns(c))))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// The URLs to print: loopback first (what local tools use), then LAN addresses.
@@ -323,5 +483,61 @@ fn explain(e: ClientError) -> anyhow::Error {
             anyhow::anyhow!("this server needs a password (use --password)")
         }
         other => anyhow::anyhow!("{other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discovery::FoundHost;
+
+    fn host(name: &str, address: &str, people: u32, pw: bool) -> FoundHost {
+        FoundHost {
+            id: format!("{name}._lanchat._tcp.local."),
+            name: name.into(),
+            address: address.into(),
+            addresses: vec![address.rsplit_once(':').unwrap().0.into()],
+            port: 7878,
+            version: "0.1.0".into(),
+            password_required: pw,
+            people,
+        }
+    }
+
+    /// `lanchat discover` prints an aligned table, wide names included.
+    #[test]
+    fn the_discover_table_is_aligned() {
+        let table = host_table(&[
+            host("房间", "10.0.0.2:7878", 3, true),
+            host("Room B", "10.0.0.30:7878", 12, false),
+        ]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(
+            lines[0],
+            "NAME    ADDRESS         PEOPLE  PASSWORD  VERSION"
+        );
+        assert_eq!(lines[1], "房间    10.0.0.2:7878   3       yes       0.1.0");
+        assert_eq!(lines[2], "Room B  10.0.0.30:7878  12      no        0.1.0");
+        assert_eq!(
+            host_line(&host("A", "10.0.0.2:7878", 1, false)),
+            "A  10.0.0.2:7878  1 person  open  v0.1.0"
+        );
+    }
+
+    /// `--no-announce` reads `LANCHAT_NO_ANNOUNCE` like clap reads any flag's variable.
+    #[test]
+    fn serve_has_an_announce_switch() {
+        let cli = Cli::try_parse_from(["lanchat", "serve", "--no-announce"]).unwrap();
+        let Some(Command::Serve(a)) = cli.command else {
+            panic!("not serve")
+        };
+        assert!(a.no_announce);
+        let cli =
+            Cli::try_parse_from(["lanchat", "discover", "--json", "--timeout", "1.5"]).unwrap();
+        let Some(Command::Discover(d)) = cli.command else {
+            panic!("not discover")
+        };
+        assert!(d.json && !d.watch && d.timeout == 1.5);
+        assert!(Cli::try_parse_from(["lanchat", "discover", "--timeout", "-1"]).is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! Hosting from the window: start the room server on the LAN with history in the user's data
-//! dir, report the addresses to share, stop it. Plain Rust; the desktop layer wraps it.
+//! dir, announce it (unless told not to), report the addresses to share, stop it. Plain Rust;
+//! the desktop layer wraps it. [`announce`] is also how `lanchat serve` announces.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -9,7 +10,8 @@ use serde::Serialize;
 
 use crate::client::DEFAULT_PORT;
 use crate::datadir::{self, DirLock};
-use crate::server::{self, Config, RunningServer};
+use crate::discovery::{Announcer, DiscoveryError, Record, Scope};
+use crate::server::{self, Config, Control, RunningServer};
 use crate::store::Store;
 
 /// What the window shows about the server it hosts (IPC: `host_start`, `host_status`).
@@ -22,6 +24,9 @@ pub struct HostInfo {
     /// adapters are left out.
     pub addresses: Vec<String>,
     pub password_required: bool,
+    /// The mDNS instance the server is announced as on the LAN
+    /// (`lanchat-1a2b3c4d5e6f._lanchat._tcp.local.`), or null when it is not announced.
+    pub announced_as: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +37,85 @@ pub enum HostError {
     Listen(u16, std::io::Error),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Announce(#[from] DiscoveryError),
+}
+
+/// A server the window hosts, and its announcement on the LAN while it has one.
+pub struct Hosting {
+    pub server: RunningServer,
+    /// Shown in the announcement; the server's own copy is inside its config.
+    name: String,
+    announcer: Option<Announcer>,
+}
+
+impl Hosting {
+    /// Starts or stops announcing. Turning it on fails when the environment forbids it
+    /// (`LANCHAT_NO_ANNOUNCE`, `LANCHAT_NO_DISCOVERY`) or mDNS cannot start.
+    pub async fn set_announce(&mut self, on: bool) -> Result<(), HostError> {
+        match (on, self.announcer.take()) {
+            (true, Some(a)) => self.announcer = Some(a),
+            (true, None) => {
+                let a = announcer(&self.server, Ipv4Addr::UNSPECIFIED.into(), &self.name)?;
+                self.announcer = a;
+            }
+            (false, Some(a)) => a.stop().await,
+            (false, None) => {}
+        }
+        Ok(())
+    }
+
+    /// Tells the announcement the host changed something it shows (the password).
+    pub fn refresh_announcement(&self) {
+        if let Some(a) = &self.announcer {
+            a.refresh();
+        }
+    }
+
+    /// Withdraws the announcement, then stops the server (goodbye to clients, graceful end).
+    pub async fn stop(self) -> std::io::Result<()> {
+        if let Some(a) = self.announcer {
+            a.stop().await;
+        }
+        self.server.stop().await
+    }
+}
+
+/// Announces `running` on the LAN, bound to `bind`, as `name`: `None` when the bind address is
+/// not reachable from the LAN (loopback), and when announcing is turned off or fails (said in
+/// the log — a host that cannot announce still hosts). `lanchat serve` and the window use it.
+pub fn announce(running: &RunningServer, bind: IpAddr, name: &str) -> Option<Announcer> {
+    match announcer(running, bind, name) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!("not announcing on the LAN: {e}");
+            None
+        }
+    }
+}
+
+fn announcer(
+    running: &RunningServer,
+    bind: IpAddr,
+    name: &str,
+) -> Result<Option<Announcer>, DiscoveryError> {
+    let Some(scope) = Scope::for_bind(bind) else {
+        return Ok(None);
+    };
+    let control = running.control.clone();
+    let name = name.to_owned();
+    let live = Box::new(move || record(&control, &name));
+    Announcer::start(scope, running.addr.port(), live).map(Some)
+}
+
+/// What the announcement says about the server now.
+fn record(control: &Control, name: &str) -> Record {
+    Record {
+        name: name.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        password_required: control.password_required(),
+        people: u32::try_from(control.connections()).unwrap_or(u32::MAX),
+    }
 }
 
 /// The default port if it is free, else any free port.
@@ -43,12 +127,14 @@ pub fn suggest_port() -> u16 {
         .map_or(DEFAULT_PORT, |a| a.port())
 }
 
-/// Starts hosting on all interfaces (the user chose to host on the LAN).
+/// Starts hosting on all interfaces (the user chose to host on the LAN), announced there when
+/// `announce` is set and nothing forbids it.
 pub async fn start(
     port: u16,
     password: Option<String>,
     data_dir: &Path,
-) -> Result<RunningServer, HostError> {
+    announce: bool,
+) -> Result<Hosting, HostError> {
     let store = open_store(data_dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
         .await
@@ -61,9 +147,20 @@ pub async fn start(
         ..Config::default()
     };
     server::raise_fd_limit(config.max_connections);
-    server::serve(listener, config, store)
+    let name = config.name.clone();
+    let server = server::serve(listener, config, store)
         .await
-        .map_err(|e| HostError::Listen(port, e))
+        .map_err(|e| HostError::Listen(port, e))?;
+    let announcer = if announce {
+        self::announce(&server, Ipv4Addr::UNSPECIFIED.into(), &name)
+    } else {
+        None
+    };
+    Ok(Hosting {
+        server,
+        name,
+        announcer,
+    })
 }
 
 /// The directory the window last hosted in, with its lock. The window hosts one server at a
@@ -88,7 +185,8 @@ fn open_store(dir: &Path) -> Result<Store, HostError> {
     Ok(store)
 }
 
-pub fn info(running: &RunningServer) -> HostInfo {
+pub fn info(hosting: &Hosting) -> HostInfo {
+    let running = &hosting.server;
     HostInfo {
         port: running.addr.port(),
         addresses: crate::net::lan_addresses()
@@ -96,5 +194,6 @@ pub fn info(running: &RunningServer) -> HostInfo {
             .map(ToString::to_string)
             .collect(),
         password_required: running.control.password_required(),
+        announced_as: hosting.announcer.as_ref().map(|a| a.fullname().to_owned()),
     }
 }

@@ -11,6 +11,7 @@
 //! - [`client`]: the Rust client with reconnects, used by `lanchat join` and the window.
 //! - [`host`]: hosting from the window (start/stop, addresses to share).
 //! - [`net`]: which LAN addresses to show people.
+//! - [`discovery`]: announcing a host on the LAN (mDNS, `_lanchat._tcp`) and finding hosts.
 //! - [`cli`]: the command line.
 //! - `desktop` (feature `desktop`): the Tauri window, commands and state.
 
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod datadir;
+pub mod discovery;
 pub mod host;
 pub mod net;
 pub mod protocol;

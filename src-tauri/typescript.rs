@@ -8,6 +8,7 @@ use ts_rs::{Config, TS};
 use crate::client::{ClientEvent, ConnState};
 use crate::desktop::error::IpcError;
 use crate::desktop::ipc::ConnectInfo;
+use crate::discovery::FoundHost;
 use crate::host::HostInfo;
 use crate::protocol::*;
 
@@ -38,6 +39,7 @@ fn generated() -> String {
         ConnectInfo::decl(&cfg),
         HostInfo::decl(&cfg),
         IpcError::decl(&cfg),
+        FoundHost::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `src-tauri/typescript.rs` (ts-rs). Do not edit:\n\

@@ -52,8 +52,9 @@ async fn hosting_on_a_directory_in_use_says_who_has_it() {
     let (store, _lock) = open_store(dir.path()).unwrap();
     let s = start(test_config(), store).await;
     let calm = Calm::join(&s).await;
-    // Port 0: should the check ever come after listening, this test still binds nothing fixed.
-    let err = lanchat::host::start(0, None, dir.path())
+    // Port 0 and no announcing: should the check ever come after listening, this test still
+    // binds nothing fixed and sends nothing onto the LAN.
+    let err = lanchat::host::start(0, None, dir.path(), false)
         .await
         .err()
         .expect("a second host on the same directory");

@@ -12,6 +12,8 @@ fn app() -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let data = tempfile::tempdir().unwrap().keep();
     // Hosting keeps history in the app data dir; point it at a scratch dir.
     unsafe { std::env::set_var("XDG_DATA_HOME", &data) };
+    // Hosting binds 0.0.0.0: these tests must never announce (or browse) on the real network.
+    unsafe { std::env::set_var("LANCHAT_NO_DISCOVERY", "1") };
     let app = lanchat::desktop::builder(mock_builder())
         // The real config and capabilities, so the ACL that guards the window guards the test.
         .build(tauri::generate_context!(test = true))
@@ -46,10 +48,16 @@ fn host_start_status_password_stop() {
     let (_app, w) = app();
     let port = invoke(&w, "suggest_port", json!({})).unwrap();
     assert!(port.as_u64().unwrap() > 0);
-    let info = invoke(&w, "host_start", json!({"port": 0, "password": null})).unwrap();
+    let info = invoke(
+        &w,
+        "host_start",
+        json!({"port": 0, "password": null, "announce": false}),
+    )
+    .unwrap();
     let port = info["port"].as_u64().unwrap();
     assert!(port > 0);
     assert_eq!(info["passwordRequired"], false);
+    assert_eq!(info["announcedAs"], Value::Null, "asked not to announce");
     assert!(
         info["addresses"]
             .as_array()
@@ -60,6 +68,16 @@ fn host_start_status_password_stop() {
     assert_eq!(invoke(&w, "host_status", json!({})).unwrap()["port"], port);
     let changed = invoke(&w, "host_set_password", json!({"password": "pw"})).unwrap();
     assert_eq!(changed["passwordRequired"], true);
+    let off = invoke(&w, "host_set_announce", json!({"announce": true})).unwrap_err();
+    assert_eq!(off["code"], "discovery_off", "{off}");
+    assert!(
+        off["message"]
+            .as_str()
+            .unwrap()
+            .contains("LANCHAT_NO_DISCOVERY")
+    );
+    let quiet = invoke(&w, "host_set_announce", json!({"announce": false})).unwrap();
+    assert_eq!(quiet["announcedAs"], Value::Null);
     let kick = invoke(&w, "host_kick", json!({"room": "r", "nickName": "nobody"})).unwrap_err();
     assert_eq!(kick["code"], "not_in_room");
     invoke(&w, "host_stop", json!({})).unwrap();
@@ -67,6 +85,23 @@ fn host_start_status_password_stop() {
     assert_eq!(
         invoke(&w, "host_stop", json!({})).unwrap_err()["code"],
         "not_hosting"
+    );
+}
+
+/// With discovery turned off for the process, the Join screen's browse says so (the window
+/// then shows the fallback: address, invite link, QR) and stopping it is harmless.
+#[test]
+fn discovery_can_be_turned_off() {
+    let (_app, w) = app();
+    let err = invoke(&w, "discovery_start", json!({"events": "__CHANNEL__:7"})).unwrap_err();
+    assert_eq!(err["code"], "discovery_off", "{err}");
+    assert_eq!(
+        invoke(&w, "discovery_stop", json!({"id": 3})).unwrap(),
+        Value::Null
+    );
+    assert_eq!(
+        invoke(&w, "discovery_stop", json!({})).unwrap(),
+        Value::Null
     );
 }
 
@@ -109,7 +144,7 @@ fn commands_are_refused_to_other_origins() {
             callback: CallbackFn(0),
             error: CallbackFn(1),
             url: "http://192.168.1.66:7878/".parse().unwrap(),
-            body: InvokeBody::Json(json!({"port": 0, "password": null})),
+            body: InvokeBody::Json(json!({"port": 0, "password": null, "announce": false})),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
         },
@@ -140,7 +175,12 @@ fn invoke_within(
 #[test]
 fn a_join_waiting_for_a_lost_host_blocks_nothing() {
     let (_app, w) = app();
-    let info = invoke(&w, "host_start", json!({"port": 0, "password": null})).unwrap();
+    let info = invoke(
+        &w,
+        "host_start",
+        json!({"port": 0, "password": null, "announce": false}),
+    )
+    .unwrap();
     let address = format!("127.0.0.1:{}", info["port"]);
     invoke(
         &w,

@@ -9,6 +9,7 @@ use super::error::{IpcError, IpcResult};
 use super::ipc::ConnectInfo;
 use super::state::AppState;
 use crate::client::{Client, ClientConfig, ClientEvent};
+use crate::discovery::{Browser, FoundHost};
 use crate::host::{self, HostInfo};
 use crate::protocol::JoinAck;
 
@@ -23,6 +24,7 @@ pub async fn host_start<R: Runtime>(
     state: State<'_, AppState>,
     port: u16,
     password: Option<String>,
+    announce: bool,
 ) -> IpcResult<HostInfo> {
     let mut slot = state.host.lock().await;
     if let Some(running) = slot.as_ref() {
@@ -32,7 +34,7 @@ pub async fn host_start<R: Runtime>(
         .path()
         .app_data_dir()
         .map_err(|e| IpcError::new("storage_failed", e.to_string()))?;
-    let running = host::start(port, password.filter(|p| !p.is_empty()), &dir).await?;
+    let running = host::start(port, password.filter(|p| !p.is_empty()), &dir, announce).await?;
     let info = host::info(&running);
     *slot = Some(running);
     Ok(info)
@@ -68,7 +70,7 @@ pub async fn host_kick(
         .lock()
         .await
         .as_ref()
-        .map(|r| r.control.clone())
+        .map(|r| r.server.control.clone())
         .ok_or_else(IpcError::not_hosting)?;
     Ok(control.kick(&room, &nick_name, "the host").await?)
 }
@@ -80,8 +82,45 @@ pub async fn host_set_password(
 ) -> IpcResult<HostInfo> {
     let slot = state.host.lock().await;
     let running = slot.as_ref().ok_or_else(IpcError::not_hosting)?;
-    running.control.set_password(password);
+    running.server.control.set_password(password);
+    running.refresh_announcement();
     Ok(host::info(running))
+}
+
+/// The host panel's switch: announce the hosted server on the LAN, or stop.
+#[tauri::command]
+pub async fn host_set_announce(state: State<'_, AppState>, announce: bool) -> IpcResult<HostInfo> {
+    let mut slot = state.host.lock().await;
+    let running = slot.as_mut().ok_or_else(IpcError::not_hosting)?;
+    running.set_announce(announce).await?;
+    Ok(host::info(running))
+}
+
+/// Starts looking for hosts on the LAN (replacing an earlier look): the whole list goes to
+/// `events` now and after every change, until `discovery_stop` or the window stops listening.
+/// Returns the look's number, for `discovery_stop`.
+#[tauri::command]
+pub fn discovery_start(
+    state: State<'_, AppState>,
+    events: Channel<Vec<FoundHost>>,
+) -> IpcResult<u64> {
+    let browser = Browser::start()?;
+    let task = tauri::async_runtime::spawn(browser.watch(move |hosts| match events.send(hosts) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::debug!("the window stopped listening for hosts: {e}");
+            false
+        }
+    }));
+    Ok(state.set_discovery(task))
+}
+
+/// Stops look `id` (from `discovery_start`) if it is still the current one; without `id`,
+/// whichever runs.
+#[tauri::command]
+pub fn discovery_stop(state: State<'_, AppState>, id: Option<u64>) -> IpcResult<()> {
+    state.stop_discovery(id);
+    Ok(())
 }
 
 #[tauri::command]

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::client::ClientError;
+use crate::discovery::DiscoveryError;
 use crate::host::HostError;
 use crate::server::ControlError;
 
@@ -44,6 +45,17 @@ impl From<HostError> for IpcError {
             HostError::PortInUse(_) => "port_in_use",
             HostError::Listen(..) => "listen_failed",
             HostError::Store(_) => "storage_failed",
+            HostError::Announce(e) => return e.into(),
+        };
+        IpcError::new(code, e.to_string())
+    }
+}
+
+impl From<DiscoveryError> for IpcError {
+    fn from(e: DiscoveryError) -> IpcError {
+        let code = match e {
+            DiscoveryError::Off(_) => "discovery_off",
+            DiscoveryError::Mdns(_) | DiscoveryError::Thread(_) => "discovery_failed",
         };
         IpcError::new(code, e.to_string())
     }

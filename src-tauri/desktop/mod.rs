@@ -20,6 +20,9 @@ macro_rules! app_commands {
             commands::host_status,
             commands::host_kick,
             commands::host_set_password,
+            commands::host_set_announce,
+            commands::discovery_start,
+            commands::discovery_stop,
             commands::client_connect,
             commands::client_join,
             commands::client_leave,
@@ -58,6 +61,7 @@ pub fn run() -> anyhow::Result<()> {
         if let RunEvent::ExitRequested { .. } = event {
             // Say goodbye properly: members see us leave, guests hear the host is going.
             let state = handle.state::<state::AppState>();
+            state.stop_discovery(None);
             tauri::async_runtime::block_on(async {
                 if let Some(c) = state.client.take() {
                     c.disconnect().await;

@@ -1,18 +1,53 @@
-//! What the window's Rust side holds: at most one hosted server and one client session.
+//! What the window's Rust side holds: at most one hosted server, one client session and one
+//! browse for hosts on the LAN.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::client::Client;
-use crate::server::RunningServer;
+use crate::host::Hosting;
 
-/// Managed by Tauri. Each command takes at most one of the two locks, so they cannot deadlock.
+/// Managed by Tauri. Each command takes at most one of the three locks, so they cannot deadlock.
 #[derive(Default)]
 pub struct AppState {
     /// A tokio mutex, held across starting and stopping the server on purpose: two clicks on
-    /// Host must not start two servers. Both are local work (bind, open the store, say goodbye
-    /// with a bounded wait), never a wait on another machine.
-    pub host: tokio::sync::Mutex<Option<RunningServer>>,
+    /// Host must not start two servers. Both are local work (bind, open the store, announce or
+    /// withdraw, say goodbye with a bounded wait), never a wait on another machine.
+    pub host: tokio::sync::Mutex<Option<Hosting>>,
     pub client: ClientSlot,
+    /// The Join screen's browse: its number and the task that streams the list to the window.
+    /// Aborting the task drops the browse, which stops its mDNS daemon. A std mutex, held only
+    /// to swap.
+    pub discovery: Mutex<Option<(u64, tauri::async_runtime::JoinHandle<()>)>>,
+    /// The last browse's number: a `discovery_stop` for an older look (a late one from a Join
+    /// screen that has since come back) leaves the newer one running.
+    pub discovery_looks: AtomicU64,
+}
+
+impl AppState {
+    /// Stops the Join screen's browse: look `id`, or whichever runs when `id` is `None`.
+    pub fn stop_discovery(&self, id: Option<u64>) {
+        let mut slot = self.discovery.lock().unwrap_or_else(|p| p.into_inner());
+        if (id.is_none() || slot.as_ref().map(|(n, _)| *n) == id)
+            && let Some((_, task)) = slot.take()
+        {
+            task.abort();
+        }
+    }
+
+    /// Makes `task` the browse, stopping any earlier one; returns its number.
+    pub fn set_discovery(&self, task: tauri::async_runtime::JoinHandle<()>) -> u64 {
+        let id = self.discovery_looks.fetch_add(1, Ordering::Relaxed) + 1;
+        let old = self
+            .discovery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace((id, task));
+        if let Some((_, old)) = old {
+            old.abort();
+        }
+        id
+    }
 }
 
 /// The client session, if any. Commands clone the [`Client`] handle out and await on the clone,
@@ -68,5 +103,31 @@ impl ClientSlot {
     fn lock(&self) -> MutexGuard<'_, Slot> {
         // Every critical section is a swap or a clone: a panic cannot leave it half done.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idle() -> tauri::async_runtime::JoinHandle<()> {
+        tauri::async_runtime::spawn(std::future::pending())
+    }
+
+    /// A Join screen that comes back starts a new look; the old screen's late stop leaves it
+    /// running, its own stop ends it.
+    #[test]
+    fn a_late_stop_leaves_the_new_look_running() {
+        let state = AppState::default();
+        let first = state.set_discovery(idle());
+        let second = state.set_discovery(idle());
+        assert_ne!(first, second);
+        state.stop_discovery(Some(first));
+        assert!(state.discovery.lock().unwrap().is_some());
+        state.stop_discovery(Some(second));
+        assert!(state.discovery.lock().unwrap().is_none());
+        state.set_discovery(idle());
+        state.stop_discovery(None);
+        assert!(state.discovery.lock().unwrap().is_none());
     }
 }

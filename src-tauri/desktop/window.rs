@@ -130,12 +130,10 @@ pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     };
     let state = window.state::<AppState>();
     // Busy means the server is being started this instant: nobody is on it yet.
-    let Some(port_and_connections) = state
-        .host
-        .try_lock()
-        .ok()
-        .and_then(|h| h.as_ref().map(|h| (h.addr.port(), h.control.connections())))
-    else {
+    let Some(port_and_connections) = state.host.try_lock().ok().and_then(|h| {
+        h.as_ref()
+            .map(|h| (h.server.addr.port(), h.server.control.connections()))
+    }) else {
         return;
     };
     let (port, connections) = port_and_connections;

@@ -182,6 +182,8 @@ async function scenario(cfg) {
         XDG_CACHE_HOME: path.join(dir, 'cache'),
         XDG_STATE_HOME: path.join(dir, 'state'),
         XDG_RUNTIME_DIR: path.join(dir, 'runtime'),
+        // The windows host on 0.0.0.0 and browse on the Join screen: never on the real network.
+        LANCHAT_NO_DISCOVERY: '1',
       };
       delete env.WAYLAND_DISPLAY;
       for (const k of ['XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR']) {

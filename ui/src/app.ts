@@ -198,7 +198,8 @@ export class ChatApp {
       throw e;
     }
     if (!req.own) {
-      prefs.setRecent(addRecent(prefs.recent(), { address: req.hostPort, room: req.room, at: Date.now() }));
+      const name = this.session.server?.info.name || undefined;
+      prefs.setRecent(addRecent(prefs.recent(), { address: req.hostPort, room: req.room, at: Date.now(), name }));
     }
     this.patch({ phase: 'chat' });
   }
@@ -325,11 +326,15 @@ export class ChatApp {
     this.patch({ hostRoom: room });
   }
 
-  /** Starts the room server here, then joins it like any peer would. */
-  async startHosting(port: number, password: string | null): Promise<void> {
+  /**
+   * Starts the room server here (announced on the LAN when `announce`, remembered for next
+   * time), then joins it like any peer would.
+   */
+  async startHosting(port: number, password: string | null, announce = prefs.hostAnnounce()): Promise<void> {
     const host = this.transport.host;
     if (!host) throw new TransportError('not_hosting', 'hosting needs the desktop app');
-    const hosting = await host.start(port, password);
+    prefs.setHostAnnounce(announce);
+    const hosting = await host.start(port, password, announce);
     this.hostPassword = password;
     prefs.setHostPort(hosting.port);
     this.patch({ hosting });
@@ -373,6 +378,15 @@ export class ChatApp {
   /** Kick from the member list: failures become toasts. */
   kickQuietly(room: string, nickName: string) {
     this.kick(room, nickName).catch((e) => this.report(e));
+  }
+
+  /** The host panel's switch: announce the server on the LAN, or stop (remembered). */
+  async setAnnounce(announce: boolean): Promise<void> {
+    const host = this.transport.host;
+    if (!host) return;
+    const hosting = await host.setAnnounce(announce);
+    prefs.setHostAnnounce(announce);
+    this.patch({ hosting });
   }
 
   async setHostPassword(password: string | null): Promise<void> {

@@ -1,5 +1,5 @@
 //! What the app remembers between runs, in localStorage: nickname, language, theme, the room a
-//! host invites to, and recently joined servers. Storage can be missing or full (private windows);
+//! host invites to, whether a host announces itself on the LAN, and recently joined servers. Storage can be missing or full (private windows);
 //! every read and write tolerates that.
 
 const KEYS = {
@@ -8,6 +8,7 @@ const KEYS = {
   theme: 'lanchat.theme',
   hostRoom: 'lanchat.hostRoom',
   hostPort: 'lanchat.hostPort',
+  hostAnnounce: 'lanchat.hostAnnounce',
   recent: 'lanchat.recentServers',
 } as const;
 
@@ -23,6 +24,8 @@ export interface RecentServer {
   room: string;
   /** ms since epoch, newest first. */
   at: number;
+  /** The server's name when we joined (`/api/info`), if it said one. */
+  name?: string;
 }
 
 type KV = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
@@ -70,13 +73,21 @@ export const prefs = {
     return Number.isInteger(n) && n > 0 && n < 65536 ? n : null;
   },
   setHostPort: (v: number) => set(KEYS.hostPort, String(v)),
+  /** Let people on the network find a room this window hosts (mDNS); on unless turned off. */
+  hostAnnounce: () => get(KEYS.hostAnnounce) !== 'off',
+  setHostAnnounce: (on: boolean) => set(KEYS.hostAnnounce, on ? null : 'off'),
   recent(): RecentServer[] {
     try {
       const list = JSON.parse(get(KEYS.recent) ?? '[]');
       if (!Array.isArray(list)) return [];
       return list
         .filter((x) => x && typeof x.address === 'string' && typeof x.room === 'string')
-        .map((x) => ({ address: x.address, room: x.room, at: Number(x.at) || 0 }))
+        .map((x) => ({
+          address: x.address,
+          room: x.room,
+          at: Number(x.at) || 0,
+          ...(typeof x.name === 'string' && x.name ? { name: x.name.slice(0, 80) } : {}),
+        }))
         .slice(0, MAX_RECENT);
     } catch {
       return [];

@@ -134,6 +134,8 @@ export const IPC_ERROR_CODES = [
   'connect_failed',
   'bad_password',
   'password_required',
+  'discovery_off',
+  'discovery_failed',
 ] as const;
 export type IpcErrorCode = (typeof IPC_ERROR_CODES)[number];
 

@@ -143,13 +143,14 @@ describe('ChatApp', () => {
     const tr = new ScriptedTransport();
     tr.host = {
       suggestPort: async () => 7878,
-      start: async (port, password) => ({ port, addresses: ['192.168.1.9'], passwordRequired: !!password }),
+      start: async (port, password) => ({ port, addresses: ['192.168.1.9'], passwordRequired: !!password, announcedAs: null }),
       stop: async () => {
         tr.calls.push('host_stop');
       },
       status: async () => null,
       kick: async () => {},
-      setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password }),
+      setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null }),
+      setAnnounce: async () => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null }),
     };
     const app = new ChatApp(tr, notifier);
     expect(app.isDesktop).toBe(true);
@@ -161,6 +162,47 @@ describe('ChatApp', () => {
     await app.stopHosting();
     expect(tr.calls.slice(-2)).toEqual(['host_stop', 'disconnect']);
     expect(app.session).toMatchObject({ phase: 'setup', hosting: null, server: null });
+  });
+
+  it('announces as asked, remembers the choice, and the host panel switch turns it off', async () => {
+    const tr = new ScriptedTransport();
+    const asked: boolean[] = [];
+    const info = (announce: boolean) => ({ port: 7878, addresses: [], passwordRequired: false, announcedAs: announce ? 'lanchat-1._lanchat._tcp.local.' : null });
+    tr.host = {
+      suggestPort: async () => 7878,
+      start: async (_port, _password, announce = true) => {
+        asked.push(announce);
+        return info(announce);
+      },
+      stop: async () => {},
+      status: async () => null,
+      kick: async () => {},
+      setPassword: async () => info(true),
+      setAnnounce: async (announce) => {
+        asked.push(announce);
+        return info(announce);
+      },
+    };
+    const app = new ChatApp(tr, notifier);
+    await app.startHosting(7878, null);
+    expect(asked).toEqual([true]); // on unless turned off
+    expect(app.session.hosting?.announcedAs).toBe('lanchat-1._lanchat._tcp.local.');
+    await app.setAnnounce(false);
+    expect(app.session.hosting?.announcedAs).toBeNull();
+    expect(localStorage.getItem('lanchat.hostAnnounce')).toBe('off');
+    await app.stopHosting();
+    await app.startHosting(7878, null);
+    expect(asked).toEqual([true, false, false]); // the switch is remembered for next time
+  });
+
+  it('remembers the server name with a recent server', async () => {
+    const app = new ChatApp(new ScriptedTransport(), notifier);
+    await app.joinServer({ url: 'http://10.0.0.2:7878', hostPort: '10.0.0.2:7878', room: 'ops' });
+    expect(JSON.parse(localStorage.getItem('lanchat.recentServers') ?? '[]')[0]).toMatchObject({
+      address: '10.0.0.2:7878',
+      room: 'ops',
+      name: 'box',
+    });
   });
 
   it('leaving a room tells the server and moves to the next room', async () => {

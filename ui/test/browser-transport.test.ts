@@ -67,6 +67,11 @@ async function joined(room: string, history: number[] = []) {
 }
 
 describe('connect', () => {
+  it('has no hosting and no discovery: a guest is already on a host page', () => {
+    expect(tr.host).toBeUndefined();
+    expect(tr.discovery).toBeUndefined();
+  });
+
   it('sends password and session id, reports connecting then connected, returns server info', async () => {
     const info = await connected();
     expect(lastAuth).toEqual({ sessionId: 'sess-1', password: 'pw' });

@@ -40,9 +40,11 @@ describe('tauri transport', () => {
     const host = tr.host!;
     await expect(host.suggestPort()).resolves.toBe(7878);
     await host.start(7878, 'pw');
+    await host.start(7878, null, false);
     await host.status();
     await host.kick('lobby', 'bob');
     await host.setPassword(null);
+    await host.setAnnounce(false);
     await host.stop();
 
     expect(calls).toEqual([
@@ -53,10 +55,12 @@ describe('tauri transport', () => {
       ['client_leave', { room: 'lobby' }],
       ['client_disconnect', {}],
       ['suggest_port', {}],
-      ['host_start', { port: 7878, password: 'pw' }],
+      ['host_start', { port: 7878, password: 'pw', announce: true }],
+      ['host_start', { port: 7878, password: null, announce: false }],
       ['host_status', {}],
       ['host_kick', { room: 'lobby', nickName: 'bob' }],
       ['host_set_password', { password: null }],
+      ['host_set_announce', { announce: false }],
       ['host_stop', {}],
     ]);
 
@@ -67,6 +71,36 @@ describe('tauri transport', () => {
     internals.runCallback(channelId, { index: 1, message: members });
     internals.runCallback(channelId, { index: 0, message: state });
     expect(events).toEqual([state, members]);
+  });
+
+  it('streams found hosts from discovery_start until the look is stopped', async () => {
+    const calls: string[] = [];
+    let channelId = -1;
+    mockIPC((cmd, args) => {
+      calls.push(cmd === 'discovery_stop' ? `${cmd} ${(args as any).id}` : cmd);
+      if (cmd === 'discovery_start') {
+        channelId = (args as any).events.id;
+        return 7;
+      }
+      return null;
+    });
+    const tr = createTauriTransport();
+    const lists: unknown[][] = [];
+    const stop = await tr.discovery!.browse((hosts) => lists.push(hosts));
+    const internals = (window as any).__TAURI_INTERNALS__;
+    const a = { id: 'a', name: 'A', address: '10.0.0.2:7878', addresses: ['10.0.0.2'], port: 7878, version: '0.1.0', passwordRequired: false, people: 1 };
+    internals.runCallback(channelId, { index: 0, message: [] });
+    internals.runCallback(channelId, { index: 1, message: [a] });
+    stop();
+    internals.runCallback(channelId, { index: 2, message: [] });
+    expect(lists).toEqual([[], [a]]);
+    expect(calls).toEqual(['discovery_start', 'discovery_stop 7']);
+  });
+
+  it('says when discovery is turned off', async () => {
+    mockIPC(() => Promise.reject({ code: 'discovery_off', message: 'LANCHAT_NO_DISCOVERY is set' }));
+    const tr = createTauriTransport();
+    await expect(tr.discovery!.browse(() => {})).rejects.toMatchObject({ code: 'discovery_off' });
   });
 
   it('rejects with the IPC error as a TransportError', async () => {

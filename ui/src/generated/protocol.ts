@@ -45,6 +45,40 @@ export type HostInfo = { port: number,
  * LAN IPv4 addresses others can use ("192.168.1.20"), best first; loopback and virtual
  * adapters are left out.
  */
-addresses: Array<string>, passwordRequired: boolean, };
+addresses: Array<string>, passwordRequired: boolean, 
+/**
+ * The mDNS instance the server is announced as on the LAN
+ * (`lanchat-1a2b3c4d5e6f._lanchat._tcp.local.`), or null when it is not announced.
+ */
+announcedAs: string | null, };
 
 export type IpcError = { code: string, message: string, };
+
+export type FoundHost = { 
+/**
+ * The DNS-SD instance (`lanchat-1a2b3c4d5e6f._lanchat._tcp.local.`): the same while the
+ * host runs, a new one each time it starts.
+ */
+id: string, 
+/**
+ * The host's display name (its `--name`; by default the computer's name). Never empty: a
+ * host that sends none is shown by its address.
+ */
+name: string, 
+/**
+ * `host:port` to join: the best of `addresses` (on one of our own subnets first).
+ */
+address: string, 
+/**
+ * Every IPv4 address the host was announced with, best first.
+ */
+addresses: Array<string>, port: number, 
+/**
+ * The host's lanchat version, as it says.
+ */
+version: string, passwordRequired: boolean, 
+/**
+ * Connections to the host right now (about the number of people; the host's own window
+ * counts as one). Refreshed by the host every few seconds.
+ */
+people: number, };

@@ -6,6 +6,8 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import {
   type ClientEvent,
   type ConnectOptions,
+  type Discovery,
+  type FoundHost,
   type HostControls,
   type HostInfo,
   type JoinAck,
@@ -24,11 +26,28 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 const host: HostControls = {
   suggestPort: () => call<number>('suggest_port'),
-  start: (port, password) => call<HostInfo>('host_start', { port, password }),
+  start: (port, password, announce = true) => call<HostInfo>('host_start', { port, password, announce }),
   stop: () => call<null>('host_stop').then(() => undefined),
   status: () => call<HostInfo | null>('host_status'),
   kick: (room, nickName) => call<null>('host_kick', { room, nickName }).then(() => undefined),
   setPassword: (password) => call<HostInfo>('host_set_password', { password }),
+  setAnnounce: (announce) => call<HostInfo>('host_set_announce', { announce }),
+};
+
+const discovery: Discovery = {
+  async browse(onHosts) {
+    // One channel per look: a late list from an earlier look cannot reach this one's listener.
+    const events = new Channel<FoundHost[]>();
+    let live = true;
+    events.onmessage = (hosts) => {
+      if (live) onHosts(hosts);
+    };
+    const id = await call<number>('discovery_start', { events });
+    return () => {
+      live = false;
+      call<null>('discovery_stop', { id }).catch((e) => console.warn('lanchat: discovery_stop failed', e));
+    };
+  },
 };
 
 export function createTauriTransport(): Transport {
@@ -40,6 +59,7 @@ export function createTauriTransport(): Transport {
   return {
     kind: 'tauri',
     host,
+    discovery,
 
     async connect(opts: ConnectOptions): Promise<ServerInfo> {
       if (!opts.address) throw toTransportError({ code: 'connect_failed', message: 'no address' });

@@ -2,7 +2,7 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { ClientEvent, HostInfo, JoinAck, ServerInfo } from '../generated/protocol';
+import type { ClientEvent, FoundHost, HostInfo, JoinAck, ServerInfo } from '../generated/protocol';
 
 // What crosses this seam from Rust — `client_connect`'s ServerInfo, `client_join`'s JoinAck, the
 // `Channel`'s ClientEvents — is generated from the Rust types; the browser transport builds the
@@ -21,6 +21,9 @@ export interface ConnectOptions {
 
 /** `host_start` / `host_status` (docs/ipc.md), generated from the Rust type. */
 export type { HostInfo } from '../generated/protocol';
+
+/** A host found on the LAN (docs/protocol.md "Discovery"), generated from the Rust type. */
+export type { FoundHost } from '../generated/protocol';
 
 /** What every transport call rejects with: the `{code, message}` shape of docs/ipc.md. */
 export class TransportError extends Error {
@@ -46,11 +49,27 @@ export function toTransportError(e: unknown): TransportError {
 /** Hosting a room server on this computer; only the desktop window has it. */
 export interface HostControls {
   suggestPort(): Promise<number>;
-  start(port: number, password: string | null): Promise<HostInfo>;
+  /** `announce`: let people on the LAN find it (mDNS); on unless false. */
+  start(port: number, password: string | null, announce?: boolean): Promise<HostInfo>;
   stop(): Promise<void>;
   status(): Promise<HostInfo | null>;
   kick(room: string, nickName: string): Promise<void>;
   setPassword(password: string | null): Promise<HostInfo>;
+  /** The host panel's switch: announce on the LAN or stop. Rejects with `discovery_off`… */
+  setAnnounce(announce: boolean): Promise<HostInfo>;
+}
+
+/**
+ * Looking for hosts on the LAN (mDNS, done in Rust). Only the desktop window has it: a browser
+ * guest is already on a host's page.
+ */
+export interface Discovery {
+  /**
+   * Starts looking. `onHosts` gets the whole list at once and after every change. Resolves to a
+   * function that stops looking; rejects with `discovery_off` (turned off on this computer) or
+   * `discovery_failed`.
+   */
+  browse(onHosts: (hosts: FoundHost[]) => void): Promise<() => void>;
 }
 
 export interface Transport {
@@ -75,4 +94,5 @@ export interface Transport {
   disconnect(): Promise<void>;
   onEvent(cb: (ev: ClientEvent) => void): () => void;
   host?: HostControls;
+  discovery?: Discovery;
 }

@@ -1,8 +1,11 @@
 //! "Host on this computer" (desktop only): port (suggested by the Rust side), optional password,
-//! Start. While hosting it shows the invite (addresses, link, QR), Open chat and Stop.
+//! whether people on the network can find it, Start. While hosting it shows the invite
+//! (addresses, link, QR), Open chat and Stop.
 
 import { useEffect, useState } from 'preact/hooks';
+import { prefs } from '../prefs';
 import { DEFAULT_PORT } from '../protocol';
+import { AnnounceSwitch } from './AnnounceSwitch';
 import { useApp } from './context';
 import { failure } from './failure';
 import { InviteBox } from './InviteBox';
@@ -13,6 +16,7 @@ export function HostCard({ onHosted }: { onHosted: () => void }) {
   const hosting = app.session.hosting;
   const [port, setPort] = useState('');
   const [password, setPassword] = useState('');
+  const [announce, setAnnounce] = useState(() => prefs.hostAnnounce());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -44,7 +48,7 @@ export function HostCard({ onHosted }: { onHosted: () => void }) {
       setError(t('host.badPort'));
       return;
     }
-    if (await run(() => app.startHosting(n, password || null))) onHosted();
+    if (await run(() => app.startHosting(n, password || null, announce))) onHosted();
   };
 
   if (hosting) {
@@ -141,6 +145,7 @@ export function HostCard({ onHosted }: { onHosted: () => void }) {
           {t('host.passwordHint')}
         </p>
       </div>
+      <AnnounceSwitch id="host-announce" checked={announce} disabled={busy} onChange={setAnnounce} />
       {error && (
         <p class="form-error" role="alert" data-testid="host-error">
           {error}

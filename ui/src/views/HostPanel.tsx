@@ -1,8 +1,10 @@
-//! The host's panel, opened from the chat header: invite link + QR, the password, the people in
-//! the rooms this window is in (with Kick), and Stop. A modal `<dialog>`: focus stays inside and
+//! The host's panel, opened from the chat header: invite link + QR, the password, whether people
+//! on the network can find the room, the people in the rooms this window is in (with Kick), and
+//! Stop. A modal `<dialog>`: focus stays inside and
 //! Escape closes it.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { AnnounceSwitch } from './AnnounceSwitch';
 import { useApp } from './context';
 import { failure } from './failure';
 import { InviteBox } from './InviteBox';
@@ -80,6 +82,12 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
           </button>
         </div>
       </form>
+      <AnnounceSwitch
+        id="host-panel-announce"
+        checked={hosting.announcedAs !== null}
+        disabled={busy}
+        onChange={(on) => void run(() => app.setAnnounce(on))}
+      />
       {ownRooms.map((r) => (
         <section class="panel-room" key={r.name}>
           <h3>{t('host.people', { room: `#${r.name}` })}</h3>

@@ -10,6 +10,7 @@ const PATHS = {
   leave: 'M14 4h4a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2h-4M10 16l-4-4 4-4M6 12h10',
   send: 'M4 12l16-8-6 16-2.5-6.5L4 12zM11.5 13.5L20 4',
   sliders: 'M4 7h8M16 7h4M4 17h4M12 17h8M14 5v4M10 15v4',
+  lock: 'M8 11V8a4 4 0 0 1 8 0v3M6 11h12v9H6z',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -1,11 +1,15 @@
-//! "Join" (desktop): a server address or a pasted invite link (its `?room=` fills the room), the
-//! room, a password field once the server asks for one, and recently used servers.
+//! "Join" (desktop): the hosts found on this network (one click joins), a server address or a
+//! pasted invite link (its `?room=` fills the room), the room, a password field once the server
+//! asks for one, and recently used servers that are not among those found.
 
 import { useRef, useState } from 'preact/hooks';
+import type { FoundEntry } from '../discovery';
+import { recentNotFound } from '../discovery';
 import { parseJoinTarget } from '../invite';
 import { prefs, type RecentServer } from '../prefs';
 import { LIMITS } from '../protocol';
 import { useApp } from './context';
+import { FoundHosts, useFoundHosts } from './FoundHosts';
 import { JoinError } from './JoinError';
 import { useJoinFlow } from './joinFlow';
 import { PasswordField } from './PasswordField';
@@ -19,6 +23,7 @@ export function JoinCard() {
   const [room, setRoom] = useState(() => recent[0]?.room ?? 'lobby');
   const flow = useJoinFlow();
   const addressField = useRef<HTMLInputElement>(null);
+  const look = useFoundHosts(app.transport.discovery);
 
   const onAddress = (value: string) => {
     setAddress(value);
@@ -39,11 +44,25 @@ export function JoinCard() {
     await flow.join(target, room.trim() || target.room || 'lobby');
   };
 
+  /** A found host: fill the form with it and join at once (the password field appears if it
+   * needs one). */
+  const pick = async (entry: FoundEntry) => {
+    onAddress(entry.host.address);
+    setRoom(entry.room);
+    const target = parseJoinTarget(entry.host.address);
+    if (!target) return;
+    app.askNotifications();
+    await flow.join(target, entry.room);
+  };
+
   const forget = (address: string) => {
     const next = recent.filter((r) => r.address !== address);
     prefs.setRecent(next);
     setRecent(next);
   };
+
+  // A recent server that is found right now is listed (marked) among the found hosts instead.
+  const shownRecent = recentNotFound(recent, look.hosts);
 
   return (
     <form class="card" aria-labelledby="join-title" data-testid="join-card" onSubmit={submit} noValidate>
@@ -56,6 +75,7 @@ export function JoinCard() {
           <p class="card-subtitle">{t('join.subtitle')}</p>
         </div>
       </header>
+      <FoundHosts look={look} recent={recent} room={room} busy={flow.busy} onPick={(e) => void pick(e)} />
       <div class="field">
         <label for="join-address">{t('join.address')}</label>
         <input
@@ -90,11 +110,11 @@ export function JoinCard() {
           {flow.busy ? t('join.joining') : t('join.button')}
         </button>
       </div>
-      {recent.length > 0 && (
+      {shownRecent.length > 0 && (
         <div class="recent">
           <h3 class="recent-title">{t('join.recent')}</h3>
           <ul class="recent-list">
-            {recent.map((r) => (
+            {shownRecent.map((r) => (
               <li key={r.address} class="recent-item">
                 <button
                   type="button"
@@ -106,7 +126,10 @@ export function JoinCard() {
                     setRoom(r.room);
                   }}
                 >
-                  <span class="mono">{r.address}</span>
+                  <span class="recent-server">
+                    {r.name && <span class="recent-name">{r.name}</span>}
+                    <span class="mono">{r.address}</span>
+                  </span>
                   <span class="recent-room">#{r.room}</span>
                 </button>
                 <button
