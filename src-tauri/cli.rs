@@ -135,6 +135,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         password: args.password,
         limits: Limits {
             max_message_chars: args.max_message_chars,
+            ..Limits::default()
         },
         history_on_join: args.history,
         max_connections: args.max_connections,

@@ -241,6 +241,7 @@ impl Store {
                 message: r.get(6)?,
                 client_id: r.get(7)?,
                 history: false,
+                file: None,
             };
             if !f(m) {
                 break;
@@ -287,6 +288,7 @@ mod tests {
             message: format!("m{seq}"),
             client_id: cid.map(Into::into),
             history: false,
+            file: None,
         }
     }
 

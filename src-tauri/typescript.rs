@@ -19,9 +19,12 @@ fn generated() -> String {
     let cfg = Config::new().with_large_int("number");
     let decls = [
         Kind::decl(&cfg),
+        FileMeta::decl(&cfg),
         Message::decl(&cfg),
         JoinAck::decl(&cfg),
         SendAck::decl(&cfg),
+        UploadTicket::decl(&cfg),
+        FileUploadAck::decl(&cfg),
         Members::decl(&cfg),
         Presence::decl(&cfg),
         Typing::decl(&cfg),

@@ -237,6 +237,11 @@ impl Chat {
                     },
                     Request::Leave { room } => (self.leave(conn, room, ctx, b), None),
                     Request::Typing(t) => (self.typing(conn, t, b), None),
+                    // Refused until the files service lands (issue #12).
+                    Request::FileUpload(_) => (
+                        Err(crate::protocol::ErrorCode::FilesDisabled.into()),
+                        None,
+                    ),
                     // Answered by the transport without queueing; harmless here.
                     Request::Ping => (Ok(Done::Typing), None),
                 };
@@ -359,6 +364,7 @@ impl Chat {
             message: text,
             client_id,
             history: false,
+            file: None,
         };
         r.push(&msg);
         b.stored.push(msg);
