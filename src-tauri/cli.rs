@@ -70,6 +70,44 @@ pub struct ServeArgs {
     /// name always work.
     #[arg(long = "allow-host", value_name = "NAME")]
     pub allow_hosts: Vec<String>,
+    /// Do not accept files (uploads are refused with `files_disabled`).
+    #[arg(long)]
+    pub no_files: bool,
+    /// Largest file accepted (bytes, or with a unit: 500MB, 2GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "2GiB")]
+    pub max_file_size: u64,
+    /// Most space files may take in the data directory (stored files, previews and unfinished
+    /// uploads).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "20GiB")]
+    pub files_quota: u64,
+}
+
+/// `1234`, `500MB`, `1.5 GB`, `2GiB` → bytes (KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB
+/// of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = (s[..split].trim(), s[split..].trim());
+    let n: f64 = num.parse().map_err(|_| format!("{s:?} is not a size"))?;
+    let mult: f64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} (use B, KB, MB, GB, KiB, MiB, GiB)"
+            ));
+        }
+    };
+    Ok((n * mult).round() as u64)
 }
 
 #[derive(Args, Debug)]
@@ -121,21 +159,32 @@ pub fn init_tracing() {
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // The data directory stays ours until this function returns, after the server has stopped.
-    let (store, _dir_lock) = if args.memory {
-        (Store::memory()?, None)
+    // With `--memory`, files go to a temporary directory removed when the server stops.
+    let (store, _dir_lock, files_dir, scratch) = if args.memory {
+        let tmp = std::env::temp_dir().join(format!(
+            "lanchat-files-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        (Store::memory()?, None, tmp.clone(), Some(tmp))
     } else {
         let dir = match args.data {
             Some(d) => d,
             None => default_data_dir()?,
         };
         let (store, lock) = crate::datadir::open_store(&dir)?;
-        (store, Some(lock))
+        (store, Some(lock), dir.join("files"), None)
     };
     let mut config = Config {
         password: args.password,
         limits: Limits {
             max_message_chars: args.max_message_chars,
-            ..Limits::default()
+            max_file_bytes: args.max_file_size,
+        },
+        files: crate::server::FilesConfig {
+            dir: (!args.no_files).then_some(files_dir),
+            quota_bytes: args.files_quota,
+            ..crate::server::FilesConfig::default()
         },
         history_on_join: args.history,
         max_connections: args.max_connections,
@@ -166,6 +215,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     shutdown.await;
     eprintln!("stopping…");
     running.stop().await?;
+    if let Some(tmp) = scratch {
+        let _ = std::fs::remove_dir_all(tmp);
+    }
     Ok(())
 }
 

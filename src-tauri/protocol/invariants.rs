@@ -11,12 +11,12 @@
 
 use serde_json::{Value, json};
 
-use super::validate::{MAX_CLIENT_ID_CHARS, MAX_NICK_CHARS, MAX_ROOM_CHARS, is_invisible};
 use super::validate::MAX_FILE_NAME_BYTES;
+use super::validate::{MAX_CLIENT_ID_CHARS, MAX_NICK_CHARS, MAX_ROOM_CHARS, is_invisible};
 use super::{
     ErrorCode, FileUploadRequest, JoinRequest, Limits, Request, SendRequest, TypingRequest,
-    WireError, clean_client_id, clean_file_name, clean_message, clean_mime, clean_nick,
-    clean_room, events, parse_file_upload, parse_join, parse_leave, parse_send, parse_typing,
+    WireError, clean_client_id, clean_file_name, clean_message, clean_mime, clean_nick, clean_room,
+    events, parse_file_upload, parse_join, parse_leave, parse_send, parse_typing,
 };
 
 /// The nickname a bare-string `joinRoom` gets here (the server makes up a `guest-…` one).
@@ -145,7 +145,11 @@ pub fn check_text(s: &str, limits: &Limits) {
     }
     check_file_name(&clean_file_name(s));
     if let Some(m) = clean_mime(s) {
-        assert_eq!(clean_mime(&m).as_ref(), Some(&m), "a cleaned MIME type changes again");
+        assert_eq!(
+            clean_mime(&m).as_ref(),
+            Some(&m),
+            "a cleaned MIME type changes again"
+        );
         assert!(m.is_ascii() && !m.contains([' ', ';']), "{m:?}");
     }
 }

@@ -10,9 +10,7 @@ mod request;
 mod validate;
 
 pub use errors::{ErrorCode, WireError};
-pub use file::{
-    FileMeta, FileUploadAck, FileUploadRequest, UploadTicket, file_line, human_size,
-};
+pub use file::{FileMeta, FileUploadAck, FileUploadRequest, UploadTicket, file_line, human_size};
 pub use request::Request;
 pub use validate::{
     DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, clean_client_id, clean_file_name,
@@ -33,7 +31,14 @@ pub mod events {
     pub const FILE_UPLOAD: &str = "fileUpload";
 
     /// Every client → server event, the one list handlers are registered from.
-    pub const CLIENT: [&str; 6] = [JOIN_ROOM, SEND_MESSAGE, LEAVE_ROOM, TYPING, PING, FILE_UPLOAD];
+    pub const CLIENT: [&str; 6] = [
+        JOIN_ROOM,
+        SEND_MESSAGE,
+        LEAVE_ROOM,
+        TYPING,
+        PING,
+        FILE_UPLOAD,
+    ];
 
     pub const MESSAGE: &str = "message";
     pub const PRESENCE: &str = "presence";

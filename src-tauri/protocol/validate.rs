@@ -590,7 +590,15 @@ mod tests {
             Some("image/png")
         );
         assert_eq!(clean_mime("text/html").as_deref(), Some("text/html"));
-        for bad in ["", "png", "image/", "/png", "a/b/c", "text/html\u{0}", "a b/c"] {
+        for bad in [
+            "",
+            "png",
+            "image/",
+            "/png",
+            "a/b/c",
+            "text/html\u{0}",
+            "a b/c",
+        ] {
             assert_eq!(clean_mime(bad), None, "{bad:?}");
         }
     }

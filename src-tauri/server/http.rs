@@ -1,5 +1,5 @@
-//! Plain HTTP next to Socket.IO: `GET /api/info` for clients deciding how to connect, and the
-//! embedded chat UI at `/` for browser guests.
+//! Plain HTTP next to Socket.IO: `GET /api/info` for clients deciding how to connect, the file
+//! routes (`files/routes.rs`), and the embedded chat UI at `/` for browser guests.
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
@@ -24,6 +24,7 @@ style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-a
 pub fn routes(control: Control) -> Router {
     Router::new()
         .route("/api/info", get(info))
+        .merge(super::files::routes())
         .fallback(get(asset))
         .with_state(control)
 }

@@ -7,12 +7,13 @@
 //! - `auth`: who may open a session; `connection`: each event's way in (rate limit, parse,
 //!   queue); `hub`: the ordering (queue → core → store → deliver); `deliver`: effects through
 //!   socketioxide; `sio_workarounds`: where we lean on socketioxide's behaviour; `head`,
-//!   `http`, `limits`.
+//!   `http`, `limits`; `files`: uploads, the file store and downloads (HTTP, not Socket.IO).
 
 mod auth;
 mod backoff;
 mod connection;
 mod deliver;
+mod files;
 mod head;
 mod http;
 mod hub;
@@ -22,6 +23,7 @@ mod origin;
 mod sio_workarounds;
 
 pub use backoff::Backoff;
+pub use files::{FilesConfig, FilesError};
 pub use limits::RateLimit;
 pub use listen::raise_fd_limit;
 pub use origin::OriginPolicy;
@@ -83,6 +85,9 @@ pub struct Config {
     pub head_timeout: Duration,
     /// A connection whose client sends nothing for this long is closed (default 45 s).
     pub idle_timeout: Duration,
+    /// Files in rooms: where they are kept (default: nowhere, files off), the quota and the
+    /// upload limits. The largest file is `limits.max_file_bytes`.
+    pub files: FilesConfig,
 }
 
 impl Default for Config {
@@ -107,6 +112,7 @@ impl Default for Config {
             password_backoff: Backoff::default(),
             head_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(45),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -133,6 +139,8 @@ struct Shared {
     next_conn: AtomicU64,
     /// Password attempts per client address.
     gate: backoff::Gate,
+    /// The files service; `None` when files are off.
+    files: Option<Arc<files::Files>>,
 }
 
 impl Shared {
@@ -214,9 +222,15 @@ fn read(lock: &RwLock<Option<String>>) -> Option<String> {
 
 /// Builds the router (Socket.IO + HTTP) and the hub that serves it. Must run inside a Tokio
 /// runtime: the hub runs in the tasks that submit requests (and, for long history replays, on
-/// short-lived tasks of its own).
-pub fn build(config: Config, store: Store) -> (Router, Control) {
+/// short-lived tasks of its own). Fails only if the files directory cannot be used.
+pub fn build(config: Config, store: Store) -> Result<(Router, Control), FilesError> {
+    let files = files::Files::open(
+        config.files.clone(),
+        config.limits.max_file_bytes,
+        store.clone(),
+    )?;
     let shared = Arc::new(Shared {
+        files: files.clone(),
         password: RwLock::new(config.password.clone().filter(|p| !p.is_empty())),
         hub: OnceLock::new(),
         connections: AtomicUsize::new(0),
@@ -260,7 +274,7 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
     let hub = Hub::new(
         Chat::new(chat),
         store,
-        deliver::Deliver::new(io.clone()),
+        deliver::Deliver::new(io.clone(), files),
         sizes,
     );
     let _ = shared.hub.set(HubHandle::new(hub, cfg.queue_len));
@@ -271,7 +285,7 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
         .layer(layer)
         .layer(axum::middleware::map_request(head::detach_head))
         .layer(axum::middleware::from_fn_with_state(checker, origin::check));
-    (router, control)
+    Ok((router, control))
 }
 
 /// Read size of each connection's WebSocket buffer (bytes).
@@ -325,7 +339,7 @@ pub async fn serve(
         idle_timeout: config.idle_timeout,
         max_tcp: config.max_connections.saturating_add(1000),
     };
-    let (router, control) = build(config, store);
+    let (router, control) = build(config, store).map_err(std::io::Error::other)?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(listen::serve(listener, router, limits, stop_rx));
     Ok(RunningServer {

@@ -4,6 +4,7 @@
 
 pub mod calm;
 pub mod chat;
+pub mod files;
 pub mod proxy;
 pub mod raw;
 
