@@ -7,7 +7,7 @@ use ts_rs::{Config, TS};
 
 use crate::client::{ClientEvent, ConnState};
 use crate::desktop::error::IpcError;
-use crate::desktop::ipc::ConnectInfo;
+use crate::desktop::ipc::{ConnectInfo, TransferProgress};
 use crate::host::HostInfo;
 use crate::protocol::*;
 
@@ -39,6 +39,7 @@ fn generated() -> String {
         ClientEvent::decl(&cfg),
         // IPC (docs/ipc.md)
         ConnectInfo::decl(&cfg),
+        TransferProgress::decl(&cfg),
         HostInfo::decl(&cfg),
         IpcError::decl(&cfg),
     ];

@@ -96,7 +96,18 @@ export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnec
 
 export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
 
-export type ConnectInfo = { legacy: boolean, server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
+export type ConnectInfo = { legacy: boolean, 
+/**
+ * `http://host:port` of the server, as the client resolved the address: file messages'
+ * links (`/files/…`, `/thumbs/…`) are relative to it.
+ */
+baseUrl: string, server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
+
+export type TransferProgress = { 
+/**
+ * Bytes the host has taken (upload) or that are on disk (download).
+ */
+done: number, total: number, };
 
 export type HostInfo = { port: number, 
 /**
