@@ -302,6 +302,7 @@ mod tests {
         match &q.op {
             Op::Send(o) => &o.text,
             Op::Join { room, .. } | Op::Leave { room, .. } => room,
+            Op::FileUpload(f) => &f.name,
             Op::Ping => "ping",
         }
     }
@@ -311,6 +312,7 @@ mod tests {
             .map(|op| match op {
                 Op::Send(o) => o.text.as_str(),
                 Op::Join { room, .. } | Op::Leave { room, .. } => room.as_str(),
+                Op::FileUpload(f) => f.name.as_str(),
                 Op::Ping => "ping",
             })
             .collect()
