@@ -30,7 +30,19 @@ pub enum Command {
     /// Host a room server without a window.
     Serve(ServeArgs),
     /// Chat in a room from the terminal: stdin lines are sent, room messages are printed.
+    /// `/send PATH` on a line of its own shares a file.
     Join(JoinArgs),
+    /// Download a file link from a room (resumes a partial download).
+    Download(DownloadArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DownloadArgs {
+    /// The file's link, as `lanchat join` prints it (http://HOST:PORT/files/…).
+    pub url: String,
+    /// Where to save it [default: the file's name, in the current directory].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -260,11 +272,70 @@ fn shutdown_signal() -> impl Future<Output = ()> {
 
 /// One line per message: `nick: text`, notices as `* text`, newlines shown as ` ⏎ `.
 pub fn format_line(m: &Message) -> String {
+    format_line_at(m, "")
+}
+
+/// [`format_line`], with file messages as `nick: 📎 name (size) URL` — the link made absolute
+/// with `base` (`http://host:port`), ready for `lanchat download`.
+pub fn format_line_at(m: &Message, base: &str) -> String {
     let text = m.message.replace("\r\n", "\n").replace('\n', " ⏎ ");
-    match m.kind {
-        Kind::Chat => format!("{}: {}", m.nick_name, text),
+    match (m.kind, &m.file) {
+        (Kind::Chat, _) => format!("{}: {}", m.nick_name, text),
+        (Kind::File, Some(f)) => format!(
+            "{}: 📎 {} ({}) {base}{}",
+            m.nick_name,
+            f.name,
+            crate::protocol::human_size(f.size),
+            f.url
+        ),
+        (Kind::File, None) => format!("{}: {}", m.nick_name, text),
         _ => format!("* {text}"),
     }
+}
+
+/// Prints a transfer's progress to stderr now and then: at most every 2 s, and when done.
+fn progress_printer(what: String) -> crate::client::OnProgress {
+    let last = std::sync::Mutex::new(None::<std::time::Instant>);
+    std::sync::Arc::new(move |done: u64, total: u64| {
+        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(2));
+        if due || done == total {
+            *last = Some(std::time::Instant::now());
+            let pct = (done * 100).checked_div(total).unwrap_or(100);
+            eprintln!(
+                "* {what}: {pct}% ({} of {})",
+                crate::protocol::human_size(done),
+                crate::protocol::human_size(total)
+            );
+        }
+    })
+}
+
+/// `lanchat download URL [-o PATH]`
+pub async fn download(args: DownloadArgs) -> anyhow::Result<()> {
+    let dest = match args.output {
+        Some(p) => p,
+        None => PathBuf::from(name_in_link(&args.url)),
+    };
+    let shown = dest.display().to_string();
+    let size = crate::client::download(
+        &args.url,
+        &dest,
+        std::time::Duration::from_secs(60),
+        progress_printer(format!("downloading {shown}")),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("download failed: {e}"))?;
+    println!("{shown} ({})", crate::protocol::human_size(size));
+    Ok(())
+}
+
+/// The file name a link names (`/files/<hash>/<name>?…`), cleaned like an upload's.
+fn name_in_link(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let last = path.rsplit('/').next().unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(last).decode_utf8_lossy();
+    crate::protocol::clean_file_name(&decoded)
 }
 
 pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
@@ -297,10 +368,11 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
         _ = &mut shutdown => bail!("interrupted before joining"),
     };
 
+    let base = client.base_url().to_owned();
     let printer = tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
             match ev {
-                ClientEvent::Message(m) => println!("{}", format_line(&m)),
+                ClientEvent::Message(m) => println!("{}", format_line_at(&m, &base)),
                 ClientEvent::State {
                     state: ConnState::Reconnecting,
                     reason,
@@ -332,17 +404,30 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
 
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut acks = Vec::new();
+    let mut uploads = Vec::new();
     loop {
         tokio::select! {
             line = lines.next_line() => match line.context("reading stdin")? {
                 None => break,
                 Some(line) if line.trim().is_empty() => continue,
-                Some(line) => acks.push(client.send(&room, &line, None).map_err(explain)?),
+                Some(line) => match line.trim_start().strip_prefix("/send ") {
+                    Some(path) => uploads.push(send_file(&client, &room, path.trim())),
+                    None => acks.push(client.send(&room, &line, None).map_err(explain)?),
+                },
             },
-            _ = &mut shutdown => break,
+            _ = &mut shutdown => {
+                // Unfinished uploads stay on the host and can be sent again later.
+                uploads.iter().for_each(|u| u.abort());
+                break;
+            }
         }
     }
     let mut refused = 0;
+    for up in uploads {
+        if !matches!(up.await, Ok(true)) {
+            refused += 1;
+        }
+    }
     for ack in acks {
         match ack.await {
             Ok(Ok(_)) => {}
@@ -356,9 +441,29 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
     client.disconnect().await;
     printer.abort();
     if refused > 0 {
-        bail!("{refused} message(s) were not accepted by the server");
+        bail!("{refused} message(s) or file(s) were not accepted by the server");
     }
     Ok(())
+}
+
+/// `/send PATH`: uploads on a task of its own (chat goes on meanwhile), reporting progress and
+/// the outcome on stderr. Resolves to whether the file was posted.
+fn send_file(client: &Client, room: &str, path: &str) -> tokio::task::JoinHandle<bool> {
+    let (client, room, path) = (client.clone(), room.to_owned(), PathBuf::from(path));
+    tokio::spawn(async move {
+        let shown = path.display().to_string();
+        let progress = progress_printer(format!("sending {shown}"));
+        match client.upload_file(&room, &path, progress).await {
+            Ok(ack) => {
+                eprintln!("* sent {shown} (#{})", ack.seq);
+                true
+            }
+            Err(e) => {
+                eprintln!("! {shown} not sent: {e}");
+                false
+            }
+        }
+    })
 }
 
 fn explain(e: ClientError) -> anyhow::Error {

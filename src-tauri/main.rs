@@ -15,6 +15,7 @@ fn main() -> std::process::ExitCode {
     let result = match args.command {
         Some(Command::Serve(a)) => block_on(cli::serve(a)),
         Some(Command::Join(a)) => block_on(cli::join(a)),
+        Some(Command::Download(a)) => block_on(cli::download(a)),
         None => window(),
     };
     match result {

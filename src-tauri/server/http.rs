@@ -35,6 +35,11 @@ async fn info(State(control): State<Control>) -> Json<ServerInfo> {
 
 async fn asset(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
+    // The app's own prefixes never fall back to the page: a mistyped file link is a 404.
+    let first = path.split('/').next().unwrap_or("");
+    if matches!(first, "api" | "files" | "thumbs") {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
     let path = if path.is_empty() { "index.html" } else { path };
     let file = match Assets::get(path) {
         Some(f) => f,
