@@ -1,7 +1,9 @@
-//! What the window's Rust side holds: at most one hosted server and one client session.
+//! What the window's Rust side holds: at most one hosted server, one client session, and the
+//! file transfers under way.
 
 use std::sync::{Mutex, MutexGuard};
 
+use super::transfers::Transfers;
 use crate::client::Client;
 use crate::server::RunningServer;
 
@@ -13,6 +15,8 @@ pub struct AppState {
     /// with a bounded wait), never a wait on another machine.
     pub host: tokio::sync::Mutex<Option<RunningServer>>,
     pub client: ClientSlot,
+    /// Staged uploads and downloads; its own lock, never held across an await (transfers.rs).
+    pub transfers: Transfers,
 }
 
 /// The client session, if any. Commands clone the [`Client`] handle out and await on the clone,
