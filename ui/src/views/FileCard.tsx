@@ -11,11 +11,25 @@ import { errorText } from '../i18n';
 import { useApp } from './context';
 import { Icon } from './Icon';
 
-/** "PNG · 48.2 KB" (and "640 x 480" for pictures). */
-export function fileMeta(f: FileMeta): string {
+/** "PNG", "48.2 KB" (and "640 x 480" for pictures). */
+export function fileMeta(f: FileMeta): string[] {
   const parts = [typeLabel(f.mime, f.name), formatSize(f.size)];
   if (f.width && f.height) parts.push(`${f.width} x ${f.height}`);
-  return parts.join(' · ');
+  return parts;
+}
+
+/** Parts of a line, each kept whole ("119.0 KB/s" never breaks), wrapping between them. */
+export function Parts({ parts }: { parts: string[] }) {
+  return (
+    <>
+      {parts.map((p, i) => (
+        <span class="part" key={i}>
+          {i > 0 ? ' · ' : ''}
+          {p}
+        </span>
+      ))}
+    </>
+  );
 }
 
 interface CardProps {
@@ -57,7 +71,7 @@ export function FileCard({ messageId, file, download, onView }: CardProps) {
             {file.name}
           </span>
           <span class="file-meta" data-testid="file-meta">
-            {fileMeta(file)}
+            <Parts parts={fileMeta(file)} />
           </span>
         </div>
         <GetFile messageId={messageId} file={file} download={download} />
@@ -125,7 +139,7 @@ export function GetFile({ messageId, file, download }: { messageId: string; file
       type="button"
       class="btn btn-small file-action"
       data-testid="file-download"
-      aria-label={t('files.downloadLabel', { name: file.name })}
+      aria-label={t(download?.status === 'failed' ? 'files.retryLabel' : 'files.downloadLabel', { name: file.name })}
       disabled={download?.status === 'saving'}
       onClick={() => void app.files.download(messageId, file)}
     >

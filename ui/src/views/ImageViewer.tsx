@@ -5,7 +5,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { FileMeta } from '../generated/protocol';
 import { useApp } from './context';
-import { fileMeta, GetFile } from './FileCard';
+import { fileMeta, GetFile, Parts } from './FileCard';
 import { Icon } from './Icon';
 import type { DownloadView } from '../chat/transfers';
 
@@ -52,7 +52,7 @@ export function ImageViewer({ messageId, file, sender, download, onClose }: Prop
             {file.name}
           </h2>
           <span class="viewer-meta" id="viewer-meta">
-            {sender} · {fileMeta(file)}
+            <Parts parts={[sender, ...fileMeta(file)]} />
           </span>
         </div>
         <GetFile messageId={messageId} file={file} download={download} />

@@ -7,6 +7,7 @@ import { fraction, secondsLeft, type UploadView } from '../chat/transfers';
 import { errorText, type Translate } from '../i18n';
 import { Avatar } from './Avatar';
 import { useApp } from './context';
+import { Parts } from './FileCard';
 import { Icon } from './Icon';
 
 function statusText(u: UploadView, t: Translate): string {
@@ -20,12 +21,15 @@ function statusText(u: UploadView, t: Translate): string {
     case 'done':
       return t('files.posting');
     case 'failed':
-      return t('files.failed', { reason: errorText(t, u.error?.code ?? 'unknown', u.error?.message) });
+      return t('files.notSent');
   }
 }
 
-/** "12.3 MB of 48.2 MB · 5.1 MB/s · 8 s left". */
-function detail(u: UploadView, t: Translate): string {
+/** Refusals that another try cannot change: no Retry for them. */
+const FINAL = new Set(['file_too_large', 'files_disabled']);
+
+/** "12.3 MB of 48.2 MB", "5.1 MB/s", "8 s left". */
+function detail(u: UploadView, t: Translate): string[] {
   const parts = [t('files.progress', { done: formatSize(u.sent), total: formatSize(u.size) })];
   if (u.status === 'sending' && u.speed) {
     parts.push(formatSpeed(u.speed));
@@ -34,8 +38,9 @@ function detail(u: UploadView, t: Translate): string {
       parts.push(left < 90 ? t('files.secondsLeft', { n: Math.ceil(left) }) : t('files.minutesLeft', { n: Math.ceil(left / 60) }));
     }
   }
-  return parts.join(' · ');
+  return parts;
 }
+
 
 export function UploadRow({ u, room, nickName }: { u: UploadView; room: string; nickName: string }) {
   const app = useApp();
@@ -57,14 +62,14 @@ export function UploadRow({ u, room, nickName }: { u: UploadView; room: string; 
       <div class="msg-main">
         <div class="msg-head">
           <span class="msg-nick">{nickName}</span>
-          <span class="msg-status" data-testid={failed ? 'upload-error' : 'upload-status'}>
+          <span class="msg-status" data-testid="upload-status">
             {statusText(u, t)}
           </span>
         </div>
         <div class="file-card upload-card">
           <div class="file-row">
             <span class="file-badge" aria-hidden="true">
-              <Icon name="upload" />
+              <Icon name="file" />
               <span class="file-badge-type">{typeLabel(u.mime, u.name)}</span>
             </span>
             <div class="file-info">
@@ -78,20 +83,27 @@ export function UploadRow({ u, room, nickName }: { u: UploadView; room: string; 
                   aria-valuemin={0}
                   aria-valuemax={100}
                   aria-valuenow={known ? percent : undefined}
-                  aria-valuetext={known ? `${percent}% · ${detail(u, t)}` : statusText(u, t)}
+                  aria-valuetext={known ? `${percent}% · ${detail(u, t).join(' · ')}` : statusText(u, t)}
                 >
                   <span class="progress-fill" style={known ? { width: `${percent}%` } : undefined} />
                 </div>
               )}
               <span class="file-meta" data-testid="upload-detail">
-                {failed ? formatSize(u.size) : detail(u, t)}
+                {failed ? formatSize(u.size) : <Parts parts={detail(u, t)} />}
               </span>
+              {failed && (
+                <span class="file-error" data-testid="upload-error">
+                  {errorText(t, u.error?.code ?? 'unknown', u.error?.message)}
+                </span>
+              )}
             </div>
             {failed ? (
               <span class="file-actions">
-                <button type="button" class="btn btn-small" data-testid="upload-retry" onClick={() => app.files.retry(room, u.id)}>
-                  {t('files.retry')}
-                </button>
+                {!FINAL.has(u.error?.code ?? '') && (
+                  <button type="button" class="btn btn-small" data-testid="upload-retry" onClick={() => app.files.retry(room, u.id)}>
+                    {t('files.retry')}
+                  </button>
+                )}
                 <button type="button" class="btn btn-small" data-testid="upload-dismiss" onClick={() => app.files.cancel(room, u.id)}>
                   {t('files.remove')}
                 </button>
