@@ -30,7 +30,7 @@ import { killAllSync, log, start, stopAll, waitFor, withTimeout } from './lib/ha
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'out');
-const OVERALL_MS = Number(process.env.LAYOUT_TIMEOUT_MS || 240_000);
+const OVERALL_MS = Number(process.env.LAYOUT_TIMEOUT_MS || 360_000);
 
 const SIZES = [
   { name: 'phone', width: 390, height: 844, mobile: true },
