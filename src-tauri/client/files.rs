@@ -109,11 +109,23 @@ impl Client {
                 }
                 Sent::Failed(why) => {
                     tracing::debug!("upload of {name} interrupted at {offset}: {why}");
-                    let wait = RETRY_WAITS[attempt.min(RETRY_WAITS.len() - 1)];
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(wait)).await;
-                    if let Some(at) = head(&http, &url).await {
-                        offset = at;
+                    // Continue only from where the host says it is: until it answers, sending
+                    // from a guess would only be refused.
+                    loop {
+                        let wait = RETRY_WAITS[attempt.min(RETRY_WAITS.len() - 1)];
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(wait)).await;
+                        match head(&http, &url).await {
+                            Head::At(at) => {
+                                offset = at;
+                                break;
+                            }
+                            Head::Gone => break,
+                            Head::NoAnswer if last_move.elapsed() > patience => {
+                                return Err(ClientError::TimedOut(patience));
+                            }
+                            Head::NoAnswer => {}
+                        }
                     }
                 }
             }
@@ -249,18 +261,24 @@ enum Sent {
     Failed(String),
 }
 
-/// The host's offset for an upload, if it answers.
-async fn head(http: &reqwest::Client, url: &str) -> Option<u64> {
-    let resp = http
-        .head(url)
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .ok()?;
-    resp.status()
-        .is_success()
-        .then(|| offset_of(&resp))
-        .flatten()
+/// What `HEAD` says about an upload.
+enum Head {
+    At(u64),
+    /// Not there: the next `PATCH` finds out why (`404`, then ask again).
+    Gone,
+    NoAnswer,
+}
+
+async fn head(http: &reqwest::Client, url: &str) -> Head {
+    let resp = match http.head(url).timeout(Duration::from_secs(10)).send().await {
+        Ok(r) => r,
+        Err(_) => return Head::NoAnswer,
+    };
+    match (resp.status().as_u16(), offset_of(&resp)) {
+        (200, Some(at)) => Head::At(at),
+        (404, _) => Head::Gone,
+        _ => Head::NoAnswer,
+    }
 }
 
 /// Where [`download`] writes until the file is complete: `<dest>.part`.

@@ -110,7 +110,7 @@ pub fn preview(
             thumb,
         });
     }
-    let img = match reader(content, format).and_then(|r| Ok(r.decode()?)) {
+    let img = match reader(content, format).and_then(|r| r.decode()) {
         Ok(img) => img,
         Err(e) => {
             tracing::info!("no preview for {sha256}: {e}");

@@ -12,6 +12,7 @@ use axum::routing::{get, head};
 use axum::{Json, Router};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
+use std::sync::Arc;
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
@@ -49,18 +50,18 @@ fn refuse(error: WireError, offset: Option<u64>) -> Response {
     r
 }
 
-fn files(c: &Control) -> Result<&std::sync::Arc<super::Files>, Response> {
+fn files(c: &Control) -> Result<Arc<super::Files>, WireError> {
     c.shared
         .files
-        .as_ref()
-        .ok_or_else(|| refuse(ErrorCode::FilesDisabled.into(), None))
+        .clone()
+        .ok_or_else(|| ErrorCode::FilesDisabled.into())
 }
 
 /// `HEAD /api/uploads/<id>`: where the upload is.
 async fn progress(State(c): State<Control>, Path(id): Path<String>) -> Response {
     let files = match files(&c) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return refuse(e, None),
     };
     match files.progress(&id) {
         Ok((offset, length)) => (
@@ -84,8 +85,8 @@ async fn append(
     body: axum::body::Body,
 ) -> Response {
     let files = match files(&c) {
-        Ok(f) => f.clone(),
-        Err(r) => return r,
+        Ok(f) => f,
+        Err(e) => return refuse(e, None),
     };
     let ctype = headers
         .get(header::CONTENT_TYPE)
@@ -134,7 +135,7 @@ async fn append(
 async fn cancel(State(c): State<Control>, Path(id): Path<String>) -> Response {
     let files = match files(&c) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return refuse(e, None),
     };
     match files.cancel(&id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -156,18 +157,17 @@ fn checked(
     c: &Control,
     sha256: &str,
     link: Result<Query<Link>, QueryRejection>,
-) -> Result<std::sync::Arc<super::Files>, Response> {
-    let files = files(c)?.clone();
-    let forbidden = || refuse(WireError::from(ErrorCode::Forbidden), None);
+) -> Result<Arc<super::Files>, WireError> {
+    let files = files(c)?;
     let Ok(Query(link)) = link else {
-        return Err(forbidden());
+        return Err(ErrorCode::Forbidden.into());
     };
     if !is_sha256(sha256) {
-        return Err(refuse(ErrorCode::NotFound.into(), None));
+        return Err(ErrorCode::NotFound.into());
     }
     match (&link.room, &link.sig) {
         (Some(room), Some(sig)) if files.signer.verify(room, sha256, sig) => Ok(files),
-        _ => Err(forbidden()),
+        _ => Err(ErrorCode::Forbidden.into()),
     }
 }
 
@@ -186,7 +186,7 @@ async fn download(
         .is_ok_and(|Query(l)| l.dl.as_deref() == Some("1"));
     let files = match checked(&c, &sha256, link) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return refuse(e, None),
     };
     let path = files.content_path(&sha256);
     let (thumbs, p) = (files.thumbs_dir(), path.clone());
@@ -226,7 +226,7 @@ async fn thumb(
     };
     let files = match checked(&c, &sha256, link) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(e) => return refuse(e, None),
     };
     let Some(thumb) = preview::existing_thumb(&files.thumbs_dir(), &sha256) else {
         return refuse(ErrorCode::NotFound.into(), None);
