@@ -62,6 +62,7 @@ impl Client {
     /// Uploads `path` to `room` (joined first) and returns the file message's ack. A dropped
     /// connection or a host restart costs a retry from the host's offset, not a restart from
     /// zero; the whole thing fails with `timed_out` once nothing has moved for `queue_timeout`.
+    /// Dropping the future (the window's Cancel) or failing cancels the host's upload.
     pub async fn upload_file(
         &self,
         room: &str,
@@ -85,20 +86,29 @@ impl Client {
             Asked::Ticket(t) => t,
             Asked::Posted(ack) => return Ok(ack),
         };
+        let mut cancel = CancelOnDrop {
+            http: http.clone(),
+            url: None,
+        };
         let mut offset = ticket.offset;
         loop {
             let url = format!("{}{}", self.base_url, ticket.url);
+            cancel.url = Some(url.clone());
             let before = offset;
             match self
                 .patch_from(&http, &url, path, offset, size, &progress)
                 .await
             {
-                Sent::Posted(ack) => return Ok(ack),
+                Sent::Posted(ack) => {
+                    cancel.url = None;
+                    return Ok(ack);
+                }
                 Sent::At(at) => offset = at,
                 Sent::Refused(e) => return Err(e),
                 Sent::Gone => {
                     // Finished (and its answer lost), expired or cancelled: ask again with the
                     // same clientId — the host says whether it was posted.
+                    cancel.url = None;
                     match self.ask_upload(room, &name, size, &client_id).await? {
                         Asked::Posted(ack) => return Ok(ack),
                         Asked::Ticket(t) => {
@@ -240,6 +250,30 @@ impl Client {
             500 | 503 => Sent::Failed(refusal(resp).await.to_string()),
             _ => Sent::Refused(refusal(resp).await),
         }
+    }
+}
+
+/// `DELETE`s the host's upload unless disarmed (`url: None`): an upload given up on — its
+/// future dropped by a Cancel, or failed — would otherwise hold its quota reservation and one
+/// of the connection's unfinished-upload slots until it expires a day later.
+struct CancelOnDrop {
+    http: reqwest::Client,
+    url: Option<String>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(url) = self.url.take() else { return };
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let http = self.http.clone();
+        rt.spawn(async move {
+            let sent = http.delete(&url).timeout(Duration::from_secs(10)).send();
+            if let Err(e) = sent.await {
+                tracing::debug!("could not cancel the upload at {url}: {}", plain(&e));
+            }
+        });
     }
 }
 
