@@ -382,3 +382,69 @@ fn the_window_uploads_a_staged_file_and_saves_one_to_downloads() {
     assert_eq!(chunk(&w, id, 5, b"67890").unwrap_err()["code"], "not_found");
     invoke(&w, "host_stop", json!({})).unwrap();
 }
+
+/// Polls `cond` every 5 ms for up to 20 s.
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Cancel in the window stops an upload under way and the host deletes what arrived, so a
+/// cancelled upload holds neither the host's disk nor its quota until it expires.
+#[test]
+fn cancelling_an_upload_frees_it_on_the_host() {
+    let (_app, w) = app();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (server, dir) = rt.block_on(common::files::start_files());
+    let partial = dir.path().join("files").join("partial");
+    let arrived = || {
+        std::fs::read_dir(&partial)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .any(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+            })
+            .unwrap_or(false)
+    };
+    invoke(
+        &w,
+        "client_connect",
+        json!({"address": common::url(&server), "nickName": "win", "password": null, "events": "__CHANNEL__:7"}),
+    )
+    .unwrap();
+    invoke(&w, "client_join", json!({"room": "r"})).unwrap();
+
+    // Big enough that it is still under way when the first bytes are on the host's disk.
+    const SIZE: usize = 64 << 20;
+    let id = invoke(
+        &w,
+        "file_upload_begin",
+        json!({"room": "r", "name": "big.bin", "size": SIZE}),
+    )
+    .unwrap();
+    let id = id.as_str().unwrap().to_owned();
+    let part = vec![7u8; 16 << 20];
+    for i in 0..SIZE / part.len() {
+        chunk(&w, &id, i * part.len(), &part).unwrap();
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (w2, id2) = (w.clone(), id.clone());
+    std::thread::spawn(move || {
+        let _ = tx.send(invoke(
+            &w2,
+            "file_upload_send",
+            json!({"transferId": id2, "progress": "__CHANNEL__:8"}),
+        ));
+    });
+    eventually("the first bytes on the host", arrived);
+    invoke(&w, "file_upload_cancel", json!({"transferId": id})).unwrap();
+    let sent = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert_eq!(sent.unwrap_err()["code"], "cancelled");
+    eventually("the host to delete the cancelled upload", || !arrived());
+    rt.block_on(server.stop()).unwrap();
+}
