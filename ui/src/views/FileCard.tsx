@@ -154,7 +154,8 @@ function SaveProgress({ file, download }: { file: FileMeta; download: DownloadVi
   const total = download.total || file.size;
   const percent = total > 0 ? Math.floor((download.received / total) * 100) : 0;
   return (
-    <div class="file-saving">
+    // Not read out at every percent (the log around it is a live region).
+    <div class="file-saving" aria-live="off">
       <div
         class="progress"
         role="progressbar"

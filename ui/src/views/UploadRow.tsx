@@ -75,8 +75,11 @@ export function UploadRow({ u, room, nickName }: { u: UploadView; room: string; 
             <div class="file-info">
               <span class="file-name">{u.name}</span>
               {!failed && (
+                // aria-live off: the log around it is a live region, and a bar and a speed that
+                // change five times a second would be read out without end.
                 <div
                   class={known ? 'progress' : 'progress progress-busy'}
+                  aria-live="off"
                   role="progressbar"
                   data-testid="upload-progress"
                   aria-label={t('files.uploadLabel', { name: u.name })}
@@ -88,7 +91,7 @@ export function UploadRow({ u, room, nickName }: { u: UploadView; room: string; 
                   <span class="progress-fill" style={known ? { width: `${percent}%` } : undefined} />
                 </div>
               )}
-              <span class="file-meta" data-testid="upload-detail">
+              <span class="file-meta" data-testid="upload-detail" aria-live="off">
                 {failed ? formatSize(u.size) : <Parts parts={detail(u, t)} />}
               </span>
               {failed && (
