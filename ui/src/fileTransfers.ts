@@ -90,13 +90,18 @@ export class FileTransfers {
     const meter = new SpeedMeter();
     let painted = 0;
     this.dispatch({ type: 'upload', room, change: { type: 'progress', id, sent: 0, speed: null, status: 'preparing' } });
-    const onProgress = (done: number, total: number) => {
+    let phase: 'preparing' | undefined;
+    const onProgress = (done: number, total: number, now?: 'preparing') => {
       if (ctl.signal.aborted) return;
       const t = this.now();
+      // A new phase measures its own speed (the meter restarts when the total goes back).
+      if (now !== phase) meter.add(0, t);
+      phase = now;
       meter.add(done, t);
       if (t - painted < PAINT_MS && done < total) return;
       painted = t;
-      this.dispatch({ type: 'upload', room, change: { type: 'progress', id, sent: done, speed: meter.rate() } });
+      const status = phase ?? 'sending';
+      this.dispatch({ type: 'upload', room, change: { type: 'progress', id, sent: done, speed: meter.rate(), status } });
     };
     try {
       const ack = await this.transport.uploadFile(room, file, onProgress, ctl.signal);

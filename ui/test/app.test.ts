@@ -213,6 +213,9 @@ describe('ChatApp files', () => {
 
     tr.uploads[0].progress(100, 100);
     expect(rows(app)[0]).toBe('a.pdf:sending');
+    // The window's handing over before the upload proper is its own phase, with its own bar.
+    tr.uploads[1].progress(60, 100, 'preparing');
+    expect(findRoom(app.chat, 'lobby')!.uploads[1]).toMatchObject({ status: 'preparing', sent: 60 });
     tr.uploads[0].finish({ id: 'm9', seq: 9, ts: 9, duplicate: false });
     await settle();
     expect(tr.calls.at(-1)).toBe('upload lobby c.pdf');

@@ -120,9 +120,9 @@ describe('tauri transport', () => {
 
     // Node's File: jsdom's Blob cannot read itself (no arrayBuffer()), every browser's can.
     const file = new NodeFile([new Uint8Array(STAGE_CHUNK + 10)], 'big.bin') as unknown as File;
-    const seen: number[] = [];
+    const seen: string[] = [];
     const ctl = new AbortController();
-    const up = tr.uploadFile('lobby', file, (done) => seen.push(done), ctl.signal);
+    const up = tr.uploadFile('lobby', file, (done, _total, phase) => seen.push(`${phase ?? 'sending'} ${done}`), ctl.signal);
     await vi.waitFor(() => expect(progressId).toBeGreaterThan(0));
     expect(calls).toEqual([`begin lobby big.bin ${STAGE_CHUNK + 10}`, `chunk ${STAGE_CHUNK}`, 'chunk 10', 'send t1']);
     expect(headers).toEqual([
@@ -130,7 +130,8 @@ describe('tauri transport', () => {
       { 'Transfer-Id': 't1', 'Upload-Offset': String(STAGE_CHUNK) },
     ]);
     internals.runCallback(progressId, { index: 0, message: { done: 5, total: STAGE_CHUNK + 10 } });
-    expect(seen).toEqual([5]);
+    // Handing over is "preparing"; the Channel reports the upload itself.
+    expect(seen).toEqual([`preparing ${STAGE_CHUNK}`, `preparing ${STAGE_CHUNK + 10}`, 'sending 5']);
     ctl.abort();
     await expect(up).rejects.toMatchObject({ code: 'cancelled' });
     expect(calls.at(-1)).toBe('cancel t1');

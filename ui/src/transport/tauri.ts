@@ -73,6 +73,7 @@ async function uploadFile(room: string, file: File, onProgress: OnProgress, sign
       if (signal.aborted) throw cancelled();
       const bytes = new Uint8Array(await file.slice(offset, offset + STAGE_CHUNK).arrayBuffer());
       await invoke('file_upload_chunk', bytes, { headers: { 'Transfer-Id': transferId, 'Upload-Offset': String(offset) } });
+      onProgress(offset + bytes.byteLength, file.size, 'preparing');
     }
     return await call<SendAck>('file_upload_send', { transferId, progress: progressChannel(onProgress) });
   } catch (e) {

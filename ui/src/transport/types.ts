@@ -53,8 +53,12 @@ export interface HostControls {
   setPassword(password: string | null): Promise<HostInfo>;
 }
 
-/** A transfer's progress: bytes done out of `total`. Called often; throttle before rendering. */
-export type OnProgress = (done: number, total: number) => void;
+/**
+ * A transfer's progress: bytes done out of `total`. Called often; throttle before rendering.
+ * `preparing`: the bytes are being handed to the window's Rust side before the upload proper
+ * (the window's staging; the browser has no such step).
+ */
+export type OnProgress = (done: number, total: number, phase?: 'preparing') => void;
 
 /** What a cancelled upload rejects with. */
 export const CANCELLED = 'cancelled';

@@ -31,7 +31,7 @@ const FINAL = new Set(['file_too_large', 'files_disabled']);
 /** "12.3 MB of 48.2 MB", "5.1 MB/s", "8 s left". */
 function detail(u: UploadView, t: Translate): string[] {
   const parts = [t('files.progress', { done: formatSize(u.sent), total: formatSize(u.size) })];
-  if (u.status === 'sending' && u.speed) {
+  if ((u.status === 'sending' || u.status === 'preparing') && u.speed) {
     parts.push(formatSpeed(u.speed));
     const left = secondsLeft(u);
     if (left !== null && left >= 1) {
@@ -46,9 +46,9 @@ export function UploadRow({ u, room, nickName }: { u: UploadView; room: string; 
   const app = useApp();
   const { t } = app;
   const failed = u.status === 'failed';
-  // Before the first byte is measured (asking for a ticket, staging in the window) the bar
-  // has no value: an indeterminate progress bar.
-  const known = u.status === 'sending' || u.status === 'done';
+  // Before the first byte is measured (waiting, asking for a ticket) the bar has no value: an
+  // indeterminate progress bar. The window's staging ("Preparing…") has one.
+  const known = u.status === 'sending' || u.status === 'done' || (u.status === 'preparing' && u.sent > 0);
   const percent = Math.floor(fraction(u) * 100);
   return (
     <li
