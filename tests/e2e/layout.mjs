@@ -487,6 +487,32 @@ function fakeTauri({ hosting }) {
       }
       // Saved into Downloads at once (the Rust side is tested on its own).
       if (cmd === 'file_download') return `/home/alice/Downloads/${args.name}`;
+      // An upload: taken over, then a third of it sent, and it stays there until cancelled.
+      if (cmd === 'file_upload_begin') {
+        window.__fakeUploadSize = args.size;
+        return 't1';
+      }
+      if (cmd === 'file_upload_chunk') return null;
+      if (cmd === 'file_upload_send') {
+        const cb = callbacks.get(args.progress.id);
+        const total = window.__fakeUploadSize;
+        // Ten reports of a thirtieth each, then the last one again after a pause: the UI paints
+        // progress at most every 200 ms, so only a report after a quiet spell surely shows.
+        let i = 0;
+        const report = (n) => cb?.({ index: i++, message: { done: Math.round((total * n) / 30), total } });
+        const tick = setInterval(() => (i < 10 ? report(i + 1) : clearInterval(tick)), 100);
+        setTimeout(() => report(10), 1600);
+        return new Promise((_, reject) => {
+          window.__fakeCancel = () => {
+            clearInterval(tick);
+            reject({ code: 'cancelled', message: 'cancelled' });
+          };
+        });
+      }
+      if (cmd === 'file_upload_cancel') {
+        window.__fakeCancel?.();
+        return null;
+      }
       return null;
     },
   };
@@ -513,6 +539,13 @@ async function hostControls(c, size) {
   await c.until('the file saved, with Open and Show in folder', async () => (await c.eval((sel) => document.querySelectorAll(sel).length, tid('file-saved'))) === 1);
   await screen(c, '7b-window-file-saved');
   if (size.mobile || size.touch) await touchTargets(c, `window ${size.name} file saved`);
+  // An upload from the window: handed over, then in progress; Cancel takes it away.
+  await c.page.setInputFiles(tid('file-input'), { name: 'slides-for-the-quarterly-review.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(3_000_000, 1) });
+  await c.until('the window upload in progress', (s) => s.uploads[0]?.status === 'sending' && Number(s.uploads[0].progress) === 33);
+  await screen(c, '7c-window-upload');
+  if (size.mobile || size.touch) await touchTargets(c, `window ${size.name} upload`);
+  await c.click(tid('upload-cancel'));
+  await c.until('the cancelled window upload gone', (s) => s.uploads.length === 0);
   await c.click(tid('host-panel-open'));
   await c.until('the host panel', (s) => s.hostPanel);
   await onScreen(c, 'host panel', 'host-stop', 'Stop in the host panel');
