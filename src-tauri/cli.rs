@@ -173,8 +173,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // The data directory stays ours until this function returns, after the server has stopped.
     // With `--memory`, files go to a temporary directory removed when the server stops.
     let (store, _dir_lock, files_dir, scratch) = if args.memory {
+        remove_stale_scratch();
         let tmp = std::env::temp_dir().join(format!(
-            "lanchat-files-{}-{}",
+            "{SCRATCH_PREFIX}{}-{}",
             std::process::id(),
             uuid::Uuid::new_v4().simple()
         ));
@@ -231,6 +232,33 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(tmp);
     }
     Ok(())
+}
+
+/// `serve --memory` keeps files in `<temp>/lanchat-files-<pid>-<random>`, removed when it stops.
+const SCRATCH_PREFIX: &str = "lanchat-files-";
+
+/// Removes the file directories of `serve --memory` runs that were killed before they could
+/// (their pid is gone). Linux only: elsewhere there is no cheap way to ask about a pid.
+fn remove_stale_scratch() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(SCRATCH_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 /// The URLs to print: loopback first (what local tools use), then LAN addresses.
@@ -369,10 +397,20 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
     };
 
     let base = client.base_url().to_owned();
+    // The highest seq printed, so that at the end we wait for our own messages' echoes (a
+    // file's link is only in its message).
+    let (printed_tx, mut printed) = tokio::sync::watch::channel(0u64);
     let printer = tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
             match ev {
-                ClientEvent::Message(m) => println!("{}", format_line_at(&m, &base)),
+                ClientEvent::Message(m) => {
+                    println!("{}", format_line_at(&m, &base));
+                    printed_tx.send_if_modified(|s| {
+                        let higher = m.seq > *s;
+                        *s = (*s).max(m.seq);
+                        higher
+                    });
+                }
                 ClientEvent::State {
                     state: ConnState::Reconnecting,
                     reason,
@@ -423,14 +461,16 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
         }
     }
     let mut refused = 0;
+    let mut last_seq = 0;
     for up in uploads {
-        if !matches!(up.await, Ok(true)) {
-            refused += 1;
+        match up.await {
+            Ok(Some(seq)) => last_seq = last_seq.max(seq),
+            _ => refused += 1,
         }
     }
     for ack in acks {
         match ack.await {
-            Ok(Ok(_)) => {}
+            Ok(Ok(ack)) => last_seq = last_seq.max(ack.seq),
             Ok(Err(e)) => {
                 refused += 1;
                 eprintln!("! not sent: {e}");
@@ -438,6 +478,10 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
             Err(_) => refused += 1,
         }
     }
+    // Our own messages come back as broadcasts a moment after their acks: print them before
+    // leaving (at most 2 s; a legacy server's have no seq and were echoed already).
+    let echoed = printed.wait_for(|s| *s >= last_seq);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), echoed).await;
     client.disconnect().await;
     printer.abort();
     if refused > 0 {
@@ -447,8 +491,8 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
 }
 
 /// `/send PATH`: uploads on a task of its own (chat goes on meanwhile), reporting progress and
-/// the outcome on stderr. Resolves to whether the file was posted.
-fn send_file(client: &Client, room: &str, path: &str) -> tokio::task::JoinHandle<bool> {
+/// the outcome on stderr. Resolves to the file message's seq once posted.
+fn send_file(client: &Client, room: &str, path: &str) -> tokio::task::JoinHandle<Option<u64>> {
     let (client, room, path) = (client.clone(), room.to_owned(), PathBuf::from(path));
     tokio::spawn(async move {
         let shown = path.display().to_string();
@@ -456,11 +500,11 @@ fn send_file(client: &Client, room: &str, path: &str) -> tokio::task::JoinHandle
         match client.upload_file(&room, &path, progress).await {
             Ok(ack) => {
                 eprintln!("* sent {shown} (#{})", ack.seq);
-                true
+                Some(ack.seq)
             }
             Err(e) => {
                 eprintln!("! {shown} not sent: {e}");
-                false
+                None
             }
         }
     })

@@ -369,11 +369,7 @@ async fn client_ids_resume_or_dedupe_and_delete_cancels() {
 
     let other = ask(&a, "r", "b.bin", 10, Some("c-2")).await;
     let up = other["upload"]["url"].as_str().unwrap();
-    let r = reqwest::Client::new()
-        .delete(format!("{base}{up}"))
-        .send()
-        .await
-        .unwrap();
+    let r = http().delete(format!("{base}{up}")).send().await.unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(head(&base, up).await.0, 404);
     s.stop().await.unwrap();

@@ -30,13 +30,21 @@ fn io_error(path: &Path, e: std::io::Error) -> ClientError {
     ClientError::Io(format!("{}: {e}", path.display()))
 }
 
+/// One HTTP client for every transfer: building one loads the system's TLS roots, tens of
+/// milliseconds of CPU each time. No kept connections: a pooled connection would belong to the
+/// runtime that opened it, and transfers are long anyway.
 fn http() -> Result<reqwest::Client, ClientError> {
-    reqwest::Client::builder()
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(10))
-        .pool_max_idle_per_host(0)
-        .build()
-        .map_err(|e| ClientError::Unreachable("the server".into(), e.to_string()))
+    static HTTP: std::sync::OnceLock<Result<reqwest::Client, String>> = std::sync::OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(0)
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(|e| ClientError::Unreachable("the server".into(), e))
 }
 
 /// The `{ok: false, error}` body of a refused HTTP request, or a sentence from its status.

@@ -39,6 +39,21 @@ pub async fn ticket(p: &Peer, room: &str, name: &str, size: usize) -> String {
     ack["upload"]["url"].as_str().unwrap().to_owned()
 }
 
+/// One HTTP client for every request here: building one loads the system's TLS roots (tens of
+/// milliseconds of CPU on the runtime's threads), which 200 uploads at once would pay 200 times.
+/// No kept connections: each test runs its own runtime.
+pub fn http() -> reqwest::Client {
+    static HTTP: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap()
+    })
+    .clone()
+}
+
 /// One `PATCH` of `bytes` at `offset`: status, headers and the JSON body (Null when empty).
 pub async fn patch(
     base: &str,
@@ -46,7 +61,7 @@ pub async fn patch(
     offset: u64,
     bytes: Vec<u8>,
 ) -> (u16, HeaderMap, Value) {
-    let r = reqwest::Client::new()
+    let r = http()
         .patch(format!("{base}{upload}"))
         .header("Upload-Offset", offset.to_string())
         .header("Content-Type", "application/offset+octet-stream")
@@ -63,7 +78,7 @@ pub async fn patch(
 
 /// `HEAD` an upload: (status, Upload-Offset).
 pub async fn head(base: &str, upload: &str) -> (u16, Option<u64>) {
-    let r = reqwest::Client::new()
+    let r = http()
         .head(format!("{base}{upload}"))
         .send()
         .await
@@ -87,7 +102,7 @@ pub async fn upload(p: &Peer, s: &RunningServer, room: &str, name: &str, bytes: 
 
 /// `GET` with optional extra headers: status, headers, body.
 pub async fn get(full_url: &str, range: Option<&str>) -> (u16, HeaderMap, Vec<u8>) {
-    let mut req = reqwest::Client::new().get(full_url);
+    let mut req = http().get(full_url);
     if let Some(r) = range {
         req = req.header("Range", r);
     }

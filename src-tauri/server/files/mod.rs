@@ -108,6 +108,9 @@ pub struct Files {
     signer: Signer,
     store: Store,
     books: Mutex<Books>,
+    /// Held while content moves into the store, so two uploads of the same bytes finishing at
+    /// once agree on which one stored it (and the quota counts it once).
+    storing: Mutex<()>,
     /// One preview decode at a time: each may take up to 256 MiB, and a burst of image uploads
     /// must not take the host's memory (or both cores) with it.
     decoding: Semaphore,
@@ -141,6 +144,7 @@ impl Files {
             signer,
             store,
             books: Mutex::new(Books::default()),
+            storing: Mutex::new(()),
             decoding: Semaphore::new(1),
         };
         files.load().map_err(failed)?;
@@ -366,12 +370,14 @@ impl Files {
         };
         let dest = self.content_path(sha256);
         let partial = self.partial_path(&up.rec.id);
+        let storing = lock(&self.storing);
         let new = !dest.exists();
         if new {
             std::fs::rename(&partial, &dest).map_err(|e| failed("storing", &e))?;
         } else {
             let _ = std::fs::remove_file(&partial);
         }
+        drop(storing);
         {
             let mut books = lock(&self.books);
             books.reserved = books.reserved.saturating_sub(up.rec.size);
