@@ -21,6 +21,13 @@ fn main() {
             "client_typing",
             "client_disconnect",
             "set_unread",
+            "file_upload_begin",
+            "file_upload_chunk",
+            "file_upload_send",
+            "file_upload_cancel",
+            "file_download",
+            "file_open",
+            "file_reveal",
         ]);
         let attrs = tauri_build::Attributes::new()
             .capabilities_path_pattern("./src-tauri/capabilities/**/*")

@@ -32,9 +32,21 @@ pub enum Command {
     /// Host a room server without a window.
     Serve(ServeArgs),
     /// Chat in a room from the terminal: stdin lines are sent, room messages are printed.
+    /// `/send PATH` on a line of its own shares a file.
     Join(JoinArgs),
     /// List the lanchat hosts on this network (found with mDNS).
     Discover(DiscoverArgs),
+    /// Download a file link from a room (resumes a partial download).
+    Download(DownloadArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DownloadArgs {
+    /// The file's link, as `lanchat join` prints it (http://HOST:PORT/files/…).
+    pub url: String,
+    /// Where to save it [default: the file's name, in the current directory].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -82,6 +94,16 @@ pub struct ServeArgs {
     /// Do not announce this server on the LAN (mDNS). A server bound to loopback never is.
     #[arg(long, env = crate::discovery::ENV_NO_ANNOUNCE, value_parser = FalseyValueParser::new())]
     pub no_announce: bool,
+    /// Do not accept files (uploads are refused with `files_disabled`).
+    #[arg(long)]
+    pub no_files: bool,
+    /// Largest file accepted (bytes, or with a unit: 500MB, 2GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "2GiB")]
+    pub max_file_size: u64,
+    /// Most space files may take in the data directory (stored files, previews and unfinished
+    /// uploads).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "20GiB")]
+    pub files_quota: u64,
 }
 
 #[derive(Args, Debug)]
@@ -102,6 +124,34 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(v),
         _ => Err("a number of seconds from 0 to 3600".into()),
     }
+}
+
+/// `1234`, `500MB`, `1.5 GB`, `2GiB` → bytes (KB/MB/GB/TB are powers of 1000, KiB/MiB/GiB/TiB
+/// of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = (s[..split].trim(), s[split..].trim());
+    let n: f64 = num.parse().map_err(|_| format!("{s:?} is not a size"))?;
+    let mult: f64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} (use B, KB, MB, GB, KiB, MiB, GiB)"
+            ));
+        }
+    };
+    Ok((n * mult).round() as u64)
 }
 
 #[derive(Args, Debug)]
@@ -153,20 +203,33 @@ pub fn init_tracing() {
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // The data directory stays ours until this function returns, after the server has stopped.
-    let (store, _dir_lock) = if args.memory {
-        (Store::memory()?, None)
+    // With `--memory`, files go to a temporary directory removed when the server stops.
+    let (store, _dir_lock, files_dir, scratch) = if args.memory {
+        remove_stale_scratch();
+        let tmp = std::env::temp_dir().join(format!(
+            "{SCRATCH_PREFIX}{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        (Store::memory()?, None, tmp.clone(), Some(tmp))
     } else {
         let dir = match args.data {
             Some(d) => d,
             None => default_data_dir()?,
         };
         let (store, lock) = crate::datadir::open_store(&dir)?;
-        (store, Some(lock))
+        (store, Some(lock), dir.join("files"), None)
     };
     let mut config = Config {
         password: args.password,
         limits: Limits {
             max_message_chars: args.max_message_chars,
+            max_file_bytes: args.max_file_size,
+        },
+        files: crate::server::FilesConfig {
+            dir: (!args.no_files).then_some(files_dir),
+            quota_bytes: args.files_quota,
+            ..crate::server::FilesConfig::default()
         },
         history_on_join: args.history,
         max_connections: args.max_connections,
@@ -218,6 +281,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         a.stop().await;
     }
     running.stop().await?;
+    if let Some(tmp) = scratch {
+        let _ = std::fs::remove_dir_all(tmp);
+    }
     Ok(())
 }
 
@@ -334,6 +400,33 @@ fn host_table(hosts: &[crate::discovery::FoundHost]) -> String {
     out
 }
 
+/// `serve --memory` keeps files in `<temp>/lanchat-files-<pid>-<random>`, removed when it stops.
+const SCRATCH_PREFIX: &str = "lanchat-files-";
+
+/// Removes the file directories of `serve --memory` runs that were killed before they could
+/// (their pid is gone). Linux only: elsewhere there is no cheap way to ask about a pid.
+fn remove_stale_scratch() {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(SCRATCH_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// The URLs to print: loopback first (what local tools use), then LAN addresses.
 fn listen_urls(bind: IpAddr, port: u16) -> Vec<String> {
     let fmt = |ip: IpAddr| match ip {
@@ -373,11 +466,70 @@ fn shutdown_signal() -> impl Future<Output = ()> {
 
 /// One line per message: `nick: text`, notices as `* text`, newlines shown as ` ⏎ `.
 pub fn format_line(m: &Message) -> String {
+    format_line_at(m, "")
+}
+
+/// [`format_line`], with file messages as `nick: 📎 name (size) URL` — the link made absolute
+/// with `base` (`http://host:port`), ready for `lanchat download`.
+pub fn format_line_at(m: &Message, base: &str) -> String {
     let text = m.message.replace("\r\n", "\n").replace('\n', " ⏎ ");
-    match m.kind {
-        Kind::Chat => format!("{}: {}", m.nick_name, text),
+    match (m.kind, &m.file) {
+        (Kind::Chat, _) => format!("{}: {}", m.nick_name, text),
+        (Kind::File, Some(f)) => format!(
+            "{}: 📎 {} ({}) {base}{}",
+            m.nick_name,
+            f.name,
+            crate::protocol::human_size(f.size),
+            f.url
+        ),
+        (Kind::File, None) => format!("{}: {}", m.nick_name, text),
         _ => format!("* {text}"),
     }
+}
+
+/// Prints a transfer's progress to stderr now and then: at most every 2 s, and when done.
+fn progress_printer(what: String) -> crate::client::OnProgress {
+    let last = std::sync::Mutex::new(None::<std::time::Instant>);
+    std::sync::Arc::new(move |done: u64, total: u64| {
+        let mut last = last.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(2));
+        if due || done == total {
+            *last = Some(std::time::Instant::now());
+            let pct = (done * 100).checked_div(total).unwrap_or(100);
+            eprintln!(
+                "* {what}: {pct}% ({} of {})",
+                crate::protocol::human_size(done),
+                crate::protocol::human_size(total)
+            );
+        }
+    })
+}
+
+/// `lanchat download URL [-o PATH]`
+pub async fn download(args: DownloadArgs) -> anyhow::Result<()> {
+    let dest = match args.output {
+        Some(p) => p,
+        None => PathBuf::from(name_in_link(&args.url)),
+    };
+    let shown = dest.display().to_string();
+    let size = crate::client::download(
+        &args.url,
+        &dest,
+        std::time::Duration::from_secs(60),
+        progress_printer(format!("downloading {shown}")),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("download failed: {e}"))?;
+    println!("{shown} ({})", crate::protocol::human_size(size));
+    Ok(())
+}
+
+/// The file name a link names (`/files/<hash>/<name>?…`), cleaned like an upload's.
+fn name_in_link(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let last = path.rsplit('/').next().unwrap_or("");
+    let decoded = percent_encoding::percent_decode_str(last).decode_utf8_lossy();
+    crate::protocol::clean_file_name(&decoded)
 }
 
 pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
@@ -410,10 +562,21 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
         _ = &mut shutdown => bail!("interrupted before joining"),
     };
 
+    let base = client.base_url().to_owned();
+    // The highest seq printed, so that at the end we wait for our own messages' echoes (a
+    // file's link is only in its message).
+    let (printed_tx, mut printed) = tokio::sync::watch::channel(0u64);
     let printer = tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
             match ev {
-                ClientEvent::Message(m) => println!("{}", format_line(&m)),
+                ClientEvent::Message(m) => {
+                    println!("{}", format_line_at(&m, &base));
+                    printed_tx.send_if_modified(|s| {
+                        let higher = m.seq > *s;
+                        *s = (*s).max(m.seq);
+                        higher
+                    });
+                }
                 ClientEvent::State {
                     state: ConnState::Reconnecting,
                     reason,
@@ -445,20 +608,35 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
 
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut acks = Vec::new();
+    let mut uploads = Vec::new();
     loop {
         tokio::select! {
             line = lines.next_line() => match line.context("reading stdin")? {
                 None => break,
                 Some(line) if line.trim().is_empty() => continue,
-                Some(line) => acks.push(client.send(&room, &line, None).map_err(explain)?),
+                Some(line) => match line.trim_start().strip_prefix("/send ") {
+                    Some(path) => uploads.push(send_file(&client, &room, path.trim())),
+                    None => acks.push(client.send(&room, &line, None).map_err(explain)?),
+                },
             },
-            _ = &mut shutdown => break,
+            _ = &mut shutdown => {
+                // Unfinished uploads stay on the host and can be sent again later.
+                uploads.iter().for_each(|u| u.abort());
+                break;
+            }
         }
     }
     let mut refused = 0;
+    let mut last_seq = 0;
+    for up in uploads {
+        match up.await {
+            Ok(Some(seq)) => last_seq = last_seq.max(seq),
+            _ => refused += 1,
+        }
+    }
     for ack in acks {
         match ack.await {
-            Ok(Ok(_)) => {}
+            Ok(Ok(ack)) => last_seq = last_seq.max(ack.seq),
             Ok(Err(e)) => {
                 refused += 1;
                 eprintln!("! not sent: {e}");
@@ -466,12 +644,36 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
             Err(_) => refused += 1,
         }
     }
+    // Our own messages come back as broadcasts a moment after their acks: print them before
+    // leaving (at most 2 s; a legacy server's have no seq and were echoed already).
+    let echoed = printed.wait_for(|s| *s >= last_seq);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), echoed).await;
     client.disconnect().await;
     printer.abort();
     if refused > 0 {
-        bail!("{refused} message(s) were not accepted by the server");
+        bail!("{refused} message(s) or file(s) were not accepted by the server");
     }
     Ok(())
+}
+
+/// `/send PATH`: uploads on a task of its own (chat goes on meanwhile), reporting progress and
+/// the outcome on stderr. Resolves to the file message's seq once posted.
+fn send_file(client: &Client, room: &str, path: &str) -> tokio::task::JoinHandle<Option<u64>> {
+    let (client, room, path) = (client.clone(), room.to_owned(), PathBuf::from(path));
+    tokio::spawn(async move {
+        let shown = path.display().to_string();
+        let progress = progress_printer(format!("sending {shown}"));
+        match client.upload_file(&room, &path, progress).await {
+            Ok(ack) => {
+                eprintln!("* sent {shown} (#{})", ack.seq);
+                Some(ack.seq)
+            }
+            Err(e) => {
+                eprintln!("! {shown} not sent: {e}");
+                None
+            }
+        }
+    })
 }
 
 fn explain(e: ClientError) -> anyhow::Error {

@@ -144,6 +144,10 @@ pub async fn start(
         })?;
     let config = Config {
         password,
+        files: server::FilesConfig {
+            dir: Some(data_dir.join("files")),
+            ..server::FilesConfig::default()
+        },
         ..Config::default()
     };
     server::raise_fd_limit(config.max_connections);

@@ -16,6 +16,7 @@ fn main() -> std::process::ExitCode {
         Some(Command::Serve(a)) => block_on(cli::serve(a)),
         Some(Command::Join(a)) => block_on(cli::join(a)),
         Some(Command::Discover(a)) => block_on(cli::discover(a)),
+        Some(Command::Download(a)) => block_on(cli::download(a)),
         None => window(),
     };
     match result {

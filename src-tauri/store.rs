@@ -1,5 +1,6 @@
 //! Durable room history in SQLite: the only place messages are written to disk. The server's
 //! hub appends each batch in one transaction before anything is acknowledged or broadcast.
+//! Unfinished file uploads are recorded here too, so they resume after a restart.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -8,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::chat::RoomSnapshot;
 use crate::datadir::DataDirError;
-use crate::protocol::{Kind, Message};
+use crate::protocol::{FileMeta, Kind, Message};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -19,6 +20,8 @@ pub enum StoreError {
     },
     #[error("history database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("a file message could not be encoded: {0}")]
+    Json(serde_json::Error),
     #[error("could not create the data directory {path}: {source}")]
     Dir {
         path: String,
@@ -54,7 +57,37 @@ CREATE TABLE IF NOT EXISTS messages (
 -- Dedupe reads the newest rows through the primary key; a client_id index cost a second
 -- randomly placed page per stored message in every commit (docs/benchmarks.md, profile).
 DROP INDEX IF EXISTS messages_client_id;
+CREATE TABLE IF NOT EXISTS uploads (
+    id        TEXT    PRIMARY KEY,
+    room      TEXT    NOT NULL,
+    nick      TEXT    NOT NULL,
+    client_id TEXT    NOT NULL,
+    name      TEXT    NOT NULL,
+    size      INTEGER NOT NULL,
+    mime      TEXT,
+    touched   INTEGER NOT NULL,
+    sha256    TEXT
+);
 ";
+
+/// An unfinished upload: the ticket's binding (room, nickname, clientId) and the file announced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    /// The ticket (hex); also the partial file's name.
+    pub id: String,
+    pub room: String,
+    pub nick: String,
+    pub client_id: String,
+    pub name: String,
+    pub size: u64,
+    /// The sender's claimed type.
+    pub mime: Option<String>,
+    /// Last progress (ms since the epoch): unfinished uploads expire from here.
+    pub touched: i64,
+    /// Set once every byte arrived and the content is in the file store, before the message is
+    /// posted: a restart in between posts it on the next `PATCH`.
+    pub sha256: Option<String>,
+}
 
 impl Store {
     /// Opens (creating if needed) `lanchat.db` in `dir`. Takes no lock: a server opens its
@@ -92,6 +125,13 @@ impl Store {
 
     fn init(conn: Connection) -> Result<Store, StoreError> {
         conn.execute_batch(SCHEMA)?;
+        // Databases from before files (issue #12) get the column; old rows have none.
+        let has_file: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'file'")?
+            .exists([])?;
+        if !has_file {
+            conn.execute_batch("ALTER TABLE messages ADD COLUMN file TEXT")?;
+        }
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -109,10 +149,14 @@ impl Store {
         let tx = conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO messages (room, seq, id, ts, kind, nick, body, client_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO messages (room, seq, id, ts, kind, nick, body, client_id, file)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for m in messages {
+                let file = match &m.file {
+                    Some(f) => Some(serde_json::to_string(f).map_err(StoreError::Json)?),
+                    None => None,
+                };
                 stmt.execute(params![
                     m.room,
                     m.seq as i64,
@@ -121,7 +165,8 @@ impl Store {
                     m.kind.as_str(),
                     m.nick_name,
                     m.message,
-                    m.client_id
+                    m.client_id,
+                    file
                 ])?;
             }
         }
@@ -147,7 +192,7 @@ impl Store {
             .flatten();
         let mut recent_rows = Self::query(
             &conn,
-            "SELECT room, seq, id, ts, kind, nick, body, client_id FROM messages
+            "SELECT room, seq, id, ts, kind, nick, body, client_id, file FROM messages
              WHERE room = ?1 ORDER BY seq DESC LIMIT ?2",
             params![room, recent as i64],
         )?;
@@ -192,7 +237,7 @@ impl Store {
         let mut bytes = 0;
         Self::each(
             &conn,
-            "SELECT room, seq, id, ts, kind, nick, body, client_id FROM messages
+            "SELECT room, seq, id, ts, kind, nick, body, client_id, file FROM messages
              WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3",
             params![room, since as i64, limit as i64],
             |m| {
@@ -237,6 +282,7 @@ impl Store {
                 tracing::debug!("{room} #{seq}: unknown kind {kind:?}, shown as a notice");
                 Kind::System
             });
+            let file = file_meta(&room, seq, r.get(8)?);
             let m = Message {
                 id: r.get(2)?,
                 room,
@@ -247,12 +293,92 @@ impl Store {
                 message: r.get(6)?,
                 client_id: r.get(7)?,
                 history: false,
+                file,
             };
             if !f(m) {
                 break;
             }
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// Records a new upload.
+    pub fn add_upload(&self, u: &UploadRecord) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO uploads (id, room, nick, client_id, name, size, mime, touched, sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                u.id,
+                u.room,
+                u.nick,
+                u.client_id,
+                u.name,
+                u.size as i64,
+                u.mime,
+                u.touched,
+                u.sha256
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Notes an upload's progress time and, once its content is stored, its hash.
+    pub fn touch_upload(
+        &self,
+        id: &str,
+        touched: i64,
+        sha256: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.lock().execute(
+            "UPDATE uploads SET touched = ?2, sha256 = COALESCE(?3, sha256) WHERE id = ?1",
+            params![id, touched, sha256],
+        )?;
+        Ok(())
+    }
+
+    pub fn remove_upload(&self, id: &str) -> Result<(), StoreError> {
+        self.lock()
+            .execute("DELETE FROM uploads WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Every unfinished upload (read once, when the server starts).
+    pub fn uploads(&self) -> Result<Vec<UploadRecord>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id, room, nick, client_id, name, size, mime, touched, sha256 FROM uploads",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(UploadRecord {
+                    id: r.get(0)?,
+                    room: r.get(1)?,
+                    nick: r.get(2)?,
+                    client_id: r.get(3)?,
+                    name: r.get(4)?,
+                    size: r.get::<_, i64>(5)? as u64,
+                    mime: r.get(6)?,
+                    touched: r.get(7)?,
+                    sha256: r.get(8)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// A stored file message's meta; one that does not decode (a newer version's) is left out, so
+/// the message still shows its text line.
+fn file_meta(room: &str, seq: i64, json: Option<String>) -> Option<FileMeta> {
+    let json = json?;
+    match serde_json::from_str(&json) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::debug!("{room} #{seq}: file meta does not decode ({e}); shown as text");
+            None
+        }
     }
 }
 
@@ -317,6 +443,7 @@ mod tests {
             message: format!("m{seq}"),
             client_id: cid.map(Into::into),
             history: false,
+            file: None,
         }
     }
 

@@ -7,7 +7,7 @@ use ts_rs::{Config, TS};
 
 use crate::client::{ClientEvent, ConnState};
 use crate::desktop::error::IpcError;
-use crate::desktop::ipc::ConnectInfo;
+use crate::desktop::ipc::{ConnectInfo, TransferProgress};
 use crate::discovery::FoundHost;
 use crate::host::HostInfo;
 use crate::protocol::*;
@@ -20,9 +20,12 @@ fn generated() -> String {
     let cfg = Config::new().with_large_int("number");
     let decls = [
         Kind::decl(&cfg),
+        FileMeta::decl(&cfg),
         Message::decl(&cfg),
         JoinAck::decl(&cfg),
         SendAck::decl(&cfg),
+        UploadTicket::decl(&cfg),
+        FileUploadAck::decl(&cfg),
         Members::decl(&cfg),
         Presence::decl(&cfg),
         Typing::decl(&cfg),
@@ -37,6 +40,7 @@ fn generated() -> String {
         ClientEvent::decl(&cfg),
         // IPC (docs/ipc.md)
         ConnectInfo::decl(&cfg),
+        TransferProgress::decl(&cfg),
         HostInfo::decl(&cfg),
         IpcError::decl(&cfg),
         FoundHost::decl(&cfg),

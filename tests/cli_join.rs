@@ -49,3 +49,85 @@ async fn join_stops_on_sigterm_with_stdin_open() {
     assert!(exit.success(), "{exit}");
     s.stop().await.unwrap();
 }
+
+/// `/send PATH` in `lanchat join` shares a file: the room gets it, `join` prints it as
+/// `nick: 📎 name (size) URL`, and `lanchat download URL` fetches it byte-identical — and
+/// continues a partial download instead of starting over.
+#[tokio::test(flavor = "multi_thread")]
+async fn join_sends_a_file_and_download_fetches_it() {
+    use std::io::Write;
+    let (s, dir) = common::files::start_files().await;
+    let watcher = common::Peer::connect(&common::url(&s)).await;
+    watcher.join("r", "watch").await;
+    let bytes = common::files::pattern(3_000_000);
+    let src = dir.path().join("report.bin");
+    std::fs::write(&src, &bytes).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lanchat"))
+        .args(["join", &s.addr.to_string(), "--room", "r", "--nick", "term"])
+        .env_remove("LANCHAT_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn lanchat join");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "/send {}", src.display()).unwrap();
+    let m = watcher.wait_for("message", |v| v["kind"] == "file").await;
+    assert_eq!(
+        (&m["nickName"], &m["file"]["name"]),
+        (&serde_json::json!("term"), &serde_json::json!("report.bin"))
+    );
+    // join prints the file message with an absolute link.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let link = loop {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "join exited early");
+        if let Some(rest) = line.trim().strip_prefix("term: 📎 report.bin (3.0 MB) ") {
+            break rest.to_owned();
+        }
+    };
+    assert!(
+        link.starts_with(&format!("http://{}/files/", s.addr)),
+        "{link}"
+    );
+    drop(stdin);
+    let exit = child.wait().unwrap();
+    assert!(exit.success(), "{exit}");
+
+    let dest = dir.path().join("copy.bin");
+    let dl = Command::new(env!("CARGO_BIN_EXE_lanchat"))
+        .args(["download", &link, "-o"])
+        .arg(&dest)
+        .output()
+        .unwrap();
+    assert!(
+        dl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dl.stderr)
+    );
+    assert!(
+        std::fs::read(&dest).unwrap() == bytes,
+        "downloaded bytes differ"
+    );
+
+    // A partial download (here: 1,000 marker bytes) is continued from where it stopped.
+    let resumed = dir.path().join("resumed.bin");
+    std::fs::write(lanchat::client::partial_path(&resumed), vec![b'X'; 1000]).unwrap();
+    let dl = Command::new(env!("CARGO_BIN_EXE_lanchat"))
+        .args(["download", &link, "-o"])
+        .arg(&resumed)
+        .output()
+        .unwrap();
+    assert!(
+        dl.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dl.stderr)
+    );
+    let got = std::fs::read(&resumed).unwrap();
+    assert_eq!(got.len(), bytes.len());
+    assert!(got[..1000].iter().all(|&b| b == b'X') && got[1000..] == bytes[1000..]);
+    assert!(!lanchat::client::partial_path(&resumed).exists());
+    s.stop().await.unwrap();
+}

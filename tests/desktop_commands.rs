@@ -2,6 +2,9 @@
 //! they parse their arguments, reach the real server and client, and fail with stable codes.
 #![cfg(feature = "desktop")]
 
+mod common;
+
+use common::Peer;
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
@@ -248,4 +251,245 @@ fn set_unread_is_allowed_and_best_effort() {
         );
     }
     assert!(invoke(&w, "set_unread", json!({"count": -1})).is_err());
+}
+
+/// Sends one raw-body chunk of a staged upload, as the page does.
+fn chunk(
+    w: &WebviewWindow<MockRuntime>,
+    id: &str,
+    offset: usize,
+    bytes: &[u8],
+) -> Result<Value, Value> {
+    let mut headers = tauri::http::HeaderMap::new();
+    headers.insert("Transfer-Id", id.parse().unwrap());
+    headers.insert("Upload-Offset", offset.to_string().parse().unwrap());
+    get_ipc_response(
+        w,
+        InvokeRequest {
+            cmd: "file_upload_chunk".into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Raw(bytes.to_vec()),
+            headers,
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|b| b.deserialize::<Value>().unwrap())
+}
+
+/// The window sends a file the page handed over in chunks (a picked, dropped or pasted file has
+/// no path): another member gets the file message and the same bytes; then the window saves
+/// that file into the Downloads folder (never over a file already there) and may open only
+/// what it saved. Cancelling a staged upload deletes it.
+#[test]
+fn the_window_uploads_a_staged_file_and_saves_one_to_downloads() {
+    let (_app, w) = app();
+    let home = tempfile::tempdir().unwrap();
+    let downloads = home.path().join("Downloads here");
+    std::fs::write(
+        home.path().join("user-dirs.dirs"),
+        format!("XDG_DOWNLOAD_DIR=\"{}\"\n", downloads.display()),
+    )
+    .unwrap();
+    // Where `download_dir()` looks (dirs reads $XDG_CONFIG_HOME/user-dirs.dirs).
+    unsafe { std::env::set_var("XDG_CONFIG_HOME", home.path()) };
+
+    let info = invoke(
+        &w,
+        "host_start",
+        json!({"port": 0, "password": null, "announce": false}),
+    )
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", info["port"]);
+    let connected = invoke(
+        &w,
+        "client_connect",
+        json!({"address": format!("127.0.0.1:{}", info["port"]), "nickName": "win", "password": null, "events": "__CHANNEL__:7"}),
+    )
+    .unwrap();
+    assert_eq!(connected["baseUrl"], base);
+    invoke(&w, "client_join", json!({"room": "r"})).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let bob = rt.block_on(async {
+        let p = Peer::connect(&base).await;
+        p.join("r", "bob").await;
+        p
+    });
+
+    let bytes: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let id = invoke(
+        &w,
+        "file_upload_begin",
+        json!({"room": "r", "name": "../report.pdf", "size": bytes.len()}),
+    )
+    .unwrap();
+    let id = id.as_str().unwrap();
+    let err = invoke(
+        &w,
+        "file_upload_send",
+        json!({"transferId": id, "progress": "__CHANNEL__:8"}),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err["code"], "invalid_payload",
+        "sent before the bytes were all there"
+    );
+    for (i, part) in bytes.chunks(1 << 20).enumerate() {
+        chunk(&w, id, i << 20, part).unwrap();
+    }
+    assert_eq!(
+        chunk(&w, id, 5, b"x").unwrap_err()["code"],
+        "offset_mismatch"
+    );
+    let ack = invoke(
+        &w,
+        "file_upload_send",
+        json!({"transferId": id, "progress": "__CHANNEL__:8"}),
+    )
+    .unwrap();
+    assert!(ack["seq"].as_u64().unwrap() > 0, "{ack}");
+
+    let m = rt.block_on(bob.wait_for("message", |v| v["kind"] == "file"));
+    assert_eq!(m["nickName"], "win");
+    assert_eq!(m["id"], ack["id"]);
+    let f = m["file"].clone();
+    assert_eq!(f["name"], "report.pdf");
+    let (status, _, got) = rt.block_on(common::files::get(
+        &format!("{base}{}", f["url"].as_str().unwrap()),
+        None,
+    ));
+    assert_eq!(status, 200);
+    assert!(got == bytes, "the uploaded bytes differ");
+
+    // Saving it twice: the second copy gets a free name.
+    std::fs::create_dir_all(&downloads).unwrap();
+    std::fs::write(downloads.join("report.pdf"), b"mine").unwrap();
+    let save = || {
+        invoke(
+            &w,
+            "file_download",
+            json!({"url": f["url"], "name": f["name"], "sha256": f["sha256"], "progress": "__CHANNEL__:9"}),
+        )
+        .unwrap()
+    };
+    let saved = save();
+    assert_eq!(
+        saved,
+        json!(downloads.join("report (1).pdf").display().to_string())
+    );
+    assert!(std::fs::read(downloads.join("report (1).pdf")).unwrap() == bytes);
+    assert_eq!(
+        std::fs::read(downloads.join("report.pdf")).unwrap(),
+        b"mine"
+    );
+    assert_eq!(
+        save(),
+        json!(downloads.join("report (2).pdf").display().to_string())
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(&downloads)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "partial files left: {leftovers:?}");
+
+    // Only what it saved may be opened or shown; other links and hashes are refused.
+    for cmd in ["file_open", "file_reveal"] {
+        let err = invoke(&w, cmd, json!({"path": "/etc/passwd"})).unwrap_err();
+        assert_eq!(err["code"], "forbidden", "{cmd}");
+    }
+    let err = invoke(
+        &w,
+        "file_download",
+        json!({"url": "/api/info", "name": "x", "sha256": f["sha256"], "progress": "__CHANNEL__:9"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "invalid_payload");
+    let err = invoke(
+        &w,
+        "file_download",
+        json!({"url": f["url"], "name": "x", "sha256": "../../etc", "progress": "__CHANNEL__:9"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "invalid_payload");
+
+    // A cancelled staging is gone.
+    let id = invoke(
+        &w,
+        "file_upload_begin",
+        json!({"room": "r", "name": "b.bin", "size": 10}),
+    )
+    .unwrap();
+    let id = id.as_str().unwrap();
+    chunk(&w, id, 0, b"12345").unwrap();
+    invoke(&w, "file_upload_cancel", json!({"transferId": id})).unwrap();
+    assert_eq!(chunk(&w, id, 5, b"67890").unwrap_err()["code"], "not_found");
+    invoke(&w, "host_stop", json!({})).unwrap();
+}
+
+/// Polls `cond` every 5 ms for up to 20 s.
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Cancel in the window stops an upload under way and the host deletes what arrived, so a
+/// cancelled upload holds neither the host's disk nor its quota until it expires.
+#[test]
+fn cancelling_an_upload_frees_it_on_the_host() {
+    let (_app, w) = app();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (server, dir) = rt.block_on(common::files::start_files());
+    let partial = dir.path().join("files").join("partial");
+    let arrived = || {
+        std::fs::read_dir(&partial)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .any(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+            })
+            .unwrap_or(false)
+    };
+    invoke(
+        &w,
+        "client_connect",
+        json!({"address": common::url(&server), "nickName": "win", "password": null, "events": "__CHANNEL__:7"}),
+    )
+    .unwrap();
+    invoke(&w, "client_join", json!({"room": "r"})).unwrap();
+
+    // Big enough that it is still under way when the first bytes are on the host's disk.
+    const SIZE: usize = 64 << 20;
+    let id = invoke(
+        &w,
+        "file_upload_begin",
+        json!({"room": "r", "name": "big.bin", "size": SIZE}),
+    )
+    .unwrap();
+    let id = id.as_str().unwrap().to_owned();
+    let part = vec![7u8; 16 << 20];
+    for i in 0..SIZE / part.len() {
+        chunk(&w, &id, i * part.len(), &part).unwrap();
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (w2, id2) = (w.clone(), id.clone());
+    std::thread::spawn(move || {
+        let _ = tx.send(invoke(
+            &w2,
+            "file_upload_send",
+            json!({"transferId": id2, "progress": "__CHANNEL__:8"}),
+        ));
+    });
+    eventually("the first bytes on the host", arrived);
+    invoke(&w, "file_upload_cancel", json!({"transferId": id})).unwrap();
+    let sent = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+    assert_eq!(sent.unwrap_err()["code"], "cancelled");
+    eventually("the host to delete the cancelled upload", || !arrived());
+    rt.block_on(server.stop()).unwrap();
 }

@@ -30,6 +30,7 @@ fn big_room() -> Store {
             message: long_text(seq as usize),
             client_id: None,
             history: false,
+            file: None,
         })
         .collect();
     store.append(&rows).unwrap();

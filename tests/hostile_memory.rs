@@ -306,3 +306,34 @@ async fn long_polling_sessions_that_never_poll_are_dropped_at_their_send_budget(
     assert_eq!(reqwest::get(&session).await.unwrap().status(), 400);
     calm.check("a session that never polls").await;
 }
+
+/// A 128 MB upload streams to disk: the host holds one chunk of it at a time, so this
+/// process's RSS (host and uploading client both) grows by far less than the file.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_upload_streams_to_disk() {
+    use futures_util::StreamExt;
+    let _alone = measuring_alone().await;
+    let (s, _dir) = common::files::start_files().await;
+    let calm = Calm::join(&s).await;
+    calm.check("warm-up").await;
+    const SIZE: usize = 128 << 20;
+    const CHUNK: usize = 64 * 1024;
+    let up = common::files::ticket(&calm.a, ROOM, "big.bin", SIZE).await;
+    let before = raw::rss_bytes();
+    let chunks = futures_util::stream::iter(0..SIZE / CHUNK)
+        .map(|i| Ok::<_, std::io::Error>(vec![i as u8; CHUNK]));
+    let resp = reqwest::Client::new()
+        .patch(format!("{}{up}", url(&s)))
+        .header("Upload-Offset", "0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Content-Length", SIZE.to_string())
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let grew = raw::rss_bytes().saturating_sub(before);
+    eprintln!("128 MB upload: RSS grew by {} KiB", grew / 1024);
+    assert!(grew < RSS_BOUND, "RSS grew by {} KiB", grew / 1024);
+    calm.check("128 MB upload").await;
+}

@@ -1,7 +1,7 @@
 //! What applying requests asks the transport to do, in order, addressed by connection and room.
 //! The server's `deliver` turns each into socketioxide calls; tests read them as data.
 
-use super::ConnId;
+use super::{ConnId, UploadGrant};
 use crate::protocol::{JoinAck, Kicked, Message, Presence, SendAck, Typing, WireError};
 
 /// The caller's handle for a request's reply (the server maps it to an ack or a host's waiter).
@@ -19,6 +19,10 @@ pub enum Done {
     Typing,
     /// The host's kick took effect.
     Kicked,
+    /// A member may upload this file: the files service issues the ticket.
+    UploadAllowed(UploadGrant),
+    /// `fileUpload` with a clientId this member already posted: that message's ack.
+    UploadPosted(SendAck),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

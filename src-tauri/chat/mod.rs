@@ -4,12 +4,14 @@
 //!
 //! One file per rule: [`join`] (nicknames, takeover, bans, history), [`send`] (seqs, clientId
 //! dedupe), [`leave`] (leaving and disconnecting), [`typing`], [`kick`], [`presence`] (one
-//! member-list delta per room per batch). [`room`] is one room's state.
+//! member-list delta per room per batch), [`file`] (upload tickets for members, posting a
+//! finished file). [`room`] is one room's state.
 //!
 //! A batch is applied in three steps, so the caller can store between them:
 //! [`Chat::apply`] each input → [`Chat::finish`] → store `batch.stored` → [`Chat::settle`].
 
 mod effect;
+mod file;
 mod join;
 mod kick;
 mod leave;
@@ -22,6 +24,7 @@ mod typing;
 mod tests;
 
 pub use effect::{Done, Effect, ReqId};
+pub use file::{FilePost, UploadGrant};
 pub use room::{Ban, Member, Room, RoomSnapshot, as_history};
 
 use std::collections::HashMap;
@@ -42,7 +45,11 @@ pub struct Backlog {
 /// About how many bytes a message costs to send: its text and names plus the JSON envelope
 /// (id, seq, ts, field names).
 pub fn wire_size(m: &Message) -> usize {
-    m.message.len() + m.nick_name.len() + m.room.len() + 120
+    let file = m.file.as_ref().map_or(0, |f| {
+        // The name appears percent-encoded in the url; the sig and hash are 64 hex each.
+        f.name.len() * 4 + f.mime.len() + f.url.len() + f.thumb_url.as_ref().map_or(0, String::len)
+    });
+    m.message.len() + m.nick_name.len() + m.room.len() + 120 + file
 }
 
 /// A connection, as the core knows it: a number the server hands out at connect.
@@ -100,6 +107,8 @@ pub enum Input {
         req: Request,
         backlog: Option<Vec<Message>>,
     },
+    /// The files service posts a stored file (the reply goes to `id`).
+    PostFile { id: ReqId, post: FilePost },
     /// The host removes `nick` from `room`.
     Kick {
         id: ReqId,
@@ -115,6 +124,7 @@ struct Post {
     nick: String,
     text: String,
     client_id: Option<String>,
+    file: Option<crate::protocol::FileMeta>,
 }
 
 impl Post {
@@ -125,6 +135,7 @@ impl Post {
             nick: nick.to_owned(),
             text,
             client_id: None,
+            file: None,
         }
     }
 }
@@ -174,13 +185,15 @@ impl Chat {
     /// The room an input needs in memory that is not loaded yet (load it with
     /// [`Chat::load_room`] before applying the input).
     pub fn room_to_load<'a>(&self, input: &'a Input) -> Option<&'a str> {
-        match input {
+        let room = match input {
             Input::Request {
                 req: Request::Join(j),
                 ..
-            } if !self.rooms.contains_key(&j.room) => Some(&j.room),
-            _ => None,
-        }
+            } => &j.room,
+            Input::PostFile { post, .. } => &post.room,
+            _ => return None,
+        };
+        (!self.rooms.contains_key(room)).then_some(room.as_str())
     }
 
     /// Puts a room read from the store into memory.
@@ -237,8 +250,16 @@ impl Chat {
                     },
                     Request::Leave { room } => (self.leave(conn, room, ctx, b), None),
                     Request::Typing(t) => (self.typing(conn, t, b), None),
+                    Request::FileUpload(f) => (self.file_upload(conn, f), None),
                     // Answered by the transport without queueing; harmless here.
                     Request::Ping => (Ok(Done::Typing), None),
+                };
+                b.effects.push(Effect::Reply { id, result, stored });
+            }
+            Input::PostFile { id, post } => {
+                let (result, stored) = match self.post_file(post, ctx, b) {
+                    Ok((ack, stored)) => (Ok(Done::Sent(ack)), stored),
+                    Err(e) => (Err(e), None),
                 };
                 b.effects.push(Effect::Reply { id, result, stored });
             }
@@ -343,6 +364,7 @@ impl Chat {
             nick,
             text,
             client_id,
+            file,
         } = post;
         let r = self
             .rooms
@@ -359,6 +381,7 @@ impl Chat {
             message: text,
             client_id,
             history: false,
+            file,
         };
         r.push(&msg);
         b.stored.push(msg);

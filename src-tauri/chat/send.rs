@@ -30,6 +30,7 @@ impl Chat {
             nick,
             text: req.text,
             client_id: req.client_id,
+            file: None,
         };
         let i = self.post(&req.room, post, ctx, b)?;
         let m = &b.stored[i];

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::protocol::{ErrorCode, JoinRequest, SendRequest, TypingRequest};
+use crate::protocol::{ErrorCode, JoinRequest, SendAck, SendRequest, TypingRequest};
 
 fn cfg() -> ChatConfig {
     ChatConfig {
@@ -550,4 +550,95 @@ fn replays_are_bounded_in_bytes_and_credit() {
         w.join(3, "r", "cy").is_ok(),
         "another connection has its own credit"
     );
+}
+
+fn upload_req(room: &str, cid: Option<&str>) -> Request {
+    Request::FileUpload(crate::protocol::FileUploadRequest {
+        room: room.into(),
+        name: "a.png".into(),
+        size: 10,
+        mime: None,
+        client_id: cid.map(Into::into),
+    })
+}
+
+fn file_post(room: &str, nick: &str, cid: &str) -> FilePost {
+    FilePost {
+        room: room.into(),
+        nick: nick.into(),
+        client_id: cid.into(),
+        file: crate::protocol::FileMeta {
+            name: "a.png".into(),
+            size: 10,
+            mime: "image/png".into(),
+            sha256: "ab".repeat(32),
+            width: Some(1),
+            height: Some(1),
+            url: "/files/x".into(),
+            thumb_url: None,
+        },
+    }
+}
+
+/// Tickets go to members only, under their joined nickname; a finished file is posted like a
+/// send (a seq, stored, clientId dedupe — also across a room that left memory), even after its
+/// sender disconnected, but not under a nickname the host kicked.
+#[test]
+fn files_are_for_members_and_post_like_sends() {
+    let mut w = World::new();
+    w.connect(1, None);
+    let ask = w.req(1, upload_req("r", None));
+    assert_eq!(code(reply(&w.one(ask))), Some(ErrorCode::NotInRoom));
+    w.join(1, "r", "ann").unwrap();
+    let ask = w.req(1, upload_req("r", None));
+    match reply(&w.one(ask)) {
+        Ok(Done::UploadAllowed(g)) => {
+            assert_eq!((g.nick.as_str(), g.conn), ("ann", ConnId(1)));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The sender goes away; the room leaves memory; the file is still posted under "ann".
+    w.one(Input::Disconnect { conn: ConnId(1) });
+    assert!(w.chat.room("r").is_none(), "an empty room leaves memory");
+    let b = w.one(Input::PostFile {
+        id: 50,
+        post: file_post("r", "ann", "up-1"),
+    });
+    let Ok(Done::Sent(first)) = reply(&b) else {
+        panic!("{:?}", reply(&b))
+    };
+    assert_eq!(b.stored.len(), 1);
+    let m = &b.stored[0];
+    assert_eq!((m.kind, m.nick_name.as_str()), (Kind::File, "ann"));
+    assert_eq!(m.message, "📎 a.png (10 B)");
+    assert_eq!(m.file.as_ref().unwrap().sha256, "ab".repeat(32));
+    // Posting again (a retried last PATCH) gives the first ack and stores nothing.
+    let again = w.one(Input::PostFile {
+        id: 51,
+        post: file_post("r", "ann", "up-1"),
+    });
+    assert!(again.stored.is_empty());
+    let dup = SendAck {
+        duplicate: true,
+        ..first
+    };
+    assert_eq!(reply(&again), Ok(Done::Sent(dup.clone())));
+    // Asking for a ticket with a clientId already posted answers with that message.
+    w.connect(2, None);
+    w.join(2, "r", "ann").unwrap();
+    let ask = w.req(2, upload_req("r", Some("up-1")));
+    assert_eq!(reply(&w.one(ask)), Ok(Done::UploadPosted(dup)));
+    // A kicked nickname's finished file is not posted.
+    w.one(Input::Kick {
+        id: 60,
+        room: "r".into(),
+        nick: "ann".into(),
+        by: "host".into(),
+    });
+    let b = w.one(Input::PostFile {
+        id: 61,
+        post: file_post("r", "ann", "up-2"),
+    });
+    assert_eq!(code(reply(&b)), Some(ErrorCode::Kicked));
+    assert!(b.stored.is_empty());
 }

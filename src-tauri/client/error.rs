@@ -31,6 +31,9 @@ pub enum ClientError {
     TimedOut(Duration),
     #[error("the client has stopped")]
     Stopped,
+    /// A local file could not be read or written (an upload's source, a download's target).
+    #[error("{0}")]
+    Io(String),
 }
 
 impl ClientError {
@@ -46,6 +49,7 @@ impl ClientError {
             ClientError::Refused(e) => e.code.as_str(),
             ClientError::TimedOut(_) => "timed_out",
             ClientError::Stopped => "not_connected",
+            ClientError::Io(_) => "file_error",
         }
     }
 

@@ -86,6 +86,7 @@ pub fn message(data: &Value, room: &str, now_ms: i64) -> Option<Message> {
         message: text,
         client_id: None,
         history: false,
+        file: None,
     })
 }
 

@@ -217,7 +217,7 @@ pub async fn probe(base_url: &str) -> Result<ServerInfo, ClientError> {
 }
 
 /// reqwest's error with its causes, e.g. "error sending request: connection refused".
-fn plain(e: &reqwest::Error) -> String {
+pub(super) fn plain(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(cause) = src {

@@ -9,10 +9,13 @@
 //! - `rooms.rs`: per room, the last seq seen: replays dropped, gaps caught up with `since`;
 //! - `legacy.rs`: the guesses made for a tutorial-style server (no acks, no seqs);
 //! - `link.rs`: one rust_socketio connection, and the `/api/info` probe;
-//! - `address.rs`: what people paste as an address; `error.rs`: [`ClientError`].
+//! - `address.rs`: what people paste as an address; `error.rs`: [`ClientError`];
+//! - `files.rs`: uploading a file (ticket over the socket, bytes over HTTP, resumed after cuts)
+//!   and downloading a file link (resumed with byte ranges).
 
 mod address;
 mod error;
+mod files;
 mod legacy;
 mod link;
 mod outbox;
@@ -21,6 +24,7 @@ mod supervisor;
 
 pub use address::{BadAddress, DEFAULT_PORT, Target, parse_target};
 pub use error::ClientError;
+pub use files::{OnProgress, download, partial_path};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -128,6 +132,11 @@ pub struct Client {
     info: Arc<ServerInfo>,
     /// `http://host:port` of the server.
     base_url: Arc<str>,
+    /// How long a file transfer may make no progress before it fails (`queue_timeout`).
+    patience: Duration,
+    /// A `PATCH` that hands nothing to the connection for this long is retried
+    /// (`request_timeout`).
+    request_timeout: Duration,
 }
 
 impl Client {
@@ -149,12 +158,15 @@ impl Client {
         let legacy = legacy::is_legacy(&info);
         let (orders, order_rx) = mpsc::unbounded_channel();
         let base_url = Arc::from(target.base_url.as_str());
+        let (patience, request_timeout) = (cfg.queue_timeout, cfg.request_timeout);
         let sup = Supervisor::new(target.base_url, cfg, legacy, events, first, inc_tx);
         tokio::spawn(sup.run(order_rx, inc_rx));
         Ok(Client {
             orders,
             info: Arc::new(info),
             base_url,
+            patience,
+            request_timeout,
         })
     }
 
@@ -166,6 +178,11 @@ impl Client {
     /// `http://host:port` of the server.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// A link from a file message (`/files/…`) as an absolute URL on this server.
+    pub fn file_url(&self, link: &str) -> String {
+        format!("{}{link}", self.base_url)
     }
 
     /// Whether the server only speaks the tutorial's events (no acks, no history, no seqs).

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::ClientError;
-use crate::protocol::{JoinAck, SendAck};
+use crate::protocol::{FileUploadAck, JoinAck, SendAck};
 
 /// Where a request's outcome goes: the caller of `Client::join` and friends.
 pub type Reply<T> = oneshot::Sender<Result<T, ClientError>>;
@@ -29,8 +29,20 @@ pub enum Op {
         reply: Option<Reply<()>>,
     },
     Send(Outgoing),
+    /// A ticket for a file upload (the bytes go over HTTP, `client/files.rs`).
+    FileUpload(FileAsk),
     /// A liveness probe: any answer proves the connection works.
     Ping,
+}
+
+/// `fileUpload`: a ticket to send a file's bytes to a room.
+pub struct FileAsk {
+    pub room: String,
+    pub name: String,
+    pub size: u64,
+    /// Kept across asks: the server gives the same ticket back (or the posted message's ack).
+    pub client_id: String,
+    pub reply: Reply<FileUploadAck>,
 }
 
 /// A message to send until the server acknowledges (or refuses) it.
@@ -54,7 +66,7 @@ impl Queued {
         match &self.op {
             Op::Join { reply, .. } => reply.is_some(),
             Op::Leave { reply, .. } => reply.is_some(),
-            Op::Send(_) => true,
+            Op::Send(_) | Op::FileUpload(_) => true,
             Op::Ping => false,
         }
     }
@@ -290,6 +302,7 @@ mod tests {
         match &q.op {
             Op::Send(o) => &o.text,
             Op::Join { room, .. } | Op::Leave { room, .. } => room,
+            Op::FileUpload(f) => &f.name,
             Op::Ping => "ping",
         }
     }
@@ -299,6 +312,7 @@ mod tests {
             .map(|op| match op {
                 Op::Send(o) => o.text.as_str(),
                 Op::Join { room, .. } | Op::Leave { room, .. } => room.as_str(),
+                Op::FileUpload(f) => f.name.as_str(),
                 Op::Ping => "ping",
             })
             .collect()

@@ -133,6 +133,7 @@ mod tests {
             message: format!("m{seq}"),
             client_id: None,
             history,
+            file: None,
         }
     }
 

@@ -15,7 +15,9 @@ use super::link::{Incoming, Link, Tx};
 use super::outbox::{Op, Outbox, Outgoing, Queued, Reply};
 use super::rooms::{Rooms, Seen};
 use super::{ClientConfig, ClientError, ClientEvent, ConnState, legacy};
-use crate::protocol::{ErrorCode, JoinAck, Kicked, Message, Presence, SendAck, WireError, events};
+use crate::protocol::{
+    ErrorCode, FileUploadAck, JoinAck, Kicked, Message, Presence, SendAck, WireError, events,
+};
 
 /// What a [`Client`](super::Client) handle asks of its supervisor.
 pub enum Order {
@@ -169,6 +171,14 @@ impl Supervisor {
                 let p = json!({ "room": o.room, "nickName": nick, "message": o.text, "clientId": o.client_id });
                 (events::SEND_MESSAGE, p)
             }
+            Op::FileUpload(f) => {
+                if !self.rooms.is_joined(&f.room) && !self.legacy {
+                    self.outbox.push_front(q);
+                    return false;
+                }
+                let p = json!({ "room": f.room, "name": f.name, "size": f.size, "clientId": f.client_id });
+                (events::FILE_UPLOAD, p)
+            }
             Op::Ping => (events::PING, json!({})),
         };
         let link = self.link.as_ref().expect("pump checked the link");
@@ -209,6 +219,12 @@ impl Supervisor {
                 }
             }
             Op::Send(_) => self.outbox.expect_echo(q),
+            Op::FileUpload(f) => {
+                let _ = f.reply.send(Err(ClientError::Refused(WireError::new(
+                    ErrorCode::FilesDisabled,
+                    "this server only speaks the tutorial's events: no files",
+                ))));
+            }
             Op::Ping => {}
         }
     }
@@ -289,6 +305,24 @@ impl Supervisor {
                     });
                 } else {
                     self.fail_send(o, &err);
+                }
+            }
+            Op::FileUpload(f) => {
+                if ok {
+                    let _ = f
+                        .reply
+                        .send(FileUploadAck::deserialize(&body).map_err(ClientError::malformed));
+                    return;
+                }
+                let err = ClientError::from_wire(&body);
+                if matches!(&err, ClientError::Refused(w) if w.code == ErrorCode::RateLimited) {
+                    self.outbox.pause(Instant::now() + RATE_LIMIT_PAUSE);
+                    self.outbox.push_front(Queued {
+                        op: Op::FileUpload(f),
+                        at: q.at,
+                    });
+                } else {
+                    let _ = f.reply.send(Err(err));
                 }
             }
             Op::Ping => {}
@@ -461,6 +495,9 @@ impl Supervisor {
                     }
                 }
                 Op::Send(o) => self.fail_send(o, &err),
+                Op::FileUpload(f) => {
+                    let _ = f.reply.send(Err(err.clone()));
+                }
                 Op::Ping => {}
             }
         }

@@ -157,7 +157,7 @@ pub async fn client_connect(
 }
 
 /// The current session's handle, cloned out so the slot's lock is not held while it works.
-fn client(state: &AppState) -> IpcResult<Client> {
+pub(super) fn client(state: &AppState) -> IpcResult<Client> {
     state.client.get().ok_or_else(IpcError::not_connected)
 }
 

@@ -16,6 +16,9 @@ pub struct ConnectInfo {
     #[serde(flatten)]
     pub server: ServerInfo,
     pub legacy: bool,
+    /// `http://host:port` of the server, as the client resolved the address: file messages'
+    /// links (`/files/…`, `/thumbs/…`) are relative to it.
+    pub base_url: String,
 }
 
 impl ConnectInfo {
@@ -23,6 +26,16 @@ impl ConnectInfo {
         ConnectInfo {
             server: client.server_info().clone(),
             legacy: client.is_legacy(),
+            base_url: client.base_url().to_owned(),
         }
     }
+}
+
+/// A file transfer's progress, on the `Channel` of `file_upload_send` or `file_download`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct TransferProgress {
+    /// Bytes the host has taken (upload) or that are on disk (download).
+    pub done: u64,
+    pub total: u64,
 }

@@ -3,8 +3,10 @@
 
 pub mod commands;
 pub mod error;
+pub mod file_commands;
 pub mod ipc;
 pub mod state;
+pub mod transfers;
 pub mod window;
 
 use tauri::webview::PageLoadEvent;
@@ -30,6 +32,13 @@ macro_rules! app_commands {
             commands::client_typing,
             commands::client_disconnect,
             commands::set_unread,
+            file_commands::file_upload_begin,
+            file_commands::file_upload_chunk,
+            file_commands::file_upload_send,
+            file_commands::file_upload_cancel,
+            file_commands::file_download,
+            file_commands::file_open,
+            file_commands::file_reveal,
         ]
     };
 }

@@ -1,9 +1,10 @@
-//! What the window's Rust side holds: at most one hosted server, one client session and one
-//! browse for hosts on the LAN.
+//! What the window's Rust side holds: at most one hosted server, one client session, one
+//! browse for hosts on the LAN, and the file transfers under way.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
+use super::transfers::Transfers;
 use crate::client::Client;
 use crate::host::Hosting;
 
@@ -15,6 +16,8 @@ pub struct AppState {
     /// withdraw, say goodbye with a bounded wait), never a wait on another machine.
     pub host: tokio::sync::Mutex<Option<Hosting>>,
     pub client: ClientSlot,
+    /// Staged uploads and downloads; its own lock, never held across an await (transfers.rs).
+    pub transfers: Transfers,
     /// The Join screen's browse: its number and the task that streams the list to the window.
     /// Aborting the task drops the browse, which stops its mDNS daemon. A std mutex, held only
     /// to swap.

@@ -35,6 +35,22 @@ pub enum ErrorCode {
     StorageFailed,
     #[error("the server is shutting down")]
     ShuttingDown,
+    #[error("this host does not accept files")]
+    FilesDisabled,
+    #[error("the file is larger than this host accepts")]
+    FileTooLarge,
+    #[error("the host has no room left for files")]
+    QuotaExceeded,
+    #[error("too many uploads are unfinished; finish or cancel one first")]
+    TooManyUploads,
+    #[error("there is no such upload or file (finished, cancelled, expired or never there)")]
+    NotFound,
+    #[error("the upload is not at that offset")]
+    OffsetMismatch,
+    #[error("this link is not valid")]
+    Forbidden,
+    #[error("the upload stopped sending")]
+    UploadStalled,
 }
 
 impl ErrorCode {
@@ -55,6 +71,31 @@ impl ErrorCode {
             ErrorCode::UnknownEvent => "unknown_event",
             ErrorCode::StorageFailed => "storage_failed",
             ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::FilesDisabled => "files_disabled",
+            ErrorCode::FileTooLarge => "file_too_large",
+            ErrorCode::QuotaExceeded => "quota_exceeded",
+            ErrorCode::TooManyUploads => "too_many_uploads",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::OffsetMismatch => "offset_mismatch",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::UploadStalled => "upload_stalled",
+        }
+    }
+
+    /// The HTTP status that goes with this code on the file routes (docs/protocol.md, "Files").
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::NotInRoom | ErrorCode::Kicked | ErrorCode::Forbidden => 403,
+            ErrorCode::FilesDisabled => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::UploadStalled => 408,
+            ErrorCode::OffsetMismatch => 409,
+            ErrorCode::FileTooLarge => 413,
+            ErrorCode::RateLimited | ErrorCode::TooManyUploads => 429,
+            ErrorCode::StorageFailed => 500,
+            ErrorCode::ShuttingDown => 503,
+            ErrorCode::QuotaExceeded => 507,
+            _ => 400,
         }
     }
 }
@@ -106,6 +147,14 @@ mod tests {
             UnknownEvent,
             StorageFailed,
             ShuttingDown,
+            FilesDisabled,
+            FileTooLarge,
+            QuotaExceeded,
+            TooManyUploads,
+            NotFound,
+            OffsetMismatch,
+            Forbidden,
+            UploadStalled,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }

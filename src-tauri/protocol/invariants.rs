@@ -11,11 +11,12 @@
 
 use serde_json::{Value, json};
 
+use super::validate::MAX_FILE_NAME_BYTES;
 use super::validate::{MAX_CLIENT_ID_CHARS, MAX_NICK_CHARS, MAX_ROOM_CHARS, is_invisible};
 use super::{
-    ErrorCode, JoinRequest, Limits, Request, SendRequest, TypingRequest, WireError,
-    clean_client_id, clean_message, clean_nick, clean_room, events, parse_join, parse_leave,
-    parse_send, parse_typing,
+    ErrorCode, FileUploadRequest, JoinRequest, Limits, Request, SendRequest, TypingRequest,
+    WireError, clean_client_id, clean_file_name, clean_message, clean_mime, clean_nick, clean_room,
+    events, parse_file_upload, parse_join, parse_leave, parse_send, parse_typing,
 };
 
 /// The nickname a bare-string `joinRoom` gets here (the server makes up a `guest-…` one).
@@ -25,7 +26,8 @@ const GUEST_NICK: &str = "guest-abcdef";
 const UNKNOWN_EVENT: &str = "frobnicate";
 
 /// The only codes validation may produce; anything else (say `rate_limited`) is a bug.
-const VALIDATION_CODES: [ErrorCode; 6] = [
+const VALIDATION_CODES: [ErrorCode; 7] = [
+    ErrorCode::FileTooLarge,
     ErrorCode::InvalidPayload,
     ErrorCode::InvalidRoom,
     ErrorCode::InvalidNick,
@@ -49,7 +51,8 @@ pub fn check_bytes(data: &[u8]) {
             if let Ok(s) = std::str::from_utf8(data) {
                 check_payload(&Value::String(s.to_owned()), &limits);
                 check_payload(
-                    &json!({"roomName": s, "room": s, "nickName": s, "message": s, "clientId": s}),
+                    &json!({"roomName": s, "room": s, "nickName": s, "message": s, "clientId": s,
+                            "name": s, "mime": s, "size": s.len()}),
                     &limits,
                 );
             }
@@ -89,6 +92,12 @@ pub fn check_payload(v: &Value, limits: &Limits) {
         Err(e) => check_refusal(e),
     }
 
+    let upload = parse_file_upload(v, limits);
+    match &upload {
+        Ok(u) => check_upload(u, limits),
+        Err(e) => check_refusal(e),
+    }
+
     // `Request::parse` is the server's one entry: it must say exactly what the parsers say.
     for event in events::CLIENT {
         let expected = match event {
@@ -97,6 +106,7 @@ pub fn check_payload(v: &Value, limits: &Limits) {
             events::LEAVE_ROOM => leave.clone().map(|room| Request::Leave { room }),
             events::TYPING => typing.clone().map(Request::Typing),
             events::PING => Ok(Request::Ping),
+            events::FILE_UPLOAD => upload.clone().map(Request::FileUpload),
             other => panic!("events::CLIENT has {other:?}, which this check does not know"),
         };
         let got = Request::parse(event, v, limits, guest);
@@ -132,6 +142,41 @@ pub fn check_text(s: &str, limits: &Limits) {
     match clean_client_id(s) {
         Ok(id) => check_client_id(&id),
         Err(e) => check_refusal(&e),
+    }
+    check_file_name(&clean_file_name(s));
+    if let Some(m) = clean_mime(s) {
+        assert_eq!(
+            clean_mime(&m).as_ref(),
+            Some(&m),
+            "a cleaned MIME type changes again"
+        );
+        assert!(m.is_ascii() && !m.contains([' ', ';']), "{m:?}");
+    }
+}
+
+/// A cleaned file name is safe to save anywhere and to put in a header: a single, bounded,
+/// visible component, free of control and bidi characters; cleaning it again changes nothing.
+fn check_file_name(name: &str) {
+    assert!(!name.is_empty(), "empty file name");
+    assert!(name.len() <= MAX_FILE_NAME_BYTES, "{} bytes", name.len());
+    assert!(!name.contains(['/', '\\', '\0']), "a path in {name:?}");
+    assert!(!name.starts_with('.'), "hidden or dot name {name:?}");
+    assert!(
+        !name.chars().any(|c| c.is_control()
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)),
+        "control or bidi character in {name:?}"
+    );
+    assert!(has_visible(name), "invisible file name {name:?}");
+    assert_eq!(clean_file_name(name), name, "cleaning is not idempotent");
+}
+
+fn check_upload(u: &FileUploadRequest, limits: &Limits) {
+    check_name(&u.room, MAX_ROOM_CHARS);
+    check_file_name(&u.name);
+    assert!(u.size <= limits.max_file_bytes);
+    if let Some(id) = &u.client_id {
+        check_client_id(id);
     }
 }
 

@@ -3,15 +3,18 @@
 //! checked by the `typescript` test). See docs/protocol.md.
 
 mod errors;
+mod file;
 #[doc(hidden)]
 pub mod invariants;
 mod request;
 mod validate;
 
 pub use errors::{ErrorCode, WireError};
+pub use file::{FileMeta, FileUploadAck, FileUploadRequest, UploadTicket, file_line, human_size};
 pub use request::Request;
 pub use validate::{
-    Limits, clean_client_id, clean_message, clean_nick, clean_room, parse_join, parse_leave,
+    DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, clean_client_id, clean_file_name,
+    clean_message, clean_mime, clean_nick, clean_room, parse_file_upload, parse_join, parse_leave,
     parse_send, parse_typing,
 };
 
@@ -24,9 +27,18 @@ pub mod events {
     pub const LEAVE_ROOM: &str = "leaveRoom";
     pub const TYPING: &str = "typing";
     pub const PING: &str = "ping";
+    /// Asks for an upload ticket; the file itself goes over HTTP (docs/protocol.md, "Files").
+    pub const FILE_UPLOAD: &str = "fileUpload";
 
     /// Every client → server event, the one list handlers are registered from.
-    pub const CLIENT: [&str; 5] = [JOIN_ROOM, SEND_MESSAGE, LEAVE_ROOM, TYPING, PING];
+    pub const CLIENT: [&str; 6] = [
+        JOIN_ROOM,
+        SEND_MESSAGE,
+        LEAVE_ROOM,
+        TYPING,
+        PING,
+        FILE_UPLOAD,
+    ];
 
     pub const MESSAGE: &str = "message";
     pub const PRESENCE: &str = "presence";
@@ -45,6 +57,9 @@ pub enum Kind {
     Leave,
     Kick,
     System,
+    /// A file someone shared: the message carries [`FileMeta`] in `file`, and its text is a
+    /// readable line ("📎 report.pdf (1.2 MB)") for clients that only show text.
+    File,
 }
 
 impl Kind {
@@ -55,6 +70,7 @@ impl Kind {
             Kind::Leave => "leave",
             Kind::Kick => "kick",
             Kind::System => "system",
+            Kind::File => "file",
         }
     }
 
@@ -65,6 +81,7 @@ impl Kind {
             "leave" => Kind::Leave,
             "kick" => Kind::Kick,
             "system" => Kind::System,
+            "file" => Kind::File,
             _ => return None,
         })
     }
@@ -88,6 +105,10 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[cfg_attr(test, ts(as = "Option<bool>", optional))]
     pub history: bool,
+    /// The shared file, on `kind: "file"` messages only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub file: Option<FileMeta>,
 }
 
 /// `joinRoom` request, after validation.

@@ -3,8 +3,12 @@
 
 use serde_json::Value;
 
-use super::validate::{Limits, parse_join, parse_leave, parse_send, parse_typing};
-use super::{ErrorCode, JoinRequest, SendRequest, TypingRequest, WireError, events};
+use super::validate::{
+    Limits, parse_file_upload, parse_join, parse_leave, parse_send, parse_typing,
+};
+use super::{
+    ErrorCode, FileUploadRequest, JoinRequest, SendRequest, TypingRequest, WireError, events,
+};
 
 /// Every client → server event lanchat understands, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +21,8 @@ pub enum Request {
     Typing(TypingRequest),
     /// A liveness probe; answered at once, never queued.
     Ping,
+    /// A ticket to upload a file to a room (the bytes follow over HTTP).
+    FileUpload(FileUploadRequest),
 }
 
 impl Request {
@@ -34,6 +40,7 @@ impl Request {
             events::LEAVE_ROOM => parse_leave(payload).map(|room| Request::Leave { room }),
             events::TYPING => parse_typing(payload).map(Request::Typing),
             events::PING => Ok(Request::Ping),
+            events::FILE_UPLOAD => parse_file_upload(payload, limits).map(Request::FileUpload),
             other => Err(WireError::new(
                 ErrorCode::UnknownEvent,
                 format!(
@@ -52,6 +59,7 @@ impl Request {
             Request::Leave { .. } => events::LEAVE_ROOM,
             Request::Typing(_) => events::TYPING,
             Request::Ping => events::PING,
+            Request::FileUpload(_) => events::FILE_UPLOAD,
         }
     }
 }
@@ -74,6 +82,10 @@ mod tests {
             (events::LEAVE_ROOM, json!({"room": "a"})),
             (events::TYPING, json!({"room": "a", "typing": true})),
             (events::PING, Value::Null),
+            (
+                events::FILE_UPLOAD,
+                json!({"room": "a", "name": "f.txt", "size": 3}),
+            ),
         ];
         let n = cases.len();
         for (event, payload) in cases {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{ErrorCode, JoinRequest, SendRequest, TypingRequest, WireError};
+use super::{ErrorCode, FileUploadRequest, JoinRequest, SendRequest, TypingRequest, WireError};
 
 /// Longest room name, in characters.
 pub const MAX_ROOM_CHARS: usize = 64;
@@ -13,18 +13,27 @@ pub const MAX_NICK_CHARS: usize = 32;
 pub const MAX_CLIENT_ID_CHARS: usize = 64;
 /// Default longest message, in characters.
 pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 4000;
+/// Default largest file, in bytes (2 GiB: a build or a video, generous for a LAN).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 2 << 30;
+/// Longest file name after cleaning, in bytes of UTF-8 (what most file systems take).
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+/// Longest `type/subtype` kept from a sender's claimed MIME type.
+const MAX_MIME_CHARS: usize = 127;
 
 /// The configurable part of validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Longest accepted message text, in characters (default 4000).
     pub max_message_chars: usize,
+    /// Largest file a `fileUpload` may announce, in bytes (default 2 GiB).
+    pub max_file_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_message_chars: DEFAULT_MAX_MESSAGE_CHARS,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         }
     }
 }
@@ -206,21 +215,140 @@ pub fn parse_send(v: &Value, limits: &Limits) -> Result<SendRequest, WireError> 
     let map = object(v)?;
     let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
     let text = clean_message(string_field(map, "message")?, limits)?;
-    let client_id = match map.get("clientId") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(clean_client_id(s)?),
-        Some(_) => {
-            return Err(bad(
-                ErrorCode::InvalidPayload,
-                "`clientId` must be a string",
-            ));
-        }
-    };
+    let client_id = optional_client_id(map)?;
     Ok(SendRequest {
         room,
         text,
         client_id,
     })
+}
+
+/// A file name as the host keeps and serves it. Names are cleaned, never refused (a sender's
+/// operating system chose them, not the sender):
+/// - only the last path component stays (`../../etc/passwd` → `passwd`, `C:\x\a.txt` → `a.txt`);
+/// - control characters (NUL included), bidi controls and other format characters are removed
+///   (the zero-width joiner stays, for emoji), as are line and paragraph separators;
+/// - characters Windows refuses in names (`<>:"|?*`) become `_`;
+/// - leading dots and spaces go (no hidden files, no `.`/`..`), as do trailing ones;
+/// - a Windows device name (`CON`, `NUL.txt`, `com1`…) gets a leading `_`;
+/// - longer than 255 bytes, the stem is cut at a character boundary and the extension kept;
+/// - nothing visible left: `file`.
+///
+/// Cleaning a cleaned name changes nothing.
+pub fn clean_file_name(raw: &str) -> String {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    let kept: String = last
+        .chars()
+        .filter(|&c| {
+            !(c.is_control()
+                || matches!(
+                    c.general_category(),
+                    GeneralCategory::Format
+                        | GeneralCategory::LineSeparator
+                        | GeneralCategory::ParagraphSeparator
+                ) && c != '\u{200D}')
+        })
+        .map(|c| if "<>:\"|?*".contains(c) { '_' } else { c })
+        .collect();
+    let mut name = trim_name(&kept).to_owned();
+    if name.len() > MAX_FILE_NAME_BYTES {
+        let ext = name
+            .rfind('.')
+            .map(|i| &name[i..])
+            .filter(|e| e.len() <= 16 && e.len() > 1)
+            .unwrap_or("")
+            .to_owned();
+        let mut cut = MAX_FILE_NAME_BYTES - ext.len();
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name = format!("{}{ext}", trim_name(&name[..cut]));
+    }
+    if shows_nothing(&name) || name.starts_with('.') {
+        return "file".to_owned();
+    }
+    let stem = name.split('.').next().unwrap_or("").to_ascii_uppercase();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit());
+    if device {
+        name.insert(0, '_');
+        if name.len() > MAX_FILE_NAME_BYTES {
+            return clean_file_name(&name[..name.floor_char_boundary(MAX_FILE_NAME_BYTES)]);
+        }
+    }
+    name
+}
+
+/// Without leading dots and whitespace and trailing dots and whitespace.
+fn trim_name(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || c == '.')
+}
+
+/// A sender's claimed MIME type, kept only when it is a plain `type/subtype` (lower-cased,
+/// parameters dropped); anything else is no claim.
+pub fn clean_mime(raw: &str) -> Option<String> {
+    let m = raw.split(';').next()?.trim().to_ascii_lowercase();
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
+    let (a, b) = m.split_once('/')?;
+    (m.len() <= MAX_MIME_CHARS && token(a) && token(b)).then_some(m)
+}
+
+/// `fileUpload`: `{room, name, size, mime?, clientId?}`. The name is cleaned (never refused);
+/// a size over the limit is `file_too_large`.
+pub fn parse_file_upload(v: &Value, limits: &Limits) -> Result<FileUploadRequest, WireError> {
+    let map = object(v)?;
+    let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
+    let name = clean_file_name(string_field(map, "name")?);
+    let size = match map.get("size") {
+        Some(n) => n.as_u64().ok_or_else(|| {
+            bad(
+                ErrorCode::InvalidPayload,
+                "`size` must be a non-negative integer (bytes)",
+            )
+        })?,
+        None => return Err(bad(ErrorCode::InvalidPayload, "`size` is missing")),
+    };
+    if size > limits.max_file_bytes {
+        return Err(bad(
+            ErrorCode::FileTooLarge,
+            format!(
+                "the file is {}; this host accepts files up to {}",
+                super::human_size(size),
+                super::human_size(limits.max_file_bytes)
+            ),
+        ));
+    }
+    let mime = match map.get("mime") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => clean_mime(s),
+        Some(_) => return Err(bad(ErrorCode::InvalidPayload, "`mime` must be a string")),
+    };
+    let client_id = optional_client_id(map)?;
+    Ok(FileUploadRequest {
+        room,
+        name,
+        size,
+        mime,
+        client_id,
+    })
+}
+
+fn optional_client_id(map: &serde_json::Map<String, Value>) -> Result<Option<String>, WireError> {
+    match map.get("clientId") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(clean_client_id(s)?)),
+        Some(_) => Err(bad(
+            ErrorCode::InvalidPayload,
+            "`clientId` must be a string",
+        )),
+    }
 }
 
 /// `leaveRoom`: `{room}` (or `{roomName}`, or a bare string).
@@ -416,6 +544,101 @@ mod tests {
             code(parse_typing(&json!({"room": "r", "typing": "yes"})).unwrap_err()),
             "invalid_payload"
         );
+    }
+
+    /// Hostile file names are cleaned to something safe to save anywhere, never refused.
+    #[test]
+    fn file_names_are_cleaned_not_refused() {
+        let cases = [
+            ("report.pdf", "report.pdf"),
+            ("../../etc/passwd", "passwd"),
+            ("/etc/shadow", "shadow"),
+            ("C:\\Windows\\win.ini", "win.ini"),
+            ("..", "file"),
+            ("...", "file"),
+            ("", "file"),
+            ("  .bashrc ", "bashrc"),
+            ("a\u{0}b.txt", "ab.txt"),
+            ("a\nb\r\u{7}.txt", "ab.txt"),
+            ("evil\u{202E}fdp.exe", "evilfdp.exe"),
+            ("\u{2066}x\u{2069}.png", "x.png"),
+            ("a<b>:c|d?e*f\".txt", "a_b__c_d_e_f_.txt"),
+            ("CON", "_CON"),
+            ("nul.txt", "_nul.txt"),
+            ("com1.log", "_com1.log"),
+            ("console.log", "console.log"),
+            ("\u{200B}\u{2800}", "file"),
+            ("👨\u{200D}👩.png", "👨\u{200D}👩.png"),
+            ("trailing. . ", "trailing"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(clean_file_name(raw), want, "{raw:?}");
+            assert_eq!(clean_file_name(want), want, "cleaning {want:?} again");
+        }
+        let long = format!("{}.tar.gz", "é".repeat(10_000));
+        let c = clean_file_name(&long);
+        assert!(c.len() <= MAX_FILE_NAME_BYTES && c.ends_with(".gz"), "{c}");
+        assert_eq!(clean_file_name(&c), c);
+        let plain = clean_file_name(&"x".repeat(10_000));
+        assert_eq!(plain.len(), MAX_FILE_NAME_BYTES);
+    }
+
+    #[test]
+    fn mime_claims_are_kept_only_when_well_formed() {
+        assert_eq!(
+            clean_mime("Image/PNG; charset=x").as_deref(),
+            Some("image/png")
+        );
+        assert_eq!(clean_mime("text/html").as_deref(), Some("text/html"));
+        for bad in [
+            "",
+            "png",
+            "image/",
+            "/png",
+            "a/b/c",
+            "text/html\u{0}",
+            "a b/c",
+        ] {
+            assert_eq!(clean_mime(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn file_uploads_parse_with_their_limits() {
+        let l = Limits {
+            max_file_bytes: 100,
+            ..Limits::default()
+        };
+        let ok = parse_file_upload(
+            &json!({"room": "r", "name": "../a.png", "size": 100, "mime": "image/png", "clientId": "c"}),
+            &l,
+        )
+        .unwrap();
+        assert_eq!(
+            ok,
+            FileUploadRequest {
+                room: "r".into(),
+                name: "a.png".into(),
+                size: 100,
+                mime: Some("image/png".into()),
+                client_id: Some("c".into()),
+            }
+        );
+        let too_big = parse_file_upload(&json!({"room": "r", "name": "a", "size": 101}), &l);
+        assert_eq!(too_big.map_err(code), Err("file_too_large"));
+        for bad in [
+            json!({"room": "r", "name": "a"}),
+            json!({"room": "r", "name": "a", "size": -1}),
+            json!({"room": "r", "name": "a", "size": 1.5}),
+            json!({"room": "r", "name": 5, "size": 1}),
+            json!({"room": "r", "name": "a", "size": 1, "mime": 7}),
+        ] {
+            assert_eq!(
+                parse_file_upload(&bad, &l).map_err(code),
+                Err("invalid_payload"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -97,6 +97,9 @@ impl Connection {
                 }
                 respond(reply, Err(e))
             }
+            Ok(Request::FileUpload(_)) if self.shared.files.is_none() => {
+                respond(reply, Err(ErrorCode::FilesDisabled.into()))
+            }
             Ok(Request::Ping) => respond(
                 reply,
                 Ok(serde_json::json!({ "ok": true, "ts": crate::clock::now_ms() })),

@@ -11,10 +11,13 @@ use socketioxide::extract::{AckSender, SocketRef};
 use socketioxide::{SendError, SocketError, SocketIo};
 use tokio::sync::oneshot;
 
+use super::files::Files;
 use super::outflow::{Charge, Outflow, ack_len, event_len};
 use super::sio_workarounds::at_once;
 use crate::chat::{ConnId, Done, Effect};
-use crate::protocol::{Message, RequestError, WireError, err_ack, events, ok_ack};
+use crate::protocol::{
+    ErrorCode, FileUploadAck, Message, RequestError, SendAck, WireError, err_ack, events, ok_ack,
+};
 
 /// History is replayed in chunks of this many messages, letting the socket's writer run between
 /// them: a joiner's whole history at once would leave its WebSocket write buffer and send queue
@@ -37,6 +40,8 @@ pub struct Reply {
 pub enum Sink {
     Client(Reply),
     Host(oneshot::Sender<Result<(), WireError>>),
+    /// The files service, waiting for its file message's ack.
+    Posted(oneshot::Sender<Result<SendAck, WireError>>),
 }
 
 /// One connection as delivery sees it.
@@ -54,14 +59,17 @@ pub struct Deliver {
     /// Who gets each room's broadcasts — the connections socketioxide's room holds — with their
     /// outflows, so that a broadcast is charged to each of them.
     rooms: HashMap<String, HashMap<ConnId, Arc<Outflow>>>,
+    /// Issues the upload tickets the chat core allows (`None`: files are off).
+    files: Option<Arc<Files>>,
 }
 
 impl Deliver {
-    pub fn new(io: SocketIo) -> Deliver {
+    pub fn new(io: SocketIo, files: Option<Arc<Files>>) -> Deliver {
         Deliver {
             io,
             peers: HashMap::new(),
             rooms: HashMap::new(),
+            files,
         }
     }
 
@@ -168,9 +176,18 @@ impl Deliver {
                 }
             }
             Effect::Reply { id, result, .. } => match sinks.get_mut(id).and_then(Option::take) {
-                Some(Sink::Client(reply)) => respond(reply, result.map(ack_body)),
+                Some(Sink::Client(reply)) => {
+                    let body = result.and_then(|done| self.ack_body(done));
+                    respond(reply, body)
+                }
                 Some(Sink::Host(done)) => {
                     let _ = done.send(result.map(|_| ()));
+                }
+                Some(Sink::Posted(done)) => {
+                    let _ = done.send(result.and_then(|d| match d {
+                        Done::Sent(ack) => Ok(ack),
+                        _ => Err(ErrorCode::StorageFailed.into()),
+                    }));
                 }
                 None => tracing::error!("a reply for request {id} has no sink"),
             },
@@ -253,13 +270,27 @@ fn emit<T: Serialize + ?Sized>(
     }
 }
 
-/// The ack body of a successful request.
-fn ack_body(done: Done) -> Value {
-    match done {
-        Done::Joined(ack) => ok_ack(&ack),
-        Done::Sent(ack) => ok_ack(&ack),
-        Done::Left { room } => json!({ "ok": true, "room": room }),
-        Done::Typing | Done::Kicked => json!({ "ok": true }),
+impl Deliver {
+    /// The ack body of a successful request. An allowed upload gets its ticket here, from the
+    /// files service (which may still refuse it: quota, limits).
+    fn ack_body(&self, done: Done) -> Result<Value, WireError> {
+        Ok(match done {
+            Done::Joined(ack) => ok_ack(&ack),
+            Done::Sent(ack) => ok_ack(&ack),
+            Done::Left { room } => json!({ "ok": true, "room": room }),
+            Done::Typing | Done::Kicked => json!({ "ok": true }),
+            Done::UploadAllowed(grant) => match &self.files {
+                Some(files) => ok_ack(&files.grant(grant)?),
+                None => return Err(ErrorCode::FilesDisabled.into()),
+            },
+            Done::UploadPosted(ack) => ok_ack(&FileUploadAck {
+                upload: None,
+                sent: Some(SendAck {
+                    duplicate: true,
+                    ..ack
+                }),
+            }),
+        })
     }
 }
 

@@ -1,5 +1,5 @@
-//! Plain HTTP next to Socket.IO: `GET /api/info` for clients deciding how to connect, and the
-//! embedded chat UI at `/` for browser guests.
+//! Plain HTTP next to Socket.IO: `GET /api/info` for clients deciding how to connect, the file
+//! routes (`files/routes.rs`), and the embedded chat UI at `/` for browser guests.
 
 use axum::extract::State;
 use axum::http::{StatusCode, Uri, header};
@@ -24,6 +24,7 @@ style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-a
 pub fn routes(control: Control) -> Router {
     Router::new()
         .route("/api/info", get(info))
+        .merge(super::files::routes())
         .fallback(get(asset))
         .with_state(control)
 }
@@ -34,6 +35,11 @@ async fn info(State(control): State<Control>) -> Json<ServerInfo> {
 
 async fn asset(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
+    // The app's own prefixes never fall back to the page: a mistyped file link is a 404.
+    let first = path.split('/').next().unwrap_or("");
+    if matches!(first, "api" | "files" | "thumbs") {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
     let path = if path.is_empty() { "index.html" } else { path };
     let file = match Assets::get(path) {
         Some(f) => f,

@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 use super::deliver::{Deliver, Reply, Sink};
 use super::lock;
 use super::outflow::Outflow;
-use crate::chat::{Batch, Chat, ConnId, Ctx, Effect, Input};
-use crate::protocol::{ErrorCode, Message, Request, RoomInfo, WireError};
+use crate::chat::{Batch, Chat, ConnId, Ctx, Effect, FilePost, Input};
+use crate::protocol::{ErrorCode, Message, Request, RoomInfo, SendAck, WireError};
 use crate::store::Store;
 
 /// One unit of work for the hub.
@@ -42,6 +42,11 @@ pub enum Job {
         conn: ConnId,
         req: Request,
         reply: Reply,
+    },
+    /// The files service announces a stored file.
+    PostFile {
+        post: FilePost,
+        done: oneshot::Sender<Result<SendAck, WireError>>,
     },
     /// The host's controls.
     Kick {
@@ -293,6 +298,21 @@ impl Hub {
                         backlog: None,
                     };
                     match self.read_for(input) {
+                        Ok(input) => input,
+                        Err(e) => {
+                            b.effects.push(Effect::Reply {
+                                id,
+                                result: Err(e),
+                                stored: None,
+                            });
+                            continue;
+                        }
+                    }
+                }
+                Job::PostFile { post, done } => {
+                    let id = sinks.len();
+                    sinks.push(Some(Sink::Posted(done)));
+                    match self.read_for(Input::PostFile { id, post }) {
                         Ok(input) => input,
                         Err(e) => {
                             b.effects.push(Effect::Reply {

@@ -8,12 +8,13 @@
 //!   queue); `hub`: the ordering (queue → core → store → deliver); `deliver`: effects through
 //!   socketioxide; `outflow` and `wire`: each connection's queued output against its send
 //!   budget; `sio_workarounds`: where we lean on socketioxide's behaviour; `head`, `http`,
-//!   `limits`.
+//!   `limits`; `files`: uploads, the file store and downloads (HTTP, not Socket.IO).
 
 mod auth;
 mod backoff;
 mod connection;
 mod deliver;
+mod files;
 mod head;
 mod http;
 mod hub;
@@ -25,6 +26,7 @@ mod sio_workarounds;
 mod wire;
 
 pub use backoff::Backoff;
+pub use files::{FilesConfig, FilesError};
 pub use limits::RateLimit;
 pub use listen::raise_fd_limit;
 pub use origin::OriginPolicy;
@@ -98,6 +100,9 @@ pub struct Config {
     pub head_timeout: Duration,
     /// A connection whose client sends nothing for this long is closed (default 45 s).
     pub idle_timeout: Duration,
+    /// Files in rooms: where they are kept (default: nowhere, files off), the quota and the
+    /// upload limits. The largest file is `limits.max_file_bytes`.
+    pub files: FilesConfig,
 }
 
 impl Default for Config {
@@ -123,6 +128,7 @@ impl Default for Config {
             password_backoff: Backoff::default(),
             head_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(45),
+            files: FilesConfig::default(),
         }
     }
 }
@@ -151,6 +157,8 @@ struct Shared {
     gate: backoff::Gate,
     /// Each connection's queued output, by session id (also read by the `wire::meter` layer).
     outflows: Arc<outflow::Outflows>,
+    /// The files service; `None` when files are off.
+    files: Option<Arc<files::Files>>,
 }
 
 impl Shared {
@@ -238,9 +246,15 @@ fn read(lock: &RwLock<Option<String>>) -> Option<String> {
 
 /// Builds the router (Socket.IO + HTTP) and the hub that serves it. Must run inside a Tokio
 /// runtime: the hub runs in the tasks that submit requests (and, for long history replays, on
-/// short-lived tasks of its own).
-pub fn build(config: Config, store: Store) -> (Router, Control) {
+/// short-lived tasks of its own). Fails only if the files directory cannot be used.
+pub fn build(config: Config, store: Store) -> Result<(Router, Control), FilesError> {
+    let files = files::Files::open(
+        config.files.clone(),
+        config.limits.max_file_bytes,
+        store.clone(),
+    )?;
     let shared = Arc::new(Shared {
+        files: files.clone(),
         password: RwLock::new(config.password.clone().filter(|p| !p.is_empty())),
         hub: OnceLock::new(),
         connections: AtomicUsize::new(0),
@@ -286,7 +300,7 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
     let hub = Hub::new(
         Chat::new(chat),
         store,
-        deliver::Deliver::new(io.clone()),
+        deliver::Deliver::new(io.clone(), files),
         sizes,
     );
     let _ = shared.hub.set(HubHandle::new(hub, cfg.queue_len));
@@ -299,7 +313,7 @@ pub fn build(config: Config, store: Store) -> (Router, Control) {
         .layer(axum::middleware::from_fn_with_state(outflows, wire::meter))
         .layer(axum::middleware::map_request(head::detach_head))
         .layer(axum::middleware::from_fn_with_state(checker, origin::check));
-    (router, control)
+    Ok((router, control))
 }
 
 /// Read size of each connection's WebSocket buffer (bytes).
@@ -353,7 +367,7 @@ pub async fn serve(
         idle_timeout: config.idle_timeout,
         max_tcp: config.max_connections.saturating_add(1000),
     };
-    let (router, control) = build(config, store);
+    let (router, control) = build(config, store).map_err(std::io::Error::other)?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let task = tokio::spawn(listen::serve(listener, router, limits, stop_rx));
     Ok(RunningServer {

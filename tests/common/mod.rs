@@ -4,6 +4,7 @@
 
 pub mod calm;
 pub mod chat;
+pub mod files;
 pub mod netns;
 pub mod proxy;
 pub mod raw;
@@ -51,6 +52,7 @@ pub fn long_room(room: &str, n: u64) -> Store {
             nick_name: "old".into(),
             message: format!("{seq:04}{}", "\u{1F600}".repeat(3996)),
             client_id: None,
+            file: None,
             history: false,
         })
         .collect();

@@ -11,7 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { focusedInPage } from './lib/checks.mjs';
 import { BrowserClient, describeUi, tid, waitDriverReady, WindowClient } from './lib/clients.mjs';
+import { giveFileInPage, pdf, png, sha256 } from './lib/files.mjs';
 import { freePorts, killAllSync, log, start, startXvfb, stopAll, waitFor, withTimeout } from './lib/harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -154,6 +156,7 @@ async function openRoom(client, room) {
 // ---- the scenario ---------------------------------------------------------------------------
 
 let cfgBin = 'lanchat';
+const downloadsOf = (name) => path.join(tmp, name, 'Downloads');
 
 async function scenario(cfg) {
   cfgBin = cfg.bin;
@@ -189,6 +192,8 @@ async function scenario(cfg) {
       for (const k of ['XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR']) {
         fs.mkdirSync(env[k], { recursive: true, mode: 0o700 });
       }
+      // The window saves files to the XDG Downloads folder: this profile's own.
+      fs.writeFileSync(path.join(env.XDG_CONFIG_HOME, 'user-dirs.dirs'), `XDG_DOWNLOAD_DIR="${downloadsOf(name)}"\n`);
       return env;
     };
     const driver = (name, p, native) =>
@@ -430,6 +435,88 @@ async function scenario(cfg) {
       ['carol', AFTER],
     ], 'the whole lobby conversation and nothing else');
     await shots('html-message');
+  });
+
+  const IMG = png(800, 600, 200);
+  const IMG_NAME = 'whiteboard.png';
+  const DOC = pdf(1_500_000);
+  const DOC_NAME = 'Q4 planning — notes for the whole team (final, really final).pdf';
+  const isImg = (m) => m.kind === 'file' && m.file?.name === IMG_NAME;
+  const isDoc = (m) => m.kind === 'file' && m.file?.name === DOC_NAME;
+
+  await step('files: alice drops a picture; everyone sees its preview; carol downloads it byte-identical and opens the viewer; bob saves it', async () => {
+    for (const c of [alice, bob, carol]) await c.until(`#${room} active`, (s) => s.active === room);
+    // The drop event a drag from the file manager ends with (the page's own code path).
+    const took = await alice.eval(giveFileInPage, 'drop', IMG_NAME, 'image/png', IMG.toString('base64'));
+    check(took, alice, 'the room did not take the dropped file');
+    for (const c of [alice, bob, carol]) {
+      const s = await c.until("alice's picture with its preview loaded", (s) =>
+        s.messages.some((m) => isImg(m) && m.nick === 'alice' && m.seq && m.file.thumb?.loaded) && s,
+      );
+      const m = s.messages.find(isImg);
+      check(m.own === String(c === alice), c, `the picture has data-own=${m.own}`);
+      check(/^PNG · .* · 800 x 600$/.test(m.file.meta), c, `the picture's details read ${JSON.stringify(m.file.meta)}`);
+    }
+    await alice.until('no upload row left once the message is there', (s) => s.uploads.length === 0);
+
+    // carol: a plain download link; the bytes are the original's.
+    let s = await carol.snapshot();
+    const m = s.messages.find(isImg);
+    check(m.file.download === IMG_NAME && m.file.href?.includes('dl=1'), carol, `download link ${m.file.href} (${m.file.download})`);
+    const item = `${tid('message')}[data-seq="${m.seq}"]`;
+    const [download] = await Promise.all([carol.page.waitForEvent('download', { timeout: 20000 }), carol.click(`${item} ${tid('file-download')}`)]);
+    const got = fs.readFileSync(await download.path());
+    check(sha256(got) === sha256(IMG), carol, `downloaded ${got.length} bytes with another hash than the ${IMG.length} sent`);
+    check(download.suggestedFilename() === IMG_NAME, carol, `the download is named ${download.suggestedFilename()}`);
+
+    // The viewer: the original at full size; Escape closes it and the focus goes back.
+    await carol.click(`${item} ${tid('file-thumb')}`);
+    await carol.until('the viewer open', (s) => s.viewer);
+    await waitFor('the full-size picture in the viewer', () =>
+      carol.eval((sel) => document.querySelector(sel)?.naturalWidth === 800, tid('viewer-image')),
+    );
+    await shots('file-viewer');
+    await carol.page.keyboard.press('Escape');
+    await carol.until('the viewer closed by Escape', (s) => !s.viewer);
+    const focus = await carol.eval(focusedInPage);
+    check(focus === 'file-thumb', carol, `after the viewer closed the focus is on ${focus}, not the preview`);
+
+    // bob's window: Download saves into his Downloads folder through the Rust client.
+    await bob.click(`${item} ${tid('file-download')}`);
+    s = await bob.until('the picture saved, with Open and Show in folder', (s) => s.messages.find(isImg)?.file?.saved && s);
+    const saved = s.messages.find(isImg).file.saved;
+    check(saved === path.join(downloadsOf('bob'), IMG_NAME), bob, `saved to ${saved}`);
+    check(sha256(fs.readFileSync(saved)) === sha256(IMG), bob, 'the saved file differs from the original');
+
+    // carol sends a document with the paperclip's file input: a file card, no preview.
+    await carol.eval(giveFileInPage, 'input', DOC_NAME, 'application/pdf', DOC.toString('base64'));
+    for (const c of [alice, bob, carol]) {
+      const s = await c.until("carol's document", (s) => s.messages.some((m) => isDoc(m) && m.seq && m.nick === 'carol') && s);
+      const d = s.messages.find(isDoc);
+      check(d.file.thumb === null && d.file.mime === 'application/pdf', c, `the document shows as ${JSON.stringify(d.file)}`);
+    }
+    await shots('files');
+  });
+
+  await step('a second guest (dave, on a phone) pastes a screenshot; everyone sees it', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const dave = new BrowserClient('dave', page);
+    clients.push(dave);
+    await page.goto(guestUrl.replace('nick=carol', 'nick=dave'), { timeout: 30000 });
+    await dave.until(`#${room} joined`, (s) => tab(s, room)?.status === 'joined' && s.active === room);
+    const shot = png(1280, 720, 30);
+    const took = await dave.eval(giveFileInPage, 'paste', 'image.png', 'image/png', shot.toString('base64'));
+    check(took, dave, 'the paste of a picture was not taken as a file');
+    const isShot = (m) => m.kind === 'file' && m.nick === 'dave' && /^screenshot-\d{4}-\d{2}-\d{2}-\d{6}\.png$/.test(m.file?.name ?? '');
+    for (const c of [alice, bob, carol, dave]) {
+      await c.until("dave's pasted screenshot with its preview", (s) => s.messages.some((m) => isShot(m) && m.seq && m.file.thumb?.loaded));
+    }
+    await shots('pasted-screenshot');
+    await page.close();
+    dave.closed = true;
+    for (const c of [alice, carol]) {
+      await c.until('dave gone again', (s) => sameSet(s.members, ['alice', 'bob', 'carol']));
+    }
   });
 
   await step("bob's window closes: alice and carol see him leave", async () => {

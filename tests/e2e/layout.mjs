@@ -11,8 +11,11 @@
 //   - resizing between wide and narrow re-lays the page (and closes a drawer left open);
 //   - the theme switch overrides the system theme and is remembered;
 //   - the page links a web app manifest with icons that the server serves;
-//   - the window-only screens (Host and Join cards, the hosting chat with Kick, the host panel),
-//     through a stand-in for Tauri's IPC, pass the same overflow and axe checks.
+//   - files: a picture and a long-named document in the room, the picture viewer (Escape gives
+//     the focus back), an upload in progress (throttled) with Cancel, a refused upload in words,
+//     and the drop zone — with the same overflow, axe and touch-target checks;
+//   - the window-only screens (Host and Join cards, the hosting chat with Kick and a file saved to
+//     Downloads, the host panel), through a stand-in for Tauri's IPC, pass the same checks.
 // Screenshots of every screen go to out/ (git-ignored): look at them.
 
 import fs from 'node:fs';
@@ -22,11 +25,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { AXE_SOURCE, axeInPage, focusedInPage, overflowInPage, placementInPage, smallTargetsInPage } from './lib/checks.mjs';
 import { BrowserClient, tid } from './lib/clients.mjs';
+import { pdf, png } from './lib/files.mjs';
 import { killAllSync, log, start, stopAll, waitFor, withTimeout } from './lib/harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'out');
-const OVERALL_MS = Number(process.env.LAYOUT_TIMEOUT_MS || 240_000);
+const OVERALL_MS = Number(process.env.LAYOUT_TIMEOUT_MS || 360_000);
 
 const SIZES = [
   { name: 'phone', width: 390, height: 844, mobile: true },
@@ -45,6 +49,16 @@ const SEED = [
   'fn main() { println!("{}", std::env::args().collect::<Vec<_>>().join("/")); }',
   '午饭去哪儿吃？楼下新开了一家面馆，听说牛肉面很不错。',
 ];
+
+/** Files the desk sends before the sized runs: a picture, and a document whose name must wrap. */
+const PICTURE = { name: 'team-offsite-whiteboard.png', mimeType: 'image/png', buffer: png(900, 600, 160) };
+const DOCUMENT = {
+  name: 'Quarterly-planning-notes-for-the-whole-engineering-department-FINAL-v7-really-final.pdf',
+  mimeType: 'application/pdf',
+  buffer: pdf(1_234_567),
+};
+/** The server's file limit here, so that a bigger file is refused (the error row). */
+const MAX_FILE = 4_000_000;
 
 /** 32 code points, the server's limit, with nowhere to break. */
 const LONG_NICK = 'Bartholomew_the_Extraordinary_32';
@@ -76,7 +90,7 @@ function expect(cond, message) {
 
 /** `lanchat serve` on a port of its choosing; resolves to its base URL. */
 async function startServer(bin) {
-  const child = start('lanchat serve', bin, ['serve', '--port', '0', '--bind', '127.0.0.1', '--memory'], {
+  const child = start('lanchat serve', bin, ['serve', '--port', '0', '--bind', '127.0.0.1', '--memory', '--max-file-size', String(MAX_FILE)], {
     logFile: path.join(OUT, 'server.log'),
     stdout: 'pipe',
   });
@@ -245,9 +259,9 @@ async function runSize(base, size, seedNicks) {
         if (size.mobile || size.touch) {
           const coarse = await c.eval(() => matchMedia('(pointer: coarse)').matches);
           expect(coarse, `${tag}: the touch emulation does not report a coarse pointer`);
-          const small = await c.eval(smallTargetsInPage, 44);
-          expect(small.length === 0, `${tag}: touch targets under 44 px:\n    ${small.join('\n    ')}`);
+          await touchTargets(c, tag);
         }
+        await fileScreens(c, size, tag);
         if (size.mobile) {
           await drawers(c, '4');
         } else {
@@ -308,6 +322,95 @@ async function phoneConversation(base, desk) {
 
 const tab = (s, room) => s.tabs.find((t) => t.room === room);
 
+async function touchTargets(c, label) {
+  const small = await c.eval(smallTargetsInPage, 44);
+  expect(small.length === 0, `${label}: touch targets under 44 px:\n    ${small.join('\n    ')}`);
+}
+
+/** The desk sends the picture and the document with the paperclip's file input. */
+async function seedFiles(desk) {
+  await desk.click(tid('room-tab', '[data-room="lobby"]'));
+  await desk.until('desk back in #lobby', (s) => s.active === 'lobby');
+  await desk.page.setInputFiles(tid('file-input'), [PICTURE, DOCUMENT]);
+  await desk.until('both files in #lobby with the preview loaded', (s) =>
+    s.messages.some((m) => m.file?.name === DOCUMENT.name && m.seq) &&
+    s.messages.some((m) => m.file?.name === PICTURE.name && m.seq && m.file.thumb?.loaded),
+  );
+}
+
+/** Throttles (or, with -1, frees) this page's uploads, so that one stays in progress a while. */
+async function uploadSpeed(c, bytesPerSecond) {
+  c.cdp ??= await c.context.newCDPSession(c.page);
+  await c.cdp.send('Network.enable');
+  await c.cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
+}
+
+/** In the page: files dragged over the room (dragenter with a file), or gone again. */
+function dragOverRoomInPage(enter) {
+  const dt = new DataTransfer();
+  dt.items.add(new File(['x'], 'x.txt', { type: 'text/plain' }));
+  document.querySelector('.room-pane').dispatchEvent(new DragEvent(enter ? 'dragenter' : 'dragleave', { dataTransfer: dt, bubbles: true, cancelable: true }));
+}
+
+/** The files screens: cards, the viewer, an upload in progress, a refusal, the drop zone. */
+async function fileScreens(c, size, tag) {
+  const touch = size.mobile || size.touch;
+  const picture = `${tid('file-card')}[data-mime="image/png"]`;
+  await c.until('the seeded files with the preview loaded', (s) =>
+    s.messages.some((m) => m.file?.name === DOCUMENT.name) && s.messages.some((m) => m.file?.name === PICTURE.name && m.file.thumb?.loaded),
+  );
+  await c.eval((sel) => document.querySelector(sel).scrollIntoView({ block: 'end' }), picture);
+  await screen(c, '3b-files');
+  if (touch) await touchTargets(c, `${tag} files`);
+
+  // The viewer: full size, closes on Escape, the focus goes back to the preview.
+  await c.click(`${picture} ${tid('file-thumb')}`);
+  await c.until('the viewer', (s) => s.viewer);
+  await waitFor(`${tag}: the full picture in the viewer`, () =>
+    c.eval((sel) => document.querySelector(sel)?.naturalWidth === 900, tid('viewer-image')),
+  );
+  await onScreen(c, '3c-viewer', 'viewer-close', 'the viewer’s close button');
+  await screen(c, '3c-viewer');
+  if (touch) await touchTargets(c, `${tag} viewer`);
+  await c.page.keyboard.press('Escape');
+  await c.until('the viewer closed by Escape', (s) => !s.viewer);
+  await focusLands(c, 'file-thumb', `${tag}: closing the viewer did not give the focus back to the preview`);
+
+  // An upload in progress (throttled to ~100 KB/s), with its speed; Cancel takes it away.
+  await uploadSpeed(c, 100_000);
+  await c.page.setInputFiles(tid('file-input'), {
+    name: 'holiday-photos-from-the-long-weekend-in-the-mountains-2026.zip',
+    mimeType: 'application/zip',
+    buffer: Buffer.alloc(1_500_000, 7),
+  });
+  await c.until('the upload in progress with its speed', async (s) =>
+    s.uploads[0]?.status === 'sending' && /\/s/.test(await c.eval((sel) => document.querySelector(sel)?.textContent ?? '', tid('upload-detail'))),
+  );
+  await composerOnScreen(c, '3d-upload');
+  await screen(c, '3d-upload');
+  if (touch) await touchTargets(c, `${tag} upload`);
+  await c.click(tid('upload-cancel'));
+  await c.until('the cancelled upload gone', (s) => s.uploads.length === 0);
+  await uploadSpeed(c, -1);
+
+  // A file over the host's limit: refused, in words, on its row.
+  await c.page.setInputFiles(tid('file-input'), { name: 'disk-image.iso', mimeType: 'application/octet-stream', buffer: Buffer.alloc(MAX_FILE + 1, 1) });
+  await c.until('the refusal on the row', (s) => s.uploads[0]?.status === 'failed' && s.uploads[0].code === 'file_too_large');
+  await screen(c, '3e-upload-refused');
+  if (touch) await touchTargets(c, `${tag} refused upload`);
+  await c.click(tid('upload-dismiss'));
+  await c.until('the refused upload removed', (s) => s.uploads.length === 0);
+
+  // Files dragged over the room: the drop zone (decorative; axe skips nothing it hides).
+  await c.eval(dragOverRoomInPage, true);
+  // It lets the pointer through (the drop lands on the room), so it is only checked for place.
+  const zone = await c.eval(placementInPage, tid('drop-zone'));
+  expect(zone.found && zone.inside, `${tag} 3f-drop: the drop zone is not on screen (${JSON.stringify(zone)})`);
+  await screen(c, '3f-drop');
+  await c.eval(dragOverRoomInPage, false);
+  await waitFor(`${tag}: the drop zone gone`, async () => !(await c.eval((sel) => document.querySelector(sel) !== null, tid('drop-zone'))));
+}
+
 /** docs/screenshot-phone.png: a small conversation in its own room, seen on a phone. */
 async function docScreenshot(base) {
   const wide = { size: SIZES[2], theme: 'light', lang: 'en' };
@@ -366,12 +469,49 @@ function fakeTauri({ hosting }) {
           ['join', 'Mei', `Mei joined ${room}`],
           ['chat', 'Mei', 'I can bring the HDMI adapter.'],
         ];
-        setTimeout(() =>
+        const guide = {
+          name: 'Projector-setup-guide-for-room-2-with-HDMI-and-USB-C-adapters.pdf',
+          size: 2_345_678,
+          mime: 'application/pdf',
+          sha256: 'ab'.repeat(32),
+          url: '/files/abab/guide.pdf?room=lobby&sig=1',
+        };
+        setTimeout(() => {
           lines.forEach(([kind, nickName, message], i) =>
             emit({ type: 'message', id: `m${i}`, room, seq: i + 1, ts: Date.now(), kind, nickName, message, history: true }),
-          ),
-        );
-        return { room, nickName: 'alice', lastSeq: lines.length, members: ['alice', 'bob', 'Mei'] };
+          );
+          const message = `📎 ${guide.name} (2.3 MB)`;
+          emit({ type: 'message', id: 'f1', room, seq: lines.length + 1, ts: Date.now(), kind: 'file', nickName: 'bob', message, history: true, file: guide });
+        });
+        return { room, nickName: 'alice', lastSeq: lines.length + 1, members: ['alice', 'bob', 'Mei'] };
+      }
+      // Saved into Downloads at once (the Rust side is tested on its own).
+      if (cmd === 'file_download') return `/home/alice/Downloads/${args.name}`;
+      // An upload: taken over, then a third of it sent, and it stays there until cancelled.
+      if (cmd === 'file_upload_begin') {
+        window.__fakeUploadSize = args.size;
+        return 't1';
+      }
+      if (cmd === 'file_upload_chunk') return null;
+      if (cmd === 'file_upload_send') {
+        const cb = callbacks.get(args.progress.id);
+        const total = window.__fakeUploadSize;
+        // Ten reports of a thirtieth each, then the last one again after a pause: the UI paints
+        // progress at most every 200 ms, so only a report after a quiet spell surely shows.
+        let i = 0;
+        const report = (n) => cb?.({ index: i++, message: { done: Math.round((total * n) / 30), total } });
+        const tick = setInterval(() => (i < 10 ? report(i + 1) : clearInterval(tick)), 100);
+        setTimeout(() => report(10), 1600);
+        return new Promise((_, reject) => {
+          window.__fakeCancel = () => {
+            clearInterval(tick);
+            reject({ code: 'cancelled', message: 'cancelled' });
+          };
+        });
+      }
+      if (cmd === 'file_upload_cancel') {
+        window.__fakeCancel?.();
+        return null;
       }
       return null;
     },
@@ -394,6 +534,18 @@ async function hostControls(c, size) {
   } else {
     await screen(c, '7-window-chat');
   }
+  // A file card in the window: Download saves it, then Open and Show in folder.
+  await c.click(tid('file-download'));
+  await c.until('the file saved, with Open and Show in folder', async () => (await c.eval((sel) => document.querySelectorAll(sel).length, tid('file-saved'))) === 1);
+  await screen(c, '7b-window-file-saved');
+  if (size.mobile || size.touch) await touchTargets(c, `window ${size.name} file saved`);
+  // An upload from the window: handed over, then in progress; Cancel takes it away.
+  await c.page.setInputFiles(tid('file-input'), { name: 'slides-for-the-quarterly-review.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(3_000_000, 1) });
+  await c.until('the window upload in progress', (s) => s.uploads[0]?.status === 'sending' && Number(s.uploads[0].progress) === 33);
+  await screen(c, '7c-window-upload');
+  if (size.mobile || size.touch) await touchTargets(c, `window ${size.name} upload`);
+  await c.click(tid('upload-cancel'));
+  await c.until('the cancelled window upload gone', (s) => s.uploads.length === 0);
   await c.click(tid('host-panel-open'));
   await c.until('the host panel', (s) => s.hostPanel);
   await onScreen(c, 'host panel', 'host-stop', 'Stop in the host panel');
@@ -525,6 +677,7 @@ async function main() {
   await resizing(desk);
   await phoneConversation(base, desk);
   await docScreenshot(base);
+  await seedFiles(desk);
   const nicks = [];
   for (const size of SIZES) await runSize(base, size, nicks);
   await desktopSetup(base);

@@ -5,6 +5,7 @@
 
 import { type Action, type ChatState, documentTitle, findRoom, initialState, reduce, shouldNotify } from './chat/store';
 import { TypingSignal } from './chat/typing';
+import { FileTransfers } from './fileTransfers';
 import { type Lang, pickLang, type Translate, translator } from './i18n';
 import { randomId } from './ids';
 import { formatHostPort } from './invite';
@@ -57,6 +58,8 @@ export class ChatApp {
   session: Session;
   t: Translate;
   readonly isDesktop: boolean;
+  /** Our uploads and the window's downloads (fileTransfers.ts). */
+  readonly files: FileTransfers;
   private listeners = new Set<() => void>();
   private typingSignals = new Map<string, TypingSignal>();
   private tickTimer: ReturnType<typeof setInterval> | null = null;
@@ -82,6 +85,7 @@ export class ChatApp {
     };
     this.t = translator(lang);
     this.chat = initialState(opts.attention ?? true);
+    this.files = new FileTransfers(transport, (a) => this.dispatch(a));
     transport.onEvent((ev) => this.onEvent(ev));
   }
 
@@ -220,6 +224,7 @@ export class ChatApp {
   async leaveRoom(room: string): Promise<void> {
     this.typingSignals.get(room)?.stop();
     this.typingSignals.delete(room);
+    this.files.abandon(room);
     const r = findRoom(this.chat, room);
     const live = r && (r.status === 'joined' || r.status === 'joining');
     this.dispatch({ type: 'left', room });
@@ -243,6 +248,7 @@ export class ChatApp {
   async leaveServer(): Promise<void> {
     for (const s of this.typingSignals.values()) s.stop();
     this.typingSignals.clear();
+    this.files.abandon();
     const had = this.session.server !== null;
     this.session = { ...this.session, server: null, phase: this.session.nickName ? 'setup' : 'nick' };
     this.dispatch({ type: 'reset' });
@@ -267,6 +273,20 @@ export class ChatApp {
     this.dispatch({ type: 'pending', room: room.name, clientId, message: text, ts: Date.now() });
     this.deliver(room.name, text, clientId);
     return true;
+  }
+
+  /** Sends files to the active room (picked, dropped or pasted). False when there is no live room. */
+  sendFiles(files: Iterable<File>): boolean {
+    const room = findRoom(this.chat, this.chat.active);
+    const list = [...files];
+    if (!room || room.status !== 'joined' || list.length === 0) return false;
+    this.files.send(room.name, list);
+    return true;
+  }
+
+  /** A path from a file message as a URL the page can load (thumbnails, the viewer, links). */
+  fileUrl(path: string): string | null {
+    return this.transport.fileUrl(path);
   }
 
   retry(room: string, clientId: string) {

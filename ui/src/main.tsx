@@ -14,6 +14,7 @@ import { Root } from './views/App';
 import { followVisualViewport } from './viewport';
 import './styles/theme.css';
 import './styles.css';
+import './styles/files.css';
 import './styles/narrow.css';
 
 /** `?server=URL` points a page at another room server; production builds ignore it. */

@@ -5,6 +5,7 @@
 
 import type {
   ErrorCode,
+  FileUploadAck,
   JoinAck,
   Kicked,
   Message,
@@ -20,6 +21,8 @@ import type {
 // ./generated/protocol.ts; they are re-exported here, never restated.
 export type {
   ErrorCode,
+  FileMeta,
+  FileUploadAck,
   JoinAck,
   Kicked,
   Kind,
@@ -31,6 +34,7 @@ export type {
   ServerClosing,
   ServerInfo,
   Typing,
+  UploadTicket,
   WireError,
 } from './generated/protocol';
 
@@ -53,6 +57,16 @@ export interface SendMessagePayload {
 
 export interface LeaveRoomPayload {
   room: string;
+}
+
+/** Asks for a ticket to upload a file (docs/protocol.md, "Files"); the bytes go over HTTP. */
+export interface FileUploadPayload {
+  room: string;
+  name: string;
+  size: number;
+  /** The sender's guess; the host keeps it only as a plain `type/subtype` its bytes do not contradict. */
+  mime?: string;
+  clientId?: string;
 }
 
 export interface TypingPayload {
@@ -82,6 +96,7 @@ export interface C2SEvents {
   sendMessage: { payload: SendMessagePayload; ack: SendAck };
   leaveRoom: { payload: LeaveRoomPayload; ack: LeaveAck };
   typing: { payload: TypingPayload; ack: never };
+  fileUpload: { payload: FileUploadPayload; ack: FileUploadAck };
   ping: { payload: Record<string, never>; ack: Record<string, never> };
 }
 
@@ -101,6 +116,7 @@ export const C2S = {
   sendMessage: 'sendMessage',
   leaveRoom: 'leaveRoom',
   typing: 'typing',
+  fileUpload: 'fileUpload',
   ping: 'ping',
 } as const satisfies { [K in keyof C2SEvents]: K };
 

@@ -11,10 +11,22 @@ import {
   type ConnectOptions,
   type HostControls,
   type JoinAck,
+  type OnProgress,
+  type SendAck,
   type ServerInfo,
   type Transport,
   TransportError,
 } from '../src/transport/types';
+
+/** An upload the test drives: report progress, then finish or fail it. */
+interface ScriptedUpload {
+  room: string;
+  file: File;
+  progress: OnProgress;
+  signal: AbortSignal;
+  finish(ack: SendAck): void;
+  fail(e: TransportError): void;
+}
 
 class ScriptedTransport implements Transport {
   readonly kind = 'browser' as const;
@@ -50,6 +62,17 @@ class ScriptedTransport implements Transport {
   }
   async typing(room: string, typing: boolean) {
     this.calls.push(`typing ${room} ${typing}`);
+  }
+  uploads: ScriptedUpload[] = [];
+  uploadFile(room: string, file: File, progress: OnProgress, signal: AbortSignal): Promise<SendAck> {
+    this.calls.push(`upload ${room} ${file.name}`);
+    return new Promise<SendAck>((finish, fail) => {
+      signal.addEventListener('abort', () => fail(new TransportError('cancelled', 'cancelled')));
+      this.uploads.push({ room, file, progress, signal, finish, fail });
+    });
+  }
+  fileUrl(path: string) {
+    return `http://box:7878${path}`;
   }
   async disconnect() {
     this.calls.push('disconnect');
@@ -214,5 +237,64 @@ describe('ChatApp', () => {
     await app.leaveRoom('b');
     expect(tr.calls.at(-1)).toBe('leave b');
     expect(app.chat.active).toBe('a');
+  });
+});
+
+describe('ChatApp files', () => {
+  const pick = (...names: string[]) => names.map((n) => new File([new Uint8Array(100)], n, { type: 'application/pdf' }));
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+  const rows = (app: ChatApp) => findRoom(app.chat, 'lobby')!.uploads.map((u) => `${u.name}:${u.status}`);
+
+  it('uploads two at a time in the order picked; a row goes when its file message arrives', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'lobby' });
+    expect(app.sendFiles(pick('a.pdf', 'b.pdf', 'c.pdf'))).toBe(true);
+    expect(tr.calls.filter((c) => c.startsWith('upload'))).toEqual(['upload lobby a.pdf', 'upload lobby b.pdf']);
+    expect(rows(app)).toEqual(['a.pdf:preparing', 'b.pdf:preparing', 'c.pdf:queued']);
+
+    tr.uploads[0].progress(100, 100);
+    expect(rows(app)[0]).toBe('a.pdf:sending');
+    // The window's handing over before the upload proper is its own phase, with its own bar.
+    tr.uploads[1].progress(60, 100, 'preparing');
+    expect(findRoom(app.chat, 'lobby')!.uploads[1]).toMatchObject({ status: 'preparing', sent: 60 });
+    tr.uploads[0].finish({ id: 'm9', seq: 9, ts: 9, duplicate: false });
+    await settle();
+    expect(tr.calls.at(-1)).toBe('upload lobby c.pdf');
+    expect(rows(app)).toEqual(['a.pdf:done', 'b.pdf:preparing', 'c.pdf:preparing']);
+    tr.emit({ type: 'message', id: 'm9', room: 'lobby', seq: 9, ts: 9, kind: 'file', nickName: 'me', message: '📎 a.pdf (100 B)' });
+    expect(rows(app)).toEqual(['b.pdf:preparing', 'c.pdf:preparing']);
+  });
+
+  it('shows a refusal on the row; Retry sends again, Remove forgets it; Cancel aborts the transfer', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'lobby' });
+    app.sendFiles(pick('big.iso', 'small.pdf'));
+    const [id1, id2] = findRoom(app.chat, 'lobby')!.uploads.map((u) => u.id);
+    tr.uploads[0].fail(new TransportError('file_too_large', 'over the limit'));
+    await settle();
+    expect(findRoom(app.chat, 'lobby')!.uploads[0]).toMatchObject({ status: 'failed', error: { code: 'file_too_large' } });
+    app.files.retry('lobby', id1);
+    expect(tr.calls.at(-1)).toBe('upload lobby big.iso');
+    app.files.cancel('lobby', id2);
+    expect(tr.uploads[1].signal.aborted).toBe(true);
+    await settle();
+    expect(rows(app)).toEqual(['big.iso:preparing']);
+    tr.uploads[2].fail(new TransportError('quota_exceeded', 'full'));
+    await settle();
+    app.files.cancel('lobby', id1);
+    expect(rows(app)).toEqual([]);
+  });
+
+  it('stops uploads to a room it leaves, and sends nothing without a live room', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'lobby' });
+    app.sendFiles(pick('a.pdf'));
+    await app.leaveRoom('lobby');
+    expect(tr.uploads[0].signal.aborted).toBe(true);
+    expect(app.sendFiles(pick('b.pdf'))).toBe(false);
+    expect(app.fileUrl('/files/x')).toBe('http://box:7878/files/x');
   });
 });

@@ -357,3 +357,42 @@ describe('lossless reconnect', () => {
     expect(states().at(-1)).toBe('disconnected');
   });
 });
+
+describe('browser transport: files', () => {
+  it('asks for a ticket as a member, sends the bytes to the same server, and resolves the links there', async () => {
+    const requests: string[] = [];
+    const ftr = createBrowserTransport({
+      socketFactory: () => (sock = new FakeSocket()),
+      defaultAddress: 'http://127.0.0.1:7878',
+      sessionId: 's',
+      fetchInfo: async () => null,
+      http: {
+        async request(method, url, req) {
+          requests.push(`${method} ${url} ${req?.headers?.['Upload-Offset']}`);
+          return { status: 200, header: () => null, body: { ok: true, id: 'm1', seq: 3, ts: 1, duplicate: false } };
+        },
+      },
+    });
+    const conn = ftr.connect({ nickName: 'alice' });
+    sock.serverConnect();
+    await conn;
+    expect(ftr.fileUrl('/thumbs/ab?room=lobby&sig=1')).toBe('http://127.0.0.1:7878/thumbs/ab?room=lobby&sig=1');
+    expect(ftr.fileUrl('//evil.example/x')).toBeNull();
+
+    // Not a member: refused before asking.
+    const file = new File([new Uint8Array(10)], 'cat.png', { type: 'image/png' });
+    await expect(ftr.uploadFile('lobby', file, () => undefined, new AbortController().signal)).rejects.toMatchObject({ code: 'not_in_room' });
+
+    const joined = ftr.join('lobby');
+    sock.take('joinRoom')[0].ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 0, members: ['alice'] });
+    await joined;
+    const up = ftr.uploadFile('lobby', file, () => undefined, new AbortController().signal);
+    await flush();
+    const [ask] = sock.take('fileUpload');
+    expect(ask.payload).toMatchObject({ room: 'lobby', name: 'cat.png', size: 10, mime: 'image/png' });
+    expect(ask.payload.clientId).toMatch(/^[0-9a-f]{32}$/);
+    ask.ack!({ ok: true, upload: { id: 'u1', url: '/api/uploads/u1', offset: 0, maxSize: 100 } });
+    await expect(up).resolves.toMatchObject({ id: 'm1', seq: 3 });
+    expect(requests).toEqual(['PATCH http://127.0.0.1:7878/api/uploads/u1 0']);
+  });
+});

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatApp } from '../src/app';
 import { NOTHING_FOUND_AFTER_MS } from '../src/discovery';
 import type { Notifier } from '../src/notify';
-import type { ClientEvent, Discovery, FoundHost, HostControls, JoinAck, ServerInfo, Transport } from '../src/transport/types';
+import type { ClientEvent, Discovery, FoundHost, HostControls, JoinAck, SendAck, ServerInfo, Transport } from '../src/transport/types';
 import { TransportError } from '../src/transport/types';
 import { AppContext } from '../src/views/context';
 import { JoinCard } from '../src/views/JoinCard';
@@ -60,6 +60,10 @@ class FakeDesktop implements Transport {
   send = async () => {};
   typing = async () => {};
   disconnect = async () => {};
+  uploadFile = async (): Promise<SendAck> => {
+    throw new Error('not in this test');
+  };
+  fileUrl = () => null;
   onEvent(_cb: (e: ClientEvent) => void) {
     return () => {};
   }

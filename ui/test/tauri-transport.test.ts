@@ -2,9 +2,10 @@
 // The desktop transport calls exactly the commands and arguments of docs/ipc.md and relays the
 // Channel's events in order.
 
+import { File as NodeFile } from 'node:buffer';
 import { clearMocks, mockIPC } from '@tauri-apps/api/mocks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTauriTransport } from '../src/transport/tauri';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTauriTransport, STAGE_CHUNK } from '../src/transport/tauri';
 import type { ClientEvent } from '../src/transport/types';
 
 afterEach(() => clearMocks());
@@ -107,5 +108,86 @@ describe('tauri transport', () => {
     mockIPC(() => Promise.reject({ code: 'port_in_use', message: 'in use' }));
     const tr = createTauriTransport();
     await expect(tr.host!.start(80, null)).rejects.toMatchObject({ name: 'TransportError', code: 'port_in_use', message: 'in use' });
+  });
+
+  it('hands a file over in raw chunks, uploads it with progress, and cancels it', async () => {
+    const calls: string[] = [];
+    let progressId = -1;
+    let finish: (v: unknown) => void = () => undefined;
+    mockIPC((cmd, args) => {
+      const a = args as Record<string, any>;
+      if (cmd === 'client_connect') return { server: 'lanchat', name: 'box', version: '1', passwordRequired: false, rooms: [], legacy: false, baseUrl: 'http://10.0.0.2:7878' };
+      if (cmd === 'file_upload_begin') {
+        calls.push(`begin ${a.room} ${a.name} ${a.size}`);
+        return 't1';
+      }
+      if (cmd === 'file_upload_chunk') {
+        calls.push(`chunk ${(a as Uint8Array).byteLength}`);
+        return null;
+      }
+      if (cmd === 'file_upload_send') {
+        calls.push(`send ${a.transferId}`);
+        progressId = a.progress.id;
+        return new Promise((r) => (finish = r));
+      }
+      if (cmd === 'file_upload_cancel') {
+        calls.push(`cancel ${a.transferId}`);
+        finish(Promise.reject({ code: 'cancelled', message: 'cancelled' }));
+        return null;
+      }
+      return null;
+    });
+    // The chunks' headers travel in invoke's options, which mockIPC does not pass on.
+    const internals = (window as any).__TAURI_INTERNALS__;
+    const invoke = internals.invoke;
+    const headers: Record<string, string>[] = [];
+    internals.invoke = (cmd: string, args: unknown, options?: { headers?: Record<string, string> }) => {
+      if (cmd === 'file_upload_chunk') headers.push(options!.headers!);
+      return invoke(cmd, args, options);
+    };
+
+    const tr = createTauriTransport();
+    expect(tr.fileUrl('/files/x')).toBeNull(); // not connected
+    await tr.connect({ address: '10.0.0.2:7878', nickName: 'me' });
+    expect(tr.fileUrl('/thumbs/ab?room=r&sig=1')).toBe('http://10.0.0.2:7878/thumbs/ab?room=r&sig=1');
+    expect(tr.fileUrl('http://evil/x')).toBeNull();
+
+    // Node's File: jsdom's Blob cannot read itself (no arrayBuffer()), every browser's can.
+    const file = new NodeFile([new Uint8Array(STAGE_CHUNK + 10)], 'big.bin') as unknown as File;
+    const seen: string[] = [];
+    const ctl = new AbortController();
+    const up = tr.uploadFile('lobby', file, (done, _total, phase) => seen.push(`${phase ?? 'sending'} ${done}`), ctl.signal);
+    await vi.waitFor(() => expect(progressId).toBeGreaterThan(0));
+    expect(calls).toEqual([`begin lobby big.bin ${STAGE_CHUNK + 10}`, `chunk ${STAGE_CHUNK}`, 'chunk 10', 'send t1']);
+    expect(headers).toEqual([
+      { 'Transfer-Id': 't1', 'Upload-Offset': '0' },
+      { 'Transfer-Id': 't1', 'Upload-Offset': String(STAGE_CHUNK) },
+    ]);
+    internals.runCallback(progressId, { index: 0, message: { done: 5, total: STAGE_CHUNK + 10 } });
+    // Handing over is "preparing"; the Channel reports the upload itself.
+    expect(seen).toEqual([`preparing ${STAGE_CHUNK}`, `preparing ${STAGE_CHUNK + 10}`, 'sending 5']);
+    ctl.abort();
+    await expect(up).rejects.toMatchObject({ code: 'cancelled' });
+    expect(calls.at(-1)).toBe('cancel t1');
+  });
+
+  it('saves to Downloads and opens or shows only through its commands', async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      const a = { ...(args as Record<string, any>) };
+      if (a.progress) a.progress = 'Channel';
+      calls.push([cmd, a]);
+      return cmd === 'file_download' ? '/home/me/Downloads/cat.png' : null;
+    });
+    const tr = createTauriTransport();
+    const file = { name: 'cat.png', size: 3, mime: 'image/png', sha256: 'ab'.repeat(32), url: '/files/ab/cat.png?room=r&sig=1' };
+    await expect(tr.downloads!.save(file, () => undefined)).resolves.toBe('/home/me/Downloads/cat.png');
+    await tr.downloads!.open('/home/me/Downloads/cat.png');
+    await tr.downloads!.reveal('/home/me/Downloads/cat.png');
+    expect(calls).toEqual([
+      ['file_download', { url: file.url, name: 'cat.png', sha256: file.sha256, progress: 'Channel' }],
+      ['file_open', { path: '/home/me/Downloads/cat.png' }],
+      ['file_reveal', { path: '/home/me/Downloads/cat.png' }],
+    ]);
   });
 });

@@ -28,13 +28,28 @@ export function readUi() {
       own: li.getAttribute('data-own'),
       pending: li.getAttribute('data-pending') === 'true',
     };
-    if (kind === 'chat') {
+    if (kind === 'chat' || kind === 'file') {
       const nickEl = li.querySelector('.msg-nick');
       m.nick = nickEl ? nickEl.textContent : groupNick;
       groupNick = m.nick;
       const body = li.querySelector('.msg-text');
       m.text = text(body);
       m.elements = body ? all('*', body).map((e) => e.tagName.toLowerCase()) : [];
+      const card = li.querySelector(T('file-card'));
+      if (card) {
+        const img = card.querySelector(`${T('file-thumb')} img`);
+        const link = card.querySelector(`a${T('file-download')}`);
+        m.file = {
+          name: text(card.querySelector(T('file-name'))),
+          meta: text(card.querySelector(T('file-meta'))),
+          mime: card.getAttribute('data-mime'),
+          // A preview counts once the picture has actually loaded.
+          thumb: img ? { src: img.getAttribute('src'), loaded: img.complete && img.naturalWidth > 0 } : null,
+          href: link ? link.getAttribute('href') : null,
+          download: link ? link.getAttribute('download') : null,
+          saved: card.querySelector(T('file-saved'))?.getAttribute('data-path') ?? null,
+        };
+      }
     } else {
       groupNick = null;
       m.text = text(li.querySelector('.notice-text'));
@@ -70,6 +85,13 @@ export function readUi() {
       (e) => `${e.getAttribute('data-testid')}[${e.getAttribute('data-code') ?? ''}]: ${e.textContent}`,
     ),
     toasts: all(T('toast')).map((e) => `${e.getAttribute('data-code')}: ${e.textContent}`),
+    uploads: all(T('upload')).map((e) => ({
+      name: e.getAttribute('data-name'),
+      status: e.getAttribute('data-status'),
+      code: e.getAttribute('data-code'),
+      progress: e.querySelector(T('upload-progress'))?.getAttribute('aria-valuenow') ?? null,
+    })),
+    viewer: Boolean(document.querySelector(`${T('viewer')}[open]`)),
     banners: all(T('banner')).map((e) => `${e.getAttribute('data-kind')}: ${e.textContent}`),
     pwned: typeof window.__pwned === 'undefined' ? null : String(window.__pwned),
   };
@@ -85,6 +107,7 @@ export function describeUi(s) {
   ];
   if (s.errors.length) lines.push(`errors: ${s.errors.join(' | ')}`);
   if (s.toasts.length) lines.push(`toasts: ${s.toasts.join(' | ')}`);
+  if (s.uploads?.length) lines.push(`uploads: ${s.uploads.map((u) => `${u.name} ${u.status}${u.code ? ` ${u.code}` : ''}`).join(' | ')}`);
   if (s.banners.length) lines.push(`banners: ${s.banners.join(' | ')}`);
   if (s.pwned !== null) lines.push(`window.__pwned = ${s.pwned}`);
   lines.push(`messages (${s.messages.length}, last 12):`);
@@ -92,7 +115,8 @@ export function describeUi(s) {
     const flags = [m.seq ? `seq ${m.seq}` : 'no seq', m.own ? `own=${m.own}` : '', m.pending ? 'pending' : '']
       .filter(Boolean)
       .join(',');
-    lines.push(`  [${m.kind}${m.nick ? ` ${m.nick}` : ''} ${flags}] ${JSON.stringify(m.text)}`);
+    const body = m.file ? `file ${JSON.stringify(m.file.name)}${m.file.thumb ? ` thumb ${m.file.thumb.loaded ? 'loaded' : 'not loaded'}` : ''}` : JSON.stringify(m.text);
+    lines.push(`  [${m.kind}${m.nick ? ` ${m.nick}` : ''} ${flags}] ${body}`);
   }
   return lines.map((l) => `    ${l}`).join('\n');
 }

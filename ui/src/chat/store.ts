@@ -1,10 +1,12 @@
 //! The chat state as a pure reducer: rooms with their messages (kept in seq order, deduped by
-//! seq), own messages still pending until the server's copy with the same `clientId` arrives,
+//! seq; file messages too), own messages still pending until the server's copy with the same
+//! `clientId` arrives, own uploads until the host posts their file message (transfers.ts),
 //! members, who is typing, and unread counts. No DOM and no transport here, so it is unit-tested
 //! directly; app.ts feeds it transport events and user actions.
 
 import type { Message } from '../protocol';
 import type { ClientEvent, ConnState, JoinAck } from '../transport/types';
+import { applyDownload, applyUpload, type DownloadChange, type DownloadView, settleUploads, type UploadChange, type UploadView } from './transfers';
 
 /** At most this many messages are kept per room; older ones fall off the top. */
 export const MAX_MESSAGES = 1000;
@@ -35,6 +37,8 @@ export interface RoomView {
   notice?: { code: string; by?: string; reason: string };
   messages: ChatMessage[];
   pending: PendingMessage[];
+  /** Our uploads to this room that the host has not posted yet (or that failed). */
+  uploads: UploadView[];
   members: string[];
   /** nickname → time (ms) its typing indicator expires. */
   typing: Record<string, number>;
@@ -60,6 +64,8 @@ export interface ChatState {
   serverNotice: string | null;
   toasts: Toast[];
   nextToastId: number;
+  /** The window's downloads of file messages, by message id. */
+  downloads: Record<string, DownloadView>;
 }
 
 export type Action =
@@ -72,6 +78,8 @@ export type Action =
   | { type: 'sendFailed'; room: string; clientId: string; error: string }
   | { type: 'retry'; room: string; clientId: string }
   | { type: 'discard'; room: string; clientId: string }
+  | { type: 'upload'; room: string; change: UploadChange }
+  | { type: 'download'; change: DownloadChange }
   | { type: 'activate'; room: string }
   | { type: 'attention'; value: boolean }
   | { type: 'tick'; now: number }
@@ -89,6 +97,7 @@ export function initialState(attention = true): ChatState {
     serverNotice: null,
     toasts: [],
     nextToastId: 1,
+    downloads: {},
   };
 }
 
@@ -113,9 +122,14 @@ export function typingNames(room: RoomView, now: number): string[] {
     .map(([nick]) => nick);
 }
 
+/** Messages someone wrote or sent (as opposed to notices): they count as unread and notify. */
+export function isAuthored(kind: string): boolean {
+  return kind === 'chat' || kind === 'file';
+}
+
 /** Whether a message event deserves a desktop notification in this state. */
 export function shouldNotify(state: ChatState, ev: ClientEvent): boolean {
-  if (ev.type !== 'message' || ev.kind !== 'chat' || ev.history) return false;
+  if (ev.type !== 'message' || !isAuthored(ev.kind) || ev.history) return false;
   const room = findRoom(state, ev.room);
   if (!room || room.nickName === ev.nickName) return false;
   return !state.attention || state.active !== ev.room;
@@ -128,6 +142,7 @@ function newRoom(name: string, nickName: string): RoomView {
     status: 'joining',
     messages: [],
     pending: [],
+    uploads: [],
     members: [],
     typing: {},
     unread: 0,
@@ -188,13 +203,16 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
           own,
         };
         if (ev.clientId) msg.clientId = ev.clientId;
+        if (ev.kind === 'file' && ev.file) msg.file = ev.file;
         const messages = insertBySeq(r.messages, msg);
         if (messages === r.messages) return r;
         const pending = ev.clientId ? r.pending.filter((p) => p.clientId !== ev.clientId) : r.pending;
+        const uploads = ev.kind === 'file' ? settleUploads(r.uploads, ev.id) : r.uploads;
         const seen = state.active === r.name && state.attention;
-        const counts = ev.kind === 'chat' && !own && !seen && (!ev.history || r.caughtUp);
-        const typing = ev.kind === 'chat' ? withoutTyping(r, ev.nickName) : r.typing;
-        return { ...r, messages, pending, typing, unread: counts ? r.unread + 1 : r.unread };
+        const authored = isAuthored(ev.kind);
+        const counts = authored && !own && !seen && (!ev.history || r.caughtUp);
+        const typing = authored ? withoutTyping(r, ev.nickName) : r.typing;
+        return { ...r, messages, pending, uploads, typing, unread: counts ? r.unread + 1 : r.unread };
       });
     case 'members':
       return updateRoom(state, ev.room, (r) => ({ ...r, members: ev.members }));
@@ -302,6 +320,13 @@ export function reduce(state: ChatState, action: Action): ChatState {
         ...r,
         pending: r.pending.filter((p) => p.clientId !== action.clientId),
       }));
+    case 'upload':
+      return updateRoom(state, action.room, (r) => {
+        const uploads = applyUpload(r.uploads, action.change, (id) => r.messages.some((m) => m.id === id));
+        return uploads === r.uploads ? r : { ...r, uploads };
+      });
+    case 'download':
+      return { ...state, downloads: applyDownload(state.downloads, action.change) };
     case 'activate': {
       if (!findRoom(state, action.room)) return state;
       const next = { ...state, active: action.room };

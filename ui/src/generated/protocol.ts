@@ -1,9 +1,47 @@
 // Generated from the Rust types by `src-tauri/typescript.rs` (ts-rs). Do not edit:
 // change the Rust type, then run `UPDATE_TS=1 cargo test --lib typescript`.
 
-export type Kind = "chat" | "join" | "leave" | "kick" | "system";
+export type Kind = "chat" | "join" | "leave" | "kick" | "system" | "file";
 
-export type Message = { id: string, room: string, seq: number, ts: number, kind: Kind, nickName: string, message: string, clientId?: string, history?: boolean, };
+export type FileMeta = { 
+/**
+ * The file's name, cleaned by the host (no path, no control or bidi characters, at most
+ * 255 bytes).
+ */
+name: string, 
+/**
+ * Size in bytes.
+ */
+size: number, 
+/**
+ * The type the host found in the file's first bytes (`image/png`, `application/pdf`, …);
+ * otherwise the sender's claim, never an image type the bytes do not back, or
+ * `application/octet-stream`. Show a preview only when `width` and `height` are present.
+ */
+mime: string, 
+/**
+ * SHA-256 of the content, lower-case hex.
+ */
+sha256: string, 
+/**
+ * Pixel size, present only for a verified PNG, JPEG, GIF or WebP image.
+ */
+width?: number, height?: number, 
+/**
+ * Download link relative to the server (`/files/<sha256>/<name>?room=…&sig=…`): a
+ * capability — whoever has the message has the link.
+ */
+url: string, 
+/**
+ * A small preview (at most 320 × 320, JPEG or PNG), when the host could make one.
+ */
+thumbUrl?: string, };
+
+export type Message = { id: string, room: string, seq: number, ts: number, kind: Kind, nickName: string, message: string, clientId?: string, history?: boolean, 
+/**
+ * The shared file, on `kind: "file"` messages only.
+ */
+file?: FileMeta, };
 
 export type JoinAck = { room: string, nickName: string, lastSeq: number, members: Array<string>, 
 /**
@@ -13,6 +51,26 @@ export type JoinAck = { room: string, nickName: string, lastSeq: number, members
 more?: boolean, };
 
 export type SendAck = { id: string, seq: number, ts: number, duplicate: boolean, };
+
+export type UploadTicket = { 
+/**
+ * The upload's id (128 random bits, hex): whoever has it may send this file's bytes.
+ */
+id: string, 
+/**
+ * `/api/uploads/<id>`, relative to the server.
+ */
+url: string, 
+/**
+ * Bytes the host already has (non-zero when resuming the same `clientId`).
+ */
+offset: number, 
+/**
+ * The host's largest accepted file, in bytes.
+ */
+maxSize: number, };
+
+export type FileUploadAck = { upload?: UploadTicket, sent?: SendAck, };
 
 export type Members = { room: string, members: Array<string>, };
 
@@ -24,7 +82,7 @@ export type Kicked = { room: string, by: string, reason: string, };
 
 export type ServerClosing = { message: string, };
 
-export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down";
+export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled";
 
 export type WireError = { code: ErrorCode, message: string, };
 
@@ -38,7 +96,18 @@ export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnec
 
 export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
 
-export type ConnectInfo = { legacy: boolean, server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
+export type ConnectInfo = { legacy: boolean, 
+/**
+ * `http://host:port` of the server, as the client resolved the address: file messages'
+ * links (`/files/…`, `/thumbs/…`) are relative to it.
+ */
+baseUrl: string, server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
+
+export type TransferProgress = { 
+/**
+ * Bytes the host has taken (upload) or that are on disk (download).
+ */
+done: number, total: number, };
 
 export type HostInfo = { port: number, 
 /**

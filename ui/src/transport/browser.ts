@@ -5,7 +5,8 @@
 //! message arrives exactly once and in order.
 
 import { io } from 'socket.io-client';
-import { tabSessionId } from '../ids';
+import { isServerPath } from '../chat/files';
+import { randomId, tabSessionId } from '../ids';
 import {
   applyPresence,
   C2S,
@@ -17,6 +18,7 @@ import {
   type S2CEvents,
 } from '../protocol';
 import { ackError, Delivery, type RoomSync } from './delivery';
+import { DEFAULT_TIMING, type Http, upload, type UploadTiming, xhrHttp } from './upload';
 import {
   type ClientEvent,
   type ConnState,
@@ -50,6 +52,9 @@ export interface BrowserTransportOptions {
   ackTimeoutMs?: number;
   /** Looks up `GET /api/info`; defaults to fetch. Returning null means "unknown". */
   fetchInfo?: (address: string) => Promise<ServerInfo | null>;
+  /** HTTP for file uploads; defaults to XMLHttpRequest. */
+  http?: Http;
+  uploadTiming?: UploadTiming;
 }
 
 /** Pause before reconnecting after the server closed the connection itself. */
@@ -111,6 +116,8 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   const inflight = new Set<(e: TransportError) => void>();
   let socket: SocketLike | null = null;
   let nickName = '';
+  /** `http://host:port` of the current connection: file links and uploads are relative to it. */
+  let base: string | null = null;
 
   const dispatch = (ev: ClientEvent) => {
     for (const cb of listeners) {
@@ -292,6 +299,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       closeSocket();
       nickName = o.nickName;
       const address = o.address || opts.defaultAddress || location.origin;
+      base = new URL(address).origin;
       const auth: HandshakeAuth = { sessionId };
       if (o.password) auth.password = o.password;
       setState('connecting');
@@ -358,6 +366,33 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         const payload: C2SEvents['typing']['payload'] = { room, typing };
         socket.emit(C2S.typing, payload);
       }
+    },
+
+    uploadFile(room, file, onProgress, signal) {
+      const address = base;
+      if (!address) return Promise.reject(new TransportError('not_connected', 'not connected'));
+      const payload: C2SEvents['fileUpload']['payload'] = {
+        room,
+        name: file.name || 'file',
+        size: file.size,
+        clientId: randomId(),
+      };
+      if (file.type) payload.mime = file.type;
+      const ticket = () => {
+        // Only a member gets a ticket: while the room is being rejoined after a reconnect,
+        // asking would be refused, so it counts as not connected yet (the upload waits).
+        const r = rooms.get(room);
+        if (!r) return Promise.reject(new TransportError('not_in_room', `not in ${room}`));
+        if (!socket?.connected || !r.joined || r.rejoining) {
+          return Promise.reject(new TransportError('not_connected', 'not connected'));
+        }
+        return request(C2S.fileUpload, payload);
+      };
+      return upload({ ticket, http: opts.http ?? xhrHttp, base: address }, file, onProgress, signal, opts.uploadTiming ?? DEFAULT_TIMING);
+    },
+
+    fileUrl(path) {
+      return base && isServerPath(path) ? base + path : null;
     },
 
     async disconnect(): Promise<void> {

@@ -3,18 +3,32 @@
 //! (main.tsx imports it dynamically), so the browser bundle never pulls in Tauri.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { isServerPath } from '../chat/files';
+import type { ConnectInfo, TransferProgress } from '../generated/protocol';
 import {
+  CANCELLED,
   type ClientEvent,
   type ConnectOptions,
   type Discovery,
   type FoundHost,
+  type DownloadControls,
   type HostControls,
   type HostInfo,
   type JoinAck,
+  type OnProgress,
+  type SendAck,
   type ServerInfo,
   type Transport,
+  TransportError,
   toTransportError,
 } from './types';
+
+/**
+ * A file picked, dropped or pasted in the page has no path Rust could read, so its bytes cross
+ * IPC first, in raw-body chunks of this size, into a staging file the Rust client uploads from
+ * (and resumes from after a cut). 8 MiB keeps each call short and the page's memory flat.
+ */
+export const STAGE_CHUNK = 8 * 1024 * 1024;
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -50,8 +64,49 @@ const discovery: Discovery = {
   },
 };
 
+/** A progress callback as the `Channel` the Rust side reports transfers on. */
+function progressChannel(onProgress: OnProgress): Channel<TransferProgress> {
+  const ch = new Channel<TransferProgress>();
+  ch.onmessage = (p) => onProgress(p.done, p.total);
+  return ch;
+}
+
+const downloads: DownloadControls = {
+  save: (file, onProgress) =>
+    call<string>('file_download', { url: file.url, name: file.name, sha256: file.sha256, progress: progressChannel(onProgress) }),
+  open: (path) => call<null>('file_open', { path }).then(() => undefined),
+  reveal: (path) => call<null>('file_reveal', { path }).then(() => undefined),
+};
+
+/** Stages `file` in Rust (see STAGE_CHUNK), then has the Rust client upload it. */
+async function uploadFile(room: string, file: File, onProgress: OnProgress, signal: AbortSignal): Promise<SendAck> {
+  const cancelled = () => new TransportError(CANCELLED, 'cancelled');
+  if (signal.aborted) throw cancelled();
+  const transferId = await call<string>('file_upload_begin', { room, name: file.name || 'file', size: file.size });
+  const cancel = () => {
+    call<null>('file_upload_cancel', { transferId }).catch((e) => console.warn('lanchat: cancelling an upload failed', e));
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    for (let offset = 0; offset < file.size; offset += STAGE_CHUNK) {
+      if (signal.aborted) throw cancelled();
+      const bytes = new Uint8Array(await file.slice(offset, offset + STAGE_CHUNK).arrayBuffer());
+      await invoke('file_upload_chunk', bytes, { headers: { 'Transfer-Id': transferId, 'Upload-Offset': String(offset) } });
+      onProgress(offset + bytes.byteLength, file.size, 'preparing');
+    }
+    return await call<SendAck>('file_upload_send', { transferId, progress: progressChannel(onProgress) });
+  } catch (e) {
+    if (signal.aborted) throw cancelled();
+    throw toTransportError(e);
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+}
+
 export function createTauriTransport(): Transport {
   const listeners = new Set<(ev: ClientEvent) => void>();
+  /** `http://host:port` of the session, as the Rust client resolved the address. */
+  let base: string | null = null;
   const dispatch = (ev: ClientEvent) => {
     for (const cb of listeners) cb(ev);
   };
@@ -60,18 +115,22 @@ export function createTauriTransport(): Transport {
     kind: 'tauri',
     host,
     discovery,
+    downloads,
 
     async connect(opts: ConnectOptions): Promise<ServerInfo> {
       if (!opts.address) throw toTransportError({ code: 'connect_failed', message: 'no address' });
       // A fresh channel per connection: events of an older connection cannot leak into this one.
       const events = new Channel<ClientEvent>();
       events.onmessage = dispatch;
-      return call<ServerInfo>('client_connect', {
+      base = null;
+      const info = await call<ConnectInfo>('client_connect', {
         address: opts.address,
         nickName: opts.nickName,
         password: opts.password || null,
         events,
       });
+      base = info.baseUrl;
+      return info;
     },
     // The window has no command that asks a server's /api/info without connecting (a Rust
     // `server_info` command would add it); the desktop Join card does not need it.
@@ -81,7 +140,12 @@ export function createTauriTransport(): Transport {
     send: (room, message, clientId) =>
       call<null>('client_send', { room, message, clientId }).then(() => undefined),
     typing: (room, typing) => call<null>('client_typing', { room, typing }).then(() => undefined),
-    disconnect: () => call<null>('client_disconnect').then(() => undefined),
+    uploadFile,
+    fileUrl: (path) => (base && isServerPath(path) ? base + path : null),
+    disconnect: () => {
+      base = null;
+      return call<null>('client_disconnect').then(() => undefined);
+    },
     onEvent(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);

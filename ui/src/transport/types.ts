@@ -2,12 +2,12 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { ClientEvent, FoundHost, HostInfo, JoinAck, ServerInfo } from '../generated/protocol';
+import type { ClientEvent, FileMeta, FoundHost, HostInfo, JoinAck, SendAck, ServerInfo } from '../generated/protocol';
 
 // What crosses this seam from Rust — `client_connect`'s ServerInfo, `client_join`'s JoinAck, the
 // `Channel`'s ClientEvents — is generated from the Rust types; the browser transport builds the
 // same values from the protocol's events.
-export type { ClientEvent, ConnState, JoinAck, ServerInfo } from '../generated/protocol';
+export type { ClientEvent, ConnState, FileMeta, JoinAck, SendAck, ServerInfo } from '../generated/protocol';
 
 /** A room message as a `ClientEvent`. */
 export type MessageEvent = Extract<ClientEvent, { type: 'message' }>;
@@ -72,6 +72,28 @@ export interface Discovery {
   browse(onHosts: (hosts: FoundHost[]) => void): Promise<() => void>;
 }
 
+/**
+ * A transfer's progress: bytes done out of `total`. Called often; throttle before rendering.
+ * `preparing`: the bytes are being handed to the window's Rust side before the upload proper
+ * (the window's staging; the browser has no such step).
+ */
+export type OnProgress = (done: number, total: number, phase?: 'preparing') => void;
+
+/** What a cancelled upload rejects with. */
+export const CANCELLED = 'cancelled';
+
+/**
+ * The window's downloads (docs/ipc.md): into the user's Downloads folder through the Rust
+ * client (a broken download resumes), then open the file or show it in its folder. A browser
+ * has none of this: its file cards are plain download links.
+ */
+export interface DownloadControls {
+  /** Saves a file message's file; resolves to the path it was saved under. */
+  save(file: FileMeta, onProgress: OnProgress): Promise<string>;
+  open(path: string): Promise<void>;
+  reveal(path: string): Promise<void>;
+}
+
 export interface Transport {
   readonly kind: 'tauri' | 'browser';
   /** Opens the connection; rejects with `password_required`, `bad_password`, `connect_failed`… */
@@ -91,6 +113,20 @@ export interface Transport {
    */
   send(room: string, message: string, clientId: string): Promise<void>;
   typing(room: string, typing: boolean): Promise<void>;
+  /**
+   * Sends a file to `room` (docs/protocol.md, "Files"): a ticket from the host, then the bytes,
+   * continued from the host's offset after a cut. Resolves with the ack of the file message the
+   * host posts once the file is stored (the message itself arrives as a `message` event).
+   * Aborting `signal` cancels it (the host drops what arrived) and rejects with `cancelled`.
+   */
+  uploadFile(room: string, file: File, onProgress: OnProgress, signal: AbortSignal): Promise<SendAck>;
+  /**
+   * A path from a file message (`/files/…`, `/thumbs/…`) as a URL this page can load from the
+   * server it is connected to; null when it is not such a path or there is no server.
+   */
+  fileUrl(path: string): string | null;
+  /** Saving files to disk: only the window has it. */
+  downloads?: DownloadControls;
   disconnect(): Promise<void>;
   onEvent(cb: (ev: ClientEvent) => void): () => void;
   host?: HostControls;

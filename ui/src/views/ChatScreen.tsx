@@ -1,7 +1,8 @@
 //! The chat: rooms sidebar (unread badges, leave, join another), the active room (banners,
 //! messages, who is typing, composer) and its member list. Wide, the three sit side by side; on a
 //! narrow screen the room takes the whole width and the rooms and members open as drawers from
-//! the room's header (Escape, the backdrop, or moving focus out closes them).
+//! the room's header (Escape, the backdrop, or moving focus out closes them). Files dropped on the
+//! room or pasted into it are sent there (fileDrop.ts).
 
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { findRoom, type RoomView, totalUnread, typingNames } from '../chat/store';
@@ -10,6 +11,7 @@ import { errorText } from '../i18n';
 import { Composer } from './Composer';
 import { useApp } from './context';
 import type { Drawer } from './Drawer';
+import { pastedFiles, useFileDrop, useIgnoreStrayDrops } from './fileDrop';
 import { Icon } from './Icon';
 import { NARROW, useMediaQuery } from './media';
 import { MemberList } from './MemberList';
@@ -24,6 +26,17 @@ export function ChatScreen() {
   const open = narrow ? drawer : null;
   /** The button that opened the drawer gets the focus back when it closes. */
   const opener = useRef<HTMLElement | null>(null);
+  const live = room?.status === 'joined' && app.chat.connection !== 'disconnected';
+  const drop = useFileDrop(live, (files) => app.sendFiles(files));
+  useIgnoreStrayDrops();
+
+  const onPaste = (e: ClipboardEvent) => {
+    if (!live) return;
+    const files = pastedFiles(e.clipboardData, new Date());
+    if (files.length === 0) return;
+    e.preventDefault();
+    app.sendFiles(files);
+  };
 
   const openDrawer = (which: Drawer, e: Event) => {
     opener.current = e.currentTarget as HTMLElement;
@@ -76,10 +89,28 @@ export function ChatScreen() {
   return (
     <div class={open ? `chat drawer-open` : 'chat'}>
       <Sidebar open={open === 'rooms'} onFocusOut={onFocusOut} onClose={() => close()} onPicked={() => close()} />
-      <section class="room-pane" aria-label={room ? `#${room.name}` : undefined}>
+      <section
+        class="room-pane"
+        aria-label={room ? `#${room.name}` : undefined}
+        onDragEnter={drop.onDragEnter}
+        onDragOver={drop.onDragOver}
+        onDragLeave={drop.onDragLeave}
+        onDrop={drop.onDrop}
+        onPaste={onPaste}
+      >
         <RoomHead room={room} open={open} onOpen={openDrawer} />
         <Banners room={room} />
         {room ? <RoomBody room={room} key={room.name} /> : <p class="empty-state">{app.t('chat.noRoom')}</p>}
+        {room && drop.dragging && (
+          // Pointer-only and decorative: keyboard and screen-reader users have the paperclip.
+          <div class="drop-zone" data-testid="drop-zone" aria-hidden="true">
+            <div class="drop-zone-inner">
+              <Icon name="upload" class="drop-zone-icon" />
+              <strong>{app.t('files.drop', { room: room.name })}</strong>
+              <span>{app.t('files.dropHint')}</span>
+            </div>
+          </div>
+        )}
       </section>
       {room && <MemberList room={room} open={open === 'members'} onFocusOut={onFocusOut} onClose={() => close()} />}
       {open && <div class="drawer-backdrop" data-testid="drawer-backdrop" aria-hidden="true" onClick={() => close()} />}

@@ -1,11 +1,13 @@
 //! The message box: Enter sends, Shift+Enter adds a line (and Enter while an IME is composing,
 //! e.g. pinyin, is left to the IME). Edits drive the typing signal; drafts survive room switches.
-//! Sending is allowed while reconnecting: the transport queues and delivers later.
+//! Sending is allowed while reconnecting: the transport queues and delivers later. The paperclip
+//! picks files to send (pasting and dropping are the room's, ChatScreen.tsx).
 
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { RoomView } from '../chat/store';
 import { charCount, LIMITS } from '../protocol';
 import { useApp } from './context';
+import { Icon } from './Icon';
 
 const drafts = new Map<string, string>();
 
@@ -19,6 +21,7 @@ export function Composer({ room }: { room: RoomView }) {
   const { t } = app;
   const [text, setText] = useState(() => drafts.get(room.name) ?? '');
   const area = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
   const live = room.status === 'joined' && app.chat.connection !== 'disconnected';
   const count = charCount(text);
   const tooLong = count > LIMITS.message;
@@ -65,6 +68,31 @@ export function Composer({ room }: { room: RoomView }) {
         {t('chat.composer', { room: room.name })}
       </label>
       <div class={tooLong ? 'composer-box too-long' : 'composer-box'}>
+        <button
+          type="button"
+          class="icon-btn attach-btn"
+          data-testid="attach"
+          aria-label={t('files.attach')}
+          title={t('files.attach')}
+          disabled={!live}
+          onClick={() => picker.current?.click()}
+        >
+          <Icon name="paperclip" />
+        </button>
+        {/* Opened by the paperclip; hidden, so it is neither a second tab stop nor a second name. */}
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          hidden
+          data-testid="file-input"
+          onChange={(e) => {
+            const input = e.currentTarget as HTMLInputElement;
+            const files = Array.from(input.files ?? []);
+            input.value = ''; // the same file may be picked again later
+            app.sendFiles(files);
+          }}
+        />
         <textarea
           id="composer-input"
           ref={area}

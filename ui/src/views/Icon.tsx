@@ -11,6 +11,12 @@ const PATHS = {
   send: 'M4 12l16-8-6 16-2.5-6.5L4 12zM11.5 13.5L20 4',
   sliders: 'M4 7h8M16 7h4M4 17h4M12 17h8M14 5v4M10 15v4',
   lock: 'M8 11V8a4 4 0 0 1 8 0v3M6 11h12v9H6z',
+  paperclip: 'M20.5 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9',
+  download: 'M12 4v11M7 10.5l5 5 5-5M5 20h14',
+  file: 'M14 3H7a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2V8l-5-5zM14 3v5h5',
+  folder: 'M3 7a2 2 0 0 1 2-2h4l2 2h8a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2z',
+  open: 'M14 4h6v6M20 4l-9 9M18 14v5a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V7a1 1 0 0 1 1-1h5',
+  upload: 'M12 20V9M7 13.5l5-5 5 5M5 4h14',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -1,15 +1,20 @@
-//! The message log of one room: chat messages (grouped under one header when the same person
-//! writes again within a few minutes), join/leave/kick/system notices, day separators, and our own
-//! messages that the server has not echoed yet (pending, or failed with Retry/Discard). It sticks
-//! to the bottom unless the user scrolled up to read.
+//! The message log of one room: chat and file messages (grouped under one header when the same
+//! person writes again within a few minutes), join/leave/kick/system notices, day separators, our
+//! own messages that the server has not echoed yet (pending, or failed with Retry/Discard) and
+//! our uploads in progress. A picture's preview opens the viewer. It sticks to the bottom unless
+//! the user scrolled up to read.
 
 import { Component } from 'preact';
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { ChatMessage, PendingMessage, RoomView } from '../chat/store';
+import type { DownloadView } from '../chat/transfers';
 import type { Lang, Translate } from '../i18n';
 import { Avatar } from './Avatar';
 import { useApp } from './context';
+import { FileCard } from './FileCard';
+import { ImageViewer } from './ImageViewer';
 import { MessageText } from './MessageText';
+import { UploadRow } from './UploadRow';
 
 /** Messages by the same person this close together share one header. */
 const GROUP_MS = 5 * 60 * 1000;
@@ -33,22 +38,29 @@ interface RowProps {
   msg: ChatMessage;
   compact: boolean;
   lang: Lang;
+  /** The window's download of this message's file, if any. */
+  download?: DownloadView;
+  onView: (messageId: string, opener: HTMLElement) => void;
 }
+
+/** Messages someone wrote or sent: they get a header and group with the sender's next ones. */
+const authored = (m: ChatMessage) => m.kind === 'chat' || (m.kind === 'file' && Boolean(m.file));
 
 /** One confirmed message; re-renders only when its own props change. */
 class MessageRow extends Component<RowProps> {
   override shouldComponentUpdate(next: RowProps) {
-    return next.msg !== this.props.msg || next.compact !== this.props.compact || next.lang !== this.props.lang;
+    const p = this.props;
+    return next.msg !== p.msg || next.compact !== p.compact || next.lang !== p.lang || next.download !== p.download;
   }
 
-  override render({ msg, compact, lang }: RowProps) {
+  override render({ msg, compact, lang, download, onView }: RowProps) {
     const time = new Date(msg.ts);
     const stamp = (
       <time class="msg-time" dateTime={time.toISOString()} title={fullFmt(lang).format(time)}>
         {timeFmt(lang).format(time)}
       </time>
     );
-    if (msg.kind !== 'chat') {
+    if (!authored(msg)) {
       return (
         <li class={`notice notice-${msg.kind}`} data-testid="message" data-kind={msg.kind} data-seq={msg.seq}>
           <span class="notice-text">{msg.message}</span>
@@ -60,7 +72,7 @@ class MessageRow extends Component<RowProps> {
     if (msg.own) cls += ' own';
     if (compact) cls += ' compact';
     return (
-      <li class={cls} data-testid="message" data-kind="chat" data-seq={msg.seq} data-own={msg.own ? 'true' : 'false'}>
+      <li class={cls} data-testid="message" data-kind={msg.kind} data-seq={msg.seq} data-own={msg.own ? 'true' : 'false'}>
         {compact ? <span class="msg-gutter">{stamp}</span> : <Avatar nick={msg.nickName} />}
         <div class="msg-main">
           {!compact && (
@@ -69,9 +81,13 @@ class MessageRow extends Component<RowProps> {
               {stamp}
             </div>
           )}
-          <div class="msg-text">
-            <MessageText text={msg.message} />
-          </div>
+          {msg.file ? (
+            <FileCard messageId={msg.id} file={msg.file} download={download} onView={onView} />
+          ) : (
+            <div class="msg-text">
+              <MessageText text={msg.message} />
+            </div>
+          )}
         </div>
       </li>
     );
@@ -119,11 +135,23 @@ export function MessageList({ room }: { room: RoomView }) {
   const lang = app.session.lang;
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
-  const lastPending = useRef(room.pending.length);
+  const lastPending = useRef(room.pending.length + room.uploads.length);
+  const [viewing, setViewing] = useState<string | null>(null);
+  /** The preview that opened the viewer: the focus goes back there. */
+  const opener = useRef<HTMLElement | null>(null);
+  const onView = useCallback((id: string, el: HTMLElement) => {
+    opener.current = el;
+    setViewing(id);
+  }, []);
+  const closeViewer = () => {
+    setViewing(null);
+    opener.current?.focus();
+  };
 
-  // Own new message: jump to the bottom even if scrolled up.
-  if (room.pending.length > lastPending.current) stick.current = true;
-  lastPending.current = room.pending.length;
+  // Own new message or upload: jump to the bottom even if scrolled up.
+  const ownCount = room.pending.length + room.uploads.length;
+  if (ownCount > lastPending.current) stick.current = true;
+  lastPending.current = ownCount;
 
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -148,33 +176,49 @@ export function MessageList({ room }: { room: RoomView }) {
       );
       prev = undefined;
     }
-    const compact =
-      !!prev && msg.kind === 'chat' && prev.kind === 'chat' && prev.nickName === msg.nickName && msg.ts - prev.ts < GROUP_MS;
-    rows.push(<MessageRow key={msg.id} msg={msg} compact={compact} lang={lang} />);
+    const compact = !!prev && authored(msg) && authored(prev) && prev.nickName === msg.nickName && msg.ts - prev.ts < GROUP_MS;
+    rows.push(
+      <MessageRow key={msg.id} msg={msg} compact={compact} lang={lang} download={app.chat.downloads[msg.id]} onView={onView} />,
+    );
     prev = msg;
   }
 
-  const empty = room.messages.length === 0 && room.pending.length === 0;
+  const shown = viewing ? room.messages.find((m) => m.id === viewing) : undefined;
+  const empty = room.messages.length === 0 && room.pending.length === 0 && room.uploads.length === 0;
   return (
-    // The scroller is the polite live region (new messages are read out) and focusable, so the
-    // history can be scrolled from the keyboard.
-    <div
-      class="messages"
-      ref={scroller}
-      onScroll={onScroll}
-      role="log"
-      aria-live="polite"
-      aria-label={t('chat.messages', { room: room.name })}
-      tabIndex={0}
-      data-testid="message-log"
-    >
-      {empty && <p class="empty-state">{t('chat.empty')}</p>}
-      <ol class="message-list" data-testid="message-list">
-        {rows}
-        {room.pending.map((p) => (
-          <PendingRow key={p.clientId} p={p} room={room} t={t} />
-        ))}
-      </ol>
-    </div>
+    <>
+      {/* The scroller is the polite live region (new messages are read out) and focusable, so the
+          history can be scrolled from the keyboard. The viewer stays outside it. */}
+      <div
+        class="messages"
+        ref={scroller}
+        onScroll={onScroll}
+        role="log"
+        aria-live="polite"
+        aria-label={t('chat.messages', { room: room.name })}
+        tabIndex={0}
+        data-testid="message-log"
+      >
+        {empty && <p class="empty-state">{t('chat.empty')}</p>}
+        <ol class="message-list" data-testid="message-list">
+          {rows}
+          {room.pending.map((p) => (
+            <PendingRow key={p.clientId} p={p} room={room} t={t} />
+          ))}
+          {room.uploads.map((u) => (
+            <UploadRow key={u.id} u={u} room={room.name} nickName={room.nickName} />
+          ))}
+        </ol>
+      </div>
+      {shown?.file && (
+        <ImageViewer
+          messageId={shown.id}
+          file={shown.file}
+          sender={shown.nickName}
+          download={app.chat.downloads[shown.id]}
+          onClose={closeViewer}
+        />
+      )}
+    </>
   );
 }
