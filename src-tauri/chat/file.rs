@@ -37,17 +37,14 @@ impl Chat {
         conn: ConnId,
         req: FileUploadRequest,
     ) -> Result<Done, WireError> {
-        let nick = self.nick_in(conn, &req.room).cloned().ok_or_else(|| {
-            WireError::new(
-                ErrorCode::NotInRoom,
-                format!("join {} before sharing files in it", req.room),
-            )
-        })?;
-        let room = self.rooms.get(&req.room).ok_or(ErrorCode::NotInRoom)?;
-        if let Some(cid) = &req.client_id
-            && let Some(ack) = room.duplicate_of(&nick, cid)
-        {
-            return Ok(Done::UploadPosted(ack.clone()));
+        let (nick, duplicate) = self.poster(
+            conn,
+            &req.room,
+            req.client_id.as_deref(),
+            "sharing files in it",
+        )?;
+        if let Some(ack) = duplicate {
+            return Ok(Done::UploadPosted(ack));
         }
         Ok(Done::UploadAllowed(UploadGrant { conn, nick, req }))
     }

@@ -350,6 +350,31 @@ impl Chat {
         self.peers.get(&conn).and_then(|p| p.rooms.get(room))
     }
 
+    /// Who posts for `conn` in `room` (`not_in_room` if nobody: "join ROOM before `doing`"),
+    /// and the ack of what this member already posted there with `client_id`, if anything.
+    fn poster(
+        &self,
+        conn: ConnId,
+        room: &str,
+        client_id: Option<&str>,
+        doing: &str,
+    ) -> Result<(String, Option<crate::protocol::SendAck>), WireError> {
+        let nick = self.nick_in(conn, room).cloned().ok_or_else(|| {
+            WireError::new(
+                crate::protocol::ErrorCode::NotInRoom,
+                format!("join {room} before {doing}"),
+            )
+        })?;
+        let r = self
+            .rooms
+            .get(room)
+            .ok_or(crate::protocol::ErrorCode::NotInRoom)?;
+        let duplicate = client_id
+            .and_then(|cid| r.duplicate_of(&nick, cid))
+            .cloned();
+        Ok((nick, duplicate))
+    }
+
     /// Creates a message with the room's next seq and queues it for storing and broadcast;
     /// returns its index in the batch.
     fn post(

@@ -2,7 +2,7 @@
 //! before gets the original ack back instead of a second copy.
 
 use super::{Batch, Chat, ConnId, Ctx, Post};
-use crate::protocol::{ErrorCode, Kind, SendAck, SendRequest, WireError};
+use crate::protocol::{Kind, SendAck, SendRequest, WireError};
 
 impl Chat {
     /// The ack, and the index of the stored message it depends on (none for a duplicate).
@@ -13,17 +13,10 @@ impl Chat {
         ctx: &Ctx,
         b: &mut Batch,
     ) -> Result<(SendAck, Option<usize>), WireError> {
-        let nick = self.nick_in(conn, &req.room).cloned().ok_or_else(|| {
-            WireError::new(
-                ErrorCode::NotInRoom,
-                format!("join {} before sending to it", req.room),
-            )
-        })?;
-        let room = self.rooms.get(&req.room).ok_or(ErrorCode::NotInRoom)?;
-        if let Some(cid) = &req.client_id
-            && let Some(ack) = room.duplicate_of(&nick, cid)
-        {
-            return Ok((ack.clone(), None));
+        let (nick, duplicate) =
+            self.poster(conn, &req.room, req.client_id.as_deref(), "sending to it")?;
+        if let Some(ack) = duplicate {
+            return Ok((ack, None));
         }
         let post = Post {
             kind: Kind::Chat,

@@ -297,31 +297,17 @@ impl Hub {
                         req,
                         backlog: None,
                     };
-                    match self.read_for(input) {
-                        Ok(input) => input,
-                        Err(e) => {
-                            b.effects.push(Effect::Reply {
-                                id,
-                                result: Err(e),
-                                stored: None,
-                            });
-                            continue;
-                        }
+                    match self.read_or_refuse(input, id, &mut b) {
+                        Some(input) => input,
+                        None => continue,
                     }
                 }
                 Job::PostFile { post, done } => {
                     let id = sinks.len();
                     sinks.push(Some(Sink::Posted(done)));
-                    match self.read_for(Input::PostFile { id, post }) {
-                        Ok(input) => input,
-                        Err(e) => {
-                            b.effects.push(Effect::Reply {
-                                id,
-                                result: Err(e),
-                                stored: None,
-                            });
-                            continue;
-                        }
+                    match self.read_or_refuse(Input::PostFile { id, post }, id, &mut b) {
+                        Some(input) => input,
+                        None => continue,
                     }
                 }
                 Job::Kick {
@@ -364,6 +350,21 @@ impl Hub {
             stored: b.stored,
             sinks,
             gone,
+        }
+    }
+
+    /// [`Hub::read_for`], or request `id` refused in `b` when the store failed.
+    fn read_or_refuse(&mut self, input: Input, id: usize, b: &mut Batch) -> Option<Input> {
+        match self.read_for(input) {
+            Ok(input) => Some(input),
+            Err(e) => {
+                b.effects.push(Effect::Reply {
+                    id,
+                    result: Err(e),
+                    stored: None,
+                });
+                None
+            }
         }
     }
 
