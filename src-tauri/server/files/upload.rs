@@ -254,7 +254,17 @@ impl Files {
                 Err(e) => return Err(e),
             };
             // Bytes past the announced size cannot be there; if they are, they are cut.
-            let n = std::io::copy(&mut std::io::Read::take(f, size), &mut h)?;
+            let mut rest = std::io::Read::take(f, size);
+            let mut buf = vec![0u8; CHUNK];
+            let mut n = 0u64;
+            loop {
+                let got = std::io::Read::read(&mut rest, &mut buf)?;
+                if got == 0 {
+                    break;
+                }
+                h.update(&buf[..got]);
+                n += got as u64;
+            }
             let len = std::fs::metadata(&path)?.len();
             if len > n {
                 std::fs::OpenOptions::new()
