@@ -106,7 +106,11 @@ def start_nginx(work):
     port = free_port()
     conf = os.path.join(root, "nginx.conf")
     with open(conf, "w") as f:
+        # As root, nginx's worker would switch to `nobody`, which cannot write in our 0700 work
+        # directory: keep it as the user running the bench.
+        user = "user root;" if os.geteuid() == 0 else ""
         f.write(f"""
+{user}
 worker_processes 1;
 pid {root}/nginx.pid;
 error_log {root}/error.log;
@@ -191,6 +195,7 @@ def main():
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--work", default=os.environ.get("BENCH_TMP", "/var/tmp"))
+    ap.add_argument("--nginx-only", action="store_true", help="check the nginx setup and exit")
     args = ap.parse_args()
     binary = os.path.join(args.bin_dir, "lanchat")
     loadgen = os.path.join(args.bin_dir, "lanchat-loadgen")

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::BytesMut;
+use bytes::Bytes;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
@@ -188,7 +188,8 @@ impl Files {
             Err(_) => return (End::Broken, None),
         };
         let mut hasher = hasher;
-        let mut buf = BytesMut::with_capacity(CHUNK);
+        // The body's frames as they came (no copy), until a chunk's worth is written at once.
+        let mut buf = Chunk::default();
         let mut stream = body.into_data_stream();
         let size = up.rec.size;
         let mut at = up.offset.load(Ordering::Acquire);
@@ -208,10 +209,10 @@ impl Files {
                 }
                 Ok(Some(Ok(b))) => b,
             };
-            let room = (size - at) as usize - buf.len();
+            let room = (size - at) as usize - buf.len;
             let too_much = bytes.len() > room;
-            buf.extend_from_slice(&bytes[..bytes.len().min(room)]);
-            if buf.len() >= CHUNK || too_much {
+            buf.push(if too_much { bytes.slice(..room) } else { bytes });
+            if buf.len >= CHUNK || too_much {
                 match write(hasher, file, buf).await {
                     Some((h, f, b)) => (hasher, file, buf) = (h, f, b),
                     None => return (End::Broken, None),
@@ -222,7 +223,7 @@ impl Files {
                 break End::TooMuch;
             }
         };
-        if !buf.is_empty() {
+        if buf.len > 0 {
             match write(hasher, file, buf).await {
                 Some((h, f, _)) => {
                     hasher = h;
@@ -253,7 +254,17 @@ impl Files {
                 Err(e) => return Err(e),
             };
             // Bytes past the announced size cannot be there; if they are, they are cut.
-            let n = std::io::copy(&mut std::io::Read::take(f, size), &mut h)?;
+            let mut rest = std::io::Read::take(f, size);
+            let mut buf = vec![0u8; CHUNK];
+            let mut n = 0u64;
+            loop {
+                let got = std::io::Read::read(&mut rest, &mut buf)?;
+                if got == 0 {
+                    break;
+                }
+                h.update(&buf[..got]);
+                n += got as u64;
+            }
             let len = std::fs::metadata(&path)?.len();
             if len > n {
                 std::fs::OpenOptions::new()
@@ -317,16 +328,34 @@ fn mismatch(given: u64, at: u64) -> PatchError {
     }
 }
 
+/// Frames of a body gathered for one write.
+#[derive(Default)]
+struct Chunk {
+    frames: Vec<Bytes>,
+    len: usize,
+}
+
+impl Chunk {
+    fn push(&mut self, b: Bytes) {
+        self.len += b.len();
+        self.frames.push(b);
+    }
+}
+
 /// Hashes and writes one chunk on the blocking pool, handing everything back for the next one.
 async fn write(
     mut hasher: Sha256,
     mut file: std::fs::File,
-    mut buf: BytesMut,
-) -> Option<(Sha256, std::fs::File, BytesMut)> {
+    mut buf: Chunk,
+) -> Option<(Sha256, std::fs::File, Chunk)> {
     let done = tokio::task::spawn_blocking(move || {
-        hasher.update(&buf);
-        let r = file.write_all(&buf);
-        buf.clear();
+        let mut r = Ok(());
+        for f in &buf.frames {
+            hasher.update(f);
+            r = r.and_then(|()| file.write_all(f));
+        }
+        buf.frames.clear();
+        buf.len = 0;
         r.map(|()| (hasher, file, buf))
     })
     .await;
