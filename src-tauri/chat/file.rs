@@ -78,14 +78,6 @@ impl Chat {
             client_id: Some(post.client_id),
             file: Some(post.file),
         };
-        let i = self.post(&post.room, p, ctx, b)?;
-        let m = &b.stored[i];
-        let ack = SendAck {
-            id: m.id.clone(),
-            seq: m.seq,
-            ts: m.ts,
-            duplicate: false,
-        };
-        Ok((ack, Some(i)))
+        self.post_acked(&post.room, p, ctx, b)
     }
 }

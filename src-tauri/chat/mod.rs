@@ -414,6 +414,25 @@ impl Chat {
         Ok(b.stored.len() - 1)
     }
 
+    /// [`Chat::post`], answered with the send ack of the stored message and its index.
+    fn post_acked(
+        &mut self,
+        room: &str,
+        post: Post,
+        ctx: &Ctx,
+        b: &mut Batch,
+    ) -> Result<(crate::protocol::SendAck, Option<usize>), WireError> {
+        let i = self.post(room, post, ctx, b)?;
+        let m = &b.stored[i];
+        let ack = crate::protocol::SendAck {
+            id: m.id.clone(),
+            seq: m.seq,
+            ts: m.ts,
+            duplicate: false,
+        };
+        Ok((ack, Some(i)))
+    }
+
     /// Notes a room's members before the batch first changes them (for the presence delta).
     fn note_roster(&mut self, room: &str, b: &mut Batch) {
         if let Some(r) = self.rooms.get(room) {

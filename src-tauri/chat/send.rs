@@ -25,14 +25,6 @@ impl Chat {
             client_id: req.client_id,
             file: None,
         };
-        let i = self.post(&req.room, post, ctx, b)?;
-        let m = &b.stored[i];
-        let ack = SendAck {
-            id: m.id.clone(),
-            seq: m.seq,
-            ts: m.ts,
-            duplicate: false,
-        };
-        Ok((ack, Some(i)))
+        self.post_acked(&req.room, post, ctx, b)
     }
 }
