@@ -1,6 +1,14 @@
 //! Durable room history in SQLite: the only place messages are written to disk. The server's
 //! hub appends each batch in one transaction before anything is acknowledged or broadcast.
 //! Unfinished file uploads are recorded here too, so they resume after a restart.
+//! Reading the past off the hub: [`pages`] (scrollback) and [`search`] (full text), on
+//! [`readers`] connections.
+
+mod pages;
+mod readers;
+pub mod search;
+
+pub use pages::Page;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -40,7 +48,13 @@ pub struct Store {
     // at a time, inline in whichever task drives it), and reads happen on join, so the lock is
     // short and is never held across an `.await`.
     conn: Arc<Mutex<Connection>>,
+    /// Connections for scrollback and search, beside the writer (WAL). `None` for an in-memory
+    /// database, which only its one connection sees: those reads take the writer's lock.
+    readers: Option<Arc<readers::Readers>>,
 }
+
+/// The columns a message is read from, in the order [`Store::each`] expects them.
+const COLUMNS: &str = "room, seq, id, ts, kind, nick, body, client_id, file";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -113,7 +127,8 @@ impl Store {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         // When the WAL starts over, its file is cut back to this (bytes).
         conn.pragma_update(None, "journal_size_limit", 32 * 1024 * 1024)?;
-        let store = Self::init(conn)?;
+        let mut store = Self::init(conn)?;
+        store.readers = Some(Arc::new(readers::Readers::new(path.clone())));
         spawn_checkpointer(&path, Arc::downgrade(&store.conn));
         Ok(store)
     }
@@ -132,8 +147,10 @@ impl Store {
         if !has_file {
             conn.execute_batch("ALTER TABLE messages ADD COLUMN file TEXT")?;
         }
+        search::create(&conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            readers: None,
         })
     }
 
@@ -170,8 +187,20 @@ impl Store {
                 ])?;
             }
         }
+        search::index(&tx, messages)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Runs a read on a read connection (the writer's, for an in-memory database).
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match &self.readers {
+            Some(readers) => readers.with(f),
+            None => f(&self.lock()),
+        }
     }
 
     /// Loads what the server keeps in memory for a room.
@@ -192,8 +221,7 @@ impl Store {
             .flatten();
         let mut recent_rows = Self::query(
             &conn,
-            "SELECT room, seq, id, ts, kind, nick, body, client_id, file FROM messages
-             WHERE room = ?1 ORDER BY seq DESC LIMIT ?2",
+            &format!("SELECT {COLUMNS} FROM messages WHERE room = ?1 ORDER BY seq DESC LIMIT ?2"),
             params![room, recent as i64],
         )?;
         recent_rows.reverse();
@@ -237,8 +265,9 @@ impl Store {
         let mut bytes = 0;
         Self::each(
             &conn,
-            "SELECT room, seq, id, ts, kind, nick, body, client_id, file FROM messages
-             WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3",
+            &format!(
+                "SELECT {COLUMNS} FROM messages WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3"
+            ),
             params![room, since as i64, limit as i64],
             |m| {
                 bytes += crate::chat::wire_size(&m);
@@ -265,7 +294,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Runs `sql` and hands each row to `f` as a message until `f` says stop.
+    /// Runs `sql` (selecting [`COLUMNS`]) and hands each row to `f` as a message until `f`
+    /// says stop. The one place a row becomes a [`Message`]: joins, catch-ups and pages all
+    /// read through it.
     fn each(
         conn: &Connection,
         sql: &str,

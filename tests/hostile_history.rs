@@ -107,3 +107,125 @@ async fn pipelined_catch_ups_are_bounded_in_bytes() {
     );
     calm.check("pipelined catch-ups").await;
 }
+
+/// Search queries written as full-text or SQL injections — quotes, stars, `NEAR(`, `OR`,
+/// column filters, `%`, `'`, 10 KB of text — get ordinary results or `invalid_query` with a
+/// plain sentence, never a database error or its text; the calm pair talks throughout.
+#[tokio::test(flavor = "multi_thread")]
+async fn search_injections_are_plain_words() {
+    use common::calm::{ROOM, server_with_eve};
+    let (_s, calm, eve) = server_with_eve().await;
+    calm.a.send(ROOM, "the secret word is swordfish").await;
+    calm.a.send(ROOM, "100% sure it's \"quoted\"").await;
+    let ten_kb = "swordfish ".repeat(1024);
+    let queries = [
+        "\"",
+        "\"\"\"",
+        "*",
+        "swordfish*",
+        "sword*fish",
+        "NEAR(",
+        "NEAR(swordfish secret, 2)",
+        "OR",
+        "swordfish OR",
+        "AND NOT",
+        "NOT swordfish",
+        "body:x",
+        "message_text:swordfish",
+        "{body}: swordfish",
+        "^swordfish",
+        "%",
+        "%swordfish%",
+        "'",
+        "' OR 1=1 --",
+        "'); DROP TABLE messages; --",
+        "\\",
+        "(swordfish",
+        "swordfish)",
+        "-swordfish",
+        "+",
+        "secret + word",
+        "\u{0}",
+        "a\u{7}b",
+        "💥",
+        "x:y:z",
+        "\"swordfish\" \"secret\"",
+        "rowid",
+        "rank:",
+        "bm25(",
+        &ten_kb,
+    ];
+    for q in queries {
+        let ack =
+            common::calm::within(q, eve.request("search", json!({"room": ROOM, "q": q}))).await;
+        let case: String = q.chars().take(40).collect();
+        if ack["ok"] == true {
+            assert!(ack["results"].is_array(), "[{case}] {ack}");
+        } else {
+            assert_eq!(ack["error"]["code"], "invalid_query", "[{case}] {ack}");
+            let text = ack["error"]["message"].as_str().unwrap().to_lowercase();
+            for leak in ["fts", "sql", "syntax", "sqlite", "match"] {
+                assert!(!text.contains(leak), "[{case}] leaks {leak}: {text}");
+            }
+        }
+    }
+    // The injections were words like any others: the real word is still found.
+    let ack = eve
+        .request("search", json!({"room": ROOM, "q": "NEAR(swordfish"}))
+        .await;
+    assert_eq!(
+        ack["results"].as_array().map(Vec::len),
+        Some(0),
+        "NEAR is a word: {ack}"
+    );
+    let ack = eve
+        .request("search", json!({"room": ROOM, "q": "swordf"}))
+        .await;
+    assert_eq!(ack["results"].as_array().map(Vec::len), Some(1), "{ack}");
+    calm.check("search injections").await;
+}
+
+/// One connection pipelining hundreds of `history` and `search` requests on a 40 MB room gets
+/// each answered or refused (`rate_limited` past its reads in flight), while the calm pair in
+/// another room keeps talking: the reads run off the hub.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_reads_does_not_stall_other_rooms() {
+    let s = start(test_config(), big_room()).await;
+    let calm = Calm::join(&s).await;
+    let mut eve = RawSio::connect(s.addr).await;
+    let ack = eve
+        .request_raw(&json!(["joinRoom", {"roomName": "big", "nickName": "eve"}]).to_string())
+        .await
+        .expect("join big");
+    assert_eq!(ack["ok"], true, "{ack}");
+    let ids: Vec<u64> = (1..=300).map(|i| 20_000 + i).collect();
+    for id in &ids {
+        let req = if id % 2 == 0 {
+            json!(["history", {"room": "big", "around": id % 2500, "limit": 100}])
+        } else {
+            json!(["search", {"room": "big", "q": format!("{:04}", id % 2500)}])
+        };
+        eve.send(&format!("42{id}{req}"))
+            .await
+            .expect("pipelined read");
+    }
+    let started = std::time::Instant::now();
+    calm.check("during a flood of reads").await;
+    let calm_took = started.elapsed();
+    let (mut served, mut refused) = (0, 0);
+    for id in ids {
+        let ack = eve.ack(id).await.expect("an answer to every read");
+        if ack["ok"] == true {
+            served += 1;
+        } else {
+            assert_eq!(ack["error"]["code"], "rate_limited", "{ack}");
+            refused += 1;
+        }
+    }
+    assert!(served >= 4, "served {served}, refused {refused}");
+    assert!(
+        calm_took < std::time::Duration::from_secs(2),
+        "the calm pair waited {calm_took:?}"
+    );
+    calm.check("after a flood of reads").await;
+}

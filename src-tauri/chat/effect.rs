@@ -1,7 +1,7 @@
 //! What applying requests asks the transport to do, in order, addressed by connection and room.
 //! The server's `deliver` turns each into socketioxide calls; tests read them as data.
 
-use super::{ConnId, UploadGrant};
+use super::{ConnId, Read, UploadGrant};
 use crate::protocol::{JoinAck, Kicked, Message, Presence, SendAck, Typing, WireError};
 
 /// The caller's handle for a request's reply (the server maps it to an ack or a host's waiter).
@@ -23,6 +23,8 @@ pub enum Done {
     UploadAllowed(UploadGrant),
     /// `fileUpload` with a clientId this member already posted: that message's ack.
     UploadPosted(SendAck),
+    /// A member may read this (`history`, `search`): the server reads it off the hub.
+    Read(Read),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! One file per rule: [`join`] (nicknames, takeover, bans, history), [`send`] (seqs, clientId
 //! dedupe), [`leave`] (leaving and disconnecting), [`typing`], [`kick`], [`presence`] (one
 //! member-list delta per room per batch), [`file`] (upload tickets for members, posting a
-//! finished file). [`room`] is one room's state.
+//! finished file), [`read`] (who may read a room's past). [`room`] is one room's state.
 //!
 //! A batch is applied in three steps, so the caller can store between them:
 //! [`Chat::apply`] each input → [`Chat::finish`] → store `batch.stored` → [`Chat::settle`].
@@ -16,6 +16,7 @@ mod join;
 mod kick;
 mod leave;
 mod presence;
+mod read;
 mod room;
 mod send;
 mod typing;
@@ -25,6 +26,7 @@ mod tests;
 
 pub use effect::{Done, Effect, ReqId};
 pub use file::{FilePost, UploadGrant};
+pub use read::Read;
 pub use room::{Ban, Member, Room, RoomSnapshot, as_history};
 
 use std::collections::HashMap;
@@ -251,6 +253,8 @@ impl Chat {
                     Request::Leave { room } => (self.leave(conn, room, ctx, b), None),
                     Request::Typing(t) => (self.typing(conn, t, b), None),
                     Request::FileUpload(f) => (self.file_upload(conn, f), None),
+                    Request::History(h) => (self.read(conn, Read::History(h)), None),
+                    Request::Search(q) => (self.read(conn, Read::Search(q)), None),
                     // Answered by the transport without queueing; harmless here.
                     Request::Ping => (Ok(Done::Typing), None),
                 };

@@ -642,3 +642,57 @@ fn files_are_for_members_and_post_like_sends() {
     assert_eq!(code(reply(&b)), Some(ErrorCode::Kicked));
     assert!(b.stored.is_empty());
 }
+
+/// Reading a room's past (`history`, `search`) is for its members: before joining, after
+/// leaving and after a kick it is `not_in_room`; a member gets the read handed to the server.
+#[test]
+fn only_members_read_a_rooms_past() {
+    use crate::protocol::{HistoryRequest, PageAt, SearchRequest};
+    let history = || {
+        Request::History(HistoryRequest {
+            room: "r".into(),
+            at: PageAt::Before(10),
+            limit: 5,
+        })
+    };
+    let search = || {
+        Request::Search(SearchRequest {
+            room: "r".into(),
+            q: "hi".into(),
+            limit: 5,
+        })
+    };
+    let mut w = World::new();
+    w.connect(1, None);
+    w.connect(2, None);
+    for req in [history(), search()] {
+        let input = w.req(1, req);
+        assert_eq!(code(reply(&w.one(input))), Some(ErrorCode::NotInRoom));
+    }
+    w.join(1, "r", "ann").unwrap();
+    w.join(2, "other", "bob").unwrap();
+    let input = w.req(1, history());
+    assert!(matches!(
+        reply(&w.one(input)),
+        Ok(Done::Read(Read::History(_)))
+    ));
+    let input = w.req(1, search());
+    assert!(matches!(
+        reply(&w.one(input)),
+        Ok(Done::Read(Read::Search(_)))
+    ));
+    let input = w.req(2, search());
+    assert_eq!(
+        code(reply(&w.one(input))),
+        Some(ErrorCode::NotInRoom),
+        "another room's member"
+    );
+    let leave = w.req(1, Request::Leave { room: "r".into() });
+    w.one(leave);
+    let input = w.req(1, history());
+    assert_eq!(
+        code(reply(&w.one(input))),
+        Some(ErrorCode::NotInRoom),
+        "after leaving"
+    );
+}

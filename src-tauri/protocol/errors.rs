@@ -51,6 +51,10 @@ pub enum ErrorCode {
     Forbidden,
     #[error("the upload stopped sending")]
     UploadStalled,
+    #[error(
+        "the search must have a word to look for, at most 200 characters, no control characters"
+    )]
+    InvalidQuery,
 }
 
 impl ErrorCode {
@@ -79,6 +83,7 @@ impl ErrorCode {
             ErrorCode::OffsetMismatch => "offset_mismatch",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::UploadStalled => "upload_stalled",
+            ErrorCode::InvalidQuery => "invalid_query",
         }
     }
 

@@ -16,7 +16,8 @@ use super::validate::{MAX_CLIENT_ID_CHARS, MAX_NICK_CHARS, MAX_ROOM_CHARS, is_in
 use super::{
     ErrorCode, FileUploadRequest, JoinRequest, Limits, Request, SendRequest, TypingRequest,
     WireError, clean_client_id, clean_file_name, clean_message, clean_mime, clean_nick, clean_room,
-    events, parse_file_upload, parse_join, parse_leave, parse_send, parse_typing,
+    events, parse_file_upload, parse_history, parse_join, parse_leave, parse_search, parse_send,
+    parse_typing,
 };
 
 /// The nickname a bare-string `joinRoom` gets here (the server makes up a `guest-…` one).
@@ -26,7 +27,8 @@ const GUEST_NICK: &str = "guest-abcdef";
 const UNKNOWN_EVENT: &str = "frobnicate";
 
 /// The only codes validation may produce; anything else (say `rate_limited`) is a bug.
-const VALIDATION_CODES: [ErrorCode; 7] = [
+const VALIDATION_CODES: [ErrorCode; 8] = [
+    ErrorCode::InvalidQuery,
     ErrorCode::FileTooLarge,
     ErrorCode::InvalidPayload,
     ErrorCode::InvalidRoom,
@@ -52,7 +54,7 @@ pub fn check_bytes(data: &[u8]) {
                 check_payload(&Value::String(s.to_owned()), &limits);
                 check_payload(
                     &json!({"roomName": s, "room": s, "nickName": s, "message": s, "clientId": s,
-                            "name": s, "mime": s, "size": s.len()}),
+                            "name": s, "mime": s, "size": s.len(), "q": s, "before": s.len()}),
                     &limits,
                 );
             }
@@ -98,6 +100,34 @@ pub fn check_payload(v: &Value, limits: &Limits) {
         Err(e) => check_refusal(e),
     }
 
+    let history = parse_history(v);
+    match &history {
+        Ok(h) => {
+            check_name(&h.room, MAX_ROOM_CHARS);
+            assert!(
+                (1..=super::MAX_PAGE).contains(&h.limit),
+                "page size {}",
+                h.limit
+            );
+        }
+        Err(e) => check_refusal(e),
+    }
+    let search = parse_search(v);
+    match &search {
+        Ok(q) => {
+            check_name(&q.room, MAX_ROOM_CHARS);
+            assert!((1..=super::MAX_HITS).contains(&q.limit), "hits {}", q.limit);
+            assert!(q.q.chars().count() <= super::MAX_QUERY_CHARS);
+            assert_eq!(q.q.trim(), q.q, "a query is trimmed");
+            let terms = super::query_terms(&q.q);
+            assert!(!terms.is_empty() && terms.len() <= super::MAX_QUERY_TERMS);
+            for t in terms {
+                assert!(t.chars().all(char::is_alphanumeric), "term {t:?}");
+            }
+        }
+        Err(e) => check_refusal(e),
+    }
+
     // `Request::parse` is the server's one entry: it must say exactly what the parsers say.
     for event in events::CLIENT {
         let expected = match event {
@@ -107,6 +137,8 @@ pub fn check_payload(v: &Value, limits: &Limits) {
             events::TYPING => typing.clone().map(Request::Typing),
             events::PING => Ok(Request::Ping),
             events::FILE_UPLOAD => upload.clone().map(Request::FileUpload),
+            events::HISTORY => history.clone().map(Request::History),
+            events::SEARCH => search.clone().map(Request::Search),
             other => panic!("events::CLIENT has {other:?}, which this check does not know"),
         };
         let got = Request::parse(event, v, limits, guest);

@@ -4,6 +4,7 @@
 
 mod errors;
 mod file;
+mod history;
 #[doc(hidden)]
 pub mod invariants;
 mod request;
@@ -11,11 +12,15 @@ mod validate;
 
 pub use errors::{ErrorCode, WireError};
 pub use file::{FileMeta, FileUploadAck, FileUploadRequest, UploadTicket, file_line, human_size};
+pub use history::{
+    DEFAULT_HITS, DEFAULT_PAGE, HIT_END, HIT_START, HistoryPage, HistoryRequest, MAX_HITS,
+    MAX_PAGE, MAX_QUERY_CHARS, MAX_QUERY_TERMS, PageAt, SearchHit, SearchRequest, SearchResults,
+};
 pub use request::Request;
 pub use validate::{
     DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, clean_client_id, clean_file_name,
-    clean_message, clean_mime, clean_nick, clean_room, parse_file_upload, parse_join, parse_leave,
-    parse_send, parse_typing,
+    clean_message, clean_mime, clean_nick, clean_query, clean_room, parse_file_upload,
+    parse_history, parse_join, parse_leave, parse_search, parse_send, parse_typing, query_terms,
 };
 
 use serde::{Deserialize, Serialize};
@@ -29,15 +34,21 @@ pub mod events {
     pub const PING: &str = "ping";
     /// Asks for an upload ticket; the file itself goes over HTTP (docs/protocol.md, "Files").
     pub const FILE_UPLOAD: &str = "fileUpload";
+    /// A page of a room's older messages (scrollback, or around a seq).
+    pub const HISTORY: &str = "history";
+    /// Full-text search in a room.
+    pub const SEARCH: &str = "search";
 
     /// Every client → server event, the one list handlers are registered from.
-    pub const CLIENT: [&str; 6] = [
+    pub const CLIENT: [&str; 8] = [
         JOIN_ROOM,
         SEND_MESSAGE,
         LEAVE_ROOM,
         TYPING,
         PING,
         FILE_UPLOAD,
+        HISTORY,
+        SEARCH,
     ];
 
     pub const MESSAGE: &str = "message";

@@ -4,10 +4,12 @@
 use serde_json::Value;
 
 use super::validate::{
-    Limits, parse_file_upload, parse_join, parse_leave, parse_send, parse_typing,
+    Limits, parse_file_upload, parse_history, parse_join, parse_leave, parse_search, parse_send,
+    parse_typing,
 };
 use super::{
-    ErrorCode, FileUploadRequest, JoinRequest, SendRequest, TypingRequest, WireError, events,
+    ErrorCode, FileUploadRequest, HistoryRequest, JoinRequest, SearchRequest, SendRequest,
+    TypingRequest, WireError, events,
 };
 
 /// Every client → server event lanchat understands, validated.
@@ -23,6 +25,10 @@ pub enum Request {
     Ping,
     /// A ticket to upload a file to a room (the bytes follow over HTTP).
     FileUpload(FileUploadRequest),
+    /// A page of a room's past (members only; read off the hub).
+    History(HistoryRequest),
+    /// Full-text search in a room (members only; read off the hub).
+    Search(SearchRequest),
 }
 
 impl Request {
@@ -41,6 +47,8 @@ impl Request {
             events::TYPING => parse_typing(payload).map(Request::Typing),
             events::PING => Ok(Request::Ping),
             events::FILE_UPLOAD => parse_file_upload(payload, limits).map(Request::FileUpload),
+            events::HISTORY => parse_history(payload).map(Request::History),
+            events::SEARCH => parse_search(payload).map(Request::Search),
             other => Err(WireError::new(
                 ErrorCode::UnknownEvent,
                 format!(
@@ -60,6 +68,8 @@ impl Request {
             Request::Typing(_) => events::TYPING,
             Request::Ping => events::PING,
             Request::FileUpload(_) => events::FILE_UPLOAD,
+            Request::History(_) => events::HISTORY,
+            Request::Search(_) => events::SEARCH,
         }
     }
 }
@@ -86,6 +96,8 @@ mod tests {
                 events::FILE_UPLOAD,
                 json!({"room": "a", "name": "f.txt", "size": 3}),
             ),
+            (events::HISTORY, json!({"room": "a", "before": 10})),
+            (events::SEARCH, json!({"room": "a", "q": "hello"})),
         ];
         let n = cases.len();
         for (event, payload) in cases {

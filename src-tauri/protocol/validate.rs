@@ -3,6 +3,10 @@
 
 use serde_json::Value;
 
+use super::history::{
+    DEFAULT_HITS, DEFAULT_PAGE, HistoryRequest, MAX_HITS, MAX_PAGE, MAX_QUERY_CHARS,
+    MAX_QUERY_TERMS, PageAt, SearchRequest,
+};
 use super::{ErrorCode, FileUploadRequest, JoinRequest, SendRequest, TypingRequest, WireError};
 
 /// Longest room name, in characters.
@@ -377,6 +381,113 @@ pub fn parse_typing(v: &Value) -> Result<TypingRequest, WireError> {
     Ok(TypingRequest { room, typing })
 }
 
+/// `history`: `{room, before | after | around, limit?}` — exactly one anchor, a seq.
+pub fn parse_history(v: &Value) -> Result<HistoryRequest, WireError> {
+    let map = object(v)?;
+    let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
+    let mut at = None;
+    for (key, make) in [
+        ("before", PageAt::Before as fn(u64) -> PageAt),
+        ("after", PageAt::After),
+        ("around", PageAt::Around),
+    ] {
+        let Some(n) = optional_u64(map, key)? else {
+            continue;
+        };
+        if at.is_some() {
+            return Err(bad(
+                ErrorCode::InvalidPayload,
+                "give one of `before`, `after` and `around`",
+            ));
+        }
+        at = Some(make(n));
+    }
+    let at = at.ok_or_else(|| {
+        bad(
+            ErrorCode::InvalidPayload,
+            "`before`, `after` or `around` is missing",
+        )
+    })?;
+    let limit = optional_limit(map, DEFAULT_PAGE, MAX_PAGE)?;
+    Ok(HistoryRequest { room, at, limit })
+}
+
+/// `search`: `{room, q, limit?}`.
+pub fn parse_search(v: &Value) -> Result<SearchRequest, WireError> {
+    let map = object(v)?;
+    let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
+    let q = clean_query(string_field(map, "q")?)?;
+    let limit = optional_limit(map, DEFAULT_HITS, MAX_HITS)?;
+    Ok(SearchRequest { room, q, limit })
+}
+
+/// A search query: trimmed, at most [`MAX_QUERY_CHARS`], no control characters, and at least
+/// one word in it (a letter or digit) — punctuation alone searches for nothing.
+pub fn clean_query(raw: &str) -> Result<String, WireError> {
+    let s = raw.trim();
+    if s.chars().count() > MAX_QUERY_CHARS {
+        return Err(bad(
+            ErrorCode::InvalidQuery,
+            format!("the search is longer than {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(bad(
+            ErrorCode::InvalidQuery,
+            "the search contains control characters",
+        ));
+    }
+    if query_terms(s).is_empty() {
+        return Err(bad(
+            ErrorCode::InvalidQuery,
+            "the search has no words to look for",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+/// The words of a query, as the search looks for them: runs of letters and digits (everything
+/// else separates words, so no quote, star, colon, parenthesis or operator of the full-text
+/// syntax survives), at most [`MAX_QUERY_TERMS`] of them, repeats dropped.
+pub fn query_terms(q: &str) -> Vec<&str> {
+    let mut terms: Vec<&str> = Vec::new();
+    for t in q.split(|c: char| !c.is_alphanumeric()) {
+        if !t.is_empty() && !terms.contains(&t) {
+            terms.push(t);
+            if terms.len() == MAX_QUERY_TERMS {
+                break;
+            }
+        }
+    }
+    terms
+}
+
+/// An optional non-negative integer field (`null` counts as absent).
+fn optional_u64(map: &serde_json::Map<String, Value>, key: &str) -> Result<Option<u64>, WireError> {
+    match map.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(n) => n.as_u64().map(Some).ok_or_else(|| {
+            bad(
+                ErrorCode::InvalidPayload,
+                format!("`{key}` must be a non-negative integer"),
+            )
+        }),
+    }
+}
+
+/// `limit`: absent means `default`; otherwise 1 or more, and more than `max` counts as `max`.
+fn optional_limit(
+    map: &serde_json::Map<String, Value>,
+    default: usize,
+    max: usize,
+) -> Result<usize, WireError> {
+    match optional_u64(map, "limit")? {
+        None => Ok(default),
+        Some(0) => Err(bad(ErrorCode::InvalidPayload, "`limit` must be at least 1")),
+        Some(n) => Ok((n.min(max as u64)) as usize),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -656,5 +767,50 @@ mod tests {
                 client_id: None
             }
         );
+    }
+
+    /// A history request names one anchor; the page size defaults, and is capped, not refused.
+    #[test]
+    fn history_takes_one_anchor_and_a_capped_limit() {
+        let h = parse_history(&json!({"room": "r", "before": 10})).unwrap();
+        assert_eq!((h.at, h.limit), (PageAt::Before(10), DEFAULT_PAGE));
+        let h = parse_history(&json!({"room": "r", "around": 5, "limit": 5000})).unwrap();
+        assert_eq!((h.at, h.limit), (PageAt::Around(5), MAX_PAGE));
+        for bad in [
+            json!({"room": "r"}),
+            json!({"room": "r", "before": 1, "after": 2}),
+            json!({"room": "r", "before": -1}),
+            json!({"room": "r", "before": "1"}),
+            json!({"room": "r", "after": 1, "limit": 0}),
+        ] {
+            assert_eq!(
+                code(parse_history(&bad).unwrap_err()),
+                "invalid_payload",
+                "{bad}"
+            );
+        }
+    }
+
+    /// A query is plain words: the full-text syntax's operators are separators, and what is
+    /// left is bounded; a query with no word, too long or with control characters is refused.
+    #[test]
+    fn queries_become_plain_words() {
+        assert_eq!(query_terms("  hello, World!  "), ["hello", "World"]);
+        assert_eq!(
+            query_terms(r#"a" OR body:x NEAR(y z) * % ' - ^ hello hello"#),
+            ["a", "OR", "body", "x", "NEAR", "y", "z", "hello"]
+        );
+        assert_eq!(query_terms("你好 café").len(), 2);
+        assert_eq!(query_terms(&"w ".repeat(100)).len(), 1);
+        assert_eq!(query_terms("a b c d e f g h i j k").len(), MAX_QUERY_TERMS);
+        for q in ["", "   ", "\"*%'--", "a\u{7}b"] {
+            assert_eq!(code(clean_query(q).unwrap_err()), "invalid_query", "{q:?}");
+        }
+        assert_eq!(
+            code(clean_query(&"x".repeat(MAX_QUERY_CHARS + 1)).unwrap_err()),
+            "invalid_query"
+        );
+        let s = parse_search(&json!({"room": "r", "q": " hi "})).unwrap();
+        assert_eq!((s.q.as_str(), s.limit), ("hi", DEFAULT_HITS));
     }
 }

@@ -15,11 +15,12 @@ use super::deliver::{Reply, respond};
 use super::hub::Job;
 use super::limits::TokenBucket;
 use super::outflow::Outflow;
+use super::reads::InFlight;
 use super::sio_workarounds::until_connected;
 use super::wire;
 use super::{Shared, lock};
 use crate::chat::ConnId;
-use crate::protocol::{ErrorCode, Request, events};
+use crate::protocol::{ErrorCode, Request, WireError, events};
 
 /// The extractor through which every client event enters the server.
 ///
@@ -62,6 +63,8 @@ pub struct Connection {
     early: Mutex<Option<VecDeque<Job>>>,
     /// Its output queued and not yet written, against the send budget.
     outflow: Arc<Outflow>,
+    /// Its `history` and `search` requests not yet answered (`reads.rs`).
+    reads: InFlight,
 }
 
 impl Connection {
@@ -77,12 +80,13 @@ impl Connection {
             // Dropped over its send budget; its transport is closing.
             return;
         }
-        let reply = Reply {
+        let mut reply = Reply {
             socket: socket.clone(),
             outflow: self.outflow.clone(),
             ack,
             ack_id,
             event: name.chars().take(64).collect(),
+            read_slot: None,
         };
         // Every event takes a token, pings and unknown ones included.
         if !lock(&self.bucket).try_take() {
@@ -100,6 +104,26 @@ impl Connection {
             Ok(Request::FileUpload(_)) if self.shared.files.is_none() => {
                 respond(reply, Err(ErrorCode::FilesDisabled.into()))
             }
+            Ok(req @ (Request::History(_) | Request::Search(_))) => match self.reads.take() {
+                Some(slot) => {
+                    reply.read_slot = Some(slot);
+                    self.submit(
+                        &socket,
+                        Job::Request {
+                            conn: self.id,
+                            req,
+                            reply,
+                        },
+                    )
+                }
+                None => respond(
+                    reply,
+                    Err(WireError::new(
+                        ErrorCode::RateLimited,
+                        "too many history or search requests waiting; wait for their answers",
+                    )),
+                ),
+            },
             Ok(Request::Ping) => respond(
                 reply,
                 Ok(serde_json::json!({ "ok": true, "ts": crate::clock::now_ms() })),
@@ -168,6 +192,7 @@ pub fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>
         shared: shared.clone(),
         early: Mutex::new(None),
         outflow: outflow.clone(),
+        reads: InFlight::default(),
     });
     socket.extensions.insert(conn);
     for event in events::CLIENT {

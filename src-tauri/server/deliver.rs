@@ -13,6 +13,7 @@ use tokio::sync::oneshot;
 
 use super::files::Files;
 use super::outflow::{Charge, Outflow, ack_len, event_len};
+use super::reads::{Reads, Slot};
 use super::sio_workarounds::at_once;
 use crate::chat::{ConnId, Done, Effect};
 use crate::protocol::{
@@ -34,6 +35,9 @@ pub struct Reply {
     pub ack_id: Option<i64>,
     /// The event name, for `requestError` and logs.
     pub event: String,
+    /// A read (`history`, `search`) holds its place among the connection's reads in flight
+    /// until it is answered.
+    pub read_slot: Option<Slot>,
 }
 
 /// Where a request's outcome goes: a client's ack, or the host's waiting control call.
@@ -61,15 +65,18 @@ pub struct Deliver {
     rooms: HashMap<String, HashMap<ConnId, Arc<Outflow>>>,
     /// Issues the upload tickets the chat core allows (`None`: files are off).
     files: Option<Arc<Files>>,
+    /// Performs the reads the chat core allows, off the hub.
+    reads: Arc<Reads>,
 }
 
 impl Deliver {
-    pub fn new(io: SocketIo, files: Option<Arc<Files>>) -> Deliver {
+    pub fn new(io: SocketIo, files: Option<Arc<Files>>, reads: Arc<Reads>) -> Deliver {
         Deliver {
             io,
             peers: HashMap::new(),
             rooms: HashMap::new(),
             files,
+            reads,
         }
     }
 
@@ -176,10 +183,14 @@ impl Deliver {
                 }
             }
             Effect::Reply { id, result, .. } => match sinks.get_mut(id).and_then(Option::take) {
-                Some(Sink::Client(reply)) => {
-                    let body = result.and_then(|done| self.ack_body(done));
-                    respond(reply, body)
-                }
+                Some(Sink::Client(reply)) => match result {
+                    // Answered when the read is done, off the hub.
+                    Ok(Done::Read(read)) => self.reads.start(read, reply),
+                    result => {
+                        let body = result.and_then(|done| self.ack_body(done));
+                        respond(reply, body)
+                    }
+                },
                 Some(Sink::Host(done)) => {
                     let _ = done.send(result.map(|_| ()));
                 }
@@ -283,6 +294,8 @@ impl Deliver {
                 Some(files) => ok_ack(&files.grant(grant)?),
                 None => return Err(ErrorCode::FilesDisabled.into()),
             },
+            // Performed by `reads` (see `perform`); a host's sink never asks for one.
+            Done::Read(_) => return Err(ErrorCode::StorageFailed.into()),
             Done::UploadPosted(ack) => ok_ack(&FileUploadAck {
                 upload: None,
                 sent: Some(SendAck {

@@ -6,7 +6,7 @@
 //!
 //! - `auth`: who may open a session; `connection`: each event's way in (rate limit, parse,
 //!   queue); `hub`: the ordering (queue → core → store → deliver); `deliver`: effects through
-//!   socketioxide; `outflow` and `wire`: each connection's queued output against its send
+//!   socketioxide; `reads`: `history` and `search`, read off the hub; `outflow` and `wire`: each connection's queued output against its send
 //!   budget; `sio_workarounds`: where we lean on socketioxide's behaviour; `head`, `http`,
 //!   `limits`; `files`: uploads, the file store and downloads (HTTP, not Socket.IO).
 
@@ -22,6 +22,7 @@ mod limits;
 mod listen;
 mod origin;
 mod outflow;
+mod reads;
 mod sio_workarounds;
 mod wire;
 
@@ -297,10 +298,11 @@ pub fn build(config: Config, store: Store) -> Result<(Router, Control), FilesErr
         replay_rate: cfg.replay_rate,
     };
     let sizes = (chat.cache_len, chat.dedupe_len);
+    let reads = Arc::new(reads::Reads::new(store.clone(), cfg.max_replay_bytes));
     let hub = Hub::new(
         Chat::new(chat),
         store,
-        deliver::Deliver::new(io.clone(), files),
+        deliver::Deliver::new(io.clone(), files, reads),
         sizes,
     );
     let _ = shared.hub.set(HubHandle::new(hub, cfg.queue_len));

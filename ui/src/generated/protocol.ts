@@ -80,9 +80,34 @@ export type Typing = { room: string, nickName: string, typing: boolean, };
 
 export type Kicked = { room: string, by: string, reason: string, };
 
+export type HistoryPage = { room: string, messages: Array<Message>, 
+/**
+ * Older messages exist before the first one here (or, on an empty page, before the anchor).
+ */
+more: boolean, 
+/**
+ * Newer messages exist after the last one here (always false for `before` pages, which end
+ * at the anchor: the client has what follows).
+ */
+moreAfter: boolean, };
+
+export type SearchHit = { seq: number, ts: number, nickName: string, 
+/**
+ * Up to about 16 words of the message around what matched, the matched words between
+ * [`HIT_START`] and [`HIT_END`]. Those two are control characters, which no stored message
+ * or file name can contain, so a client splits on them and shows the parts as text.
+ */
+snippet: string, };
+
+export type SearchResults = { room: string, results: Array<SearchHit>, 
+/**
+ * More (older) messages matched than `limit`.
+ */
+more: boolean, };
+
 export type ServerClosing = { message: string, };
 
-export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled";
+export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled" | "invalid_query";
 
 export type WireError = { code: ErrorCode, message: string, };
 

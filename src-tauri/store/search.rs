@@ -1,0 +1,292 @@
+//! Full-text search over a room's chat text and file names (SQLite FTS5).
+//!
+//! `message_text` holds a copy of each chat message's text (a file message's: its file name),
+//! under the rowid `room_id << 40 | seq`: one room's documents are one rowid range, so a search
+//! asks FTS5 for that range newest first and stops after `limit` matches, however many other
+//! rooms match. Room ids come from the small `rooms` table. The copy costs about the text's
+//! size again on disk; the messages table has no integer rowid (`WITHOUT ROWID`) to point an
+//! external-content index at.
+//!
+//! The index is written in the append's own transaction ([`index`]), so a stored message is
+//! searchable exactly when it is stored. **Anything that changes a message's text later (an
+//! edit, a delete) must go through [`index`]'s neighbours here in the same transaction:
+//! `DELETE FROM message_text WHERE rowid = doc(room, seq)` and, for an edit, insert the new
+//! text** — this file is the one place that knows the index's shape.
+
+use std::time::Instant;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::{Store, StoreError};
+use crate::protocol::{HIT_END, HIT_START, Kind, Message, SearchHit, query_terms};
+
+/// Bits of a document's rowid that hold the seq (a trillion messages per room).
+const SEQ_BITS: u32 = 40;
+const SEQ_MASK: i64 = (1 << SEQ_BITS) - 1;
+
+/// Words of context a snippet shows around the match.
+const SNIPPET_WORDS: i64 = 16;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS rooms (
+    id   INTEGER PRIMARY KEY,
+    name TEXT    NOT NULL UNIQUE
+);
+-- Letters and digits make words, case and accents folded (so 'cafe' finds 'Café').
+CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(
+    body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+";
+
+/// Creates the index if needed; a database from before search gets its old messages indexed
+/// here, once, in one transaction (docs/benchmarks.md has the time for a million messages).
+pub(super) fn create(conn: &Connection) -> Result<(), StoreError> {
+    let existed = conn
+        .prepare("SELECT 1 FROM sqlite_master WHERE name = 'message_text'")?
+        .exists([])?;
+    conn.execute_batch(SCHEMA)?;
+    if existed {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let tx = conn.unchecked_transaction()?;
+    tx.execute_batch(
+        "INSERT OR IGNORE INTO rooms (name) SELECT DISTINCT room FROM messages;
+         INSERT INTO message_text (rowid, body)
+           SELECT (r.id << 40) | m.seq,
+                  CASE m.kind WHEN 'file' THEN json_extract(m.file, '$.name') ELSE m.body END
+           FROM messages m JOIN rooms r ON r.name = m.room
+           WHERE m.kind IN ('chat', 'file') AND (m.kind = 'chat' OR json_valid(m.file));",
+    )?;
+    tx.commit()?;
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM message_text", [], |r| r.get(0))?;
+    if n > 0 {
+        tracing::info!(
+            "search index built for {n} stored messages in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// What a message puts in the index: a chat line's text, a file's name; notices nothing.
+fn indexed_text(m: &Message) -> Option<&str> {
+    match m.kind {
+        Kind::Chat => Some(&m.message),
+        Kind::File => m.file.as_ref().map(|f| f.name.as_str()),
+        _ => None,
+    }
+}
+
+/// Indexes a batch of new messages, inside the append's transaction.
+pub(super) fn index(tx: &Transaction, messages: &[Message]) -> Result<(), StoreError> {
+    let mut insert = tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?;
+    let mut last: Option<(&str, i64)> = None;
+    for m in messages {
+        let Some(text) = indexed_text(m) else {
+            continue;
+        };
+        let id = match last {
+            Some((room, id)) if room == m.room => id,
+            _ => room_id(tx, &m.room)?,
+        };
+        last = Some((&m.room, id));
+        insert.execute(params![doc(id, m.seq), text])?;
+    }
+    Ok(())
+}
+
+/// The room's id, made on its first indexed message.
+fn room_id(conn: &Connection, room: &str) -> Result<i64, StoreError> {
+    let mut get = conn.prepare_cached("SELECT id FROM rooms WHERE name = ?1")?;
+    if let Some(id) = get.query_row([room], |r| r.get(0)).optional()? {
+        return Ok(id);
+    }
+    conn.prepare_cached("INSERT INTO rooms (name) VALUES (?1)")?
+        .execute([room])?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn doc(room_id: i64, seq: u64) -> i64 {
+    (room_id << SEQ_BITS) | (seq as i64 & SEQ_MASK)
+}
+
+/// The FTS5 query for a user's words: each word quoted (a word is letters and digits only, so
+/// it holds no quote to escape), all of them required, the last one also as a prefix ("hel"
+/// finds "hello") when it has two characters or more. `None` when there is no word.
+pub fn fts_query(q: &str) -> Option<String> {
+    let terms = query_terms(q);
+    let (last, rest) = terms.split_last()?;
+    let mut out: Vec<String> = rest.iter().map(|t| format!("\"{t}\"")).collect();
+    out.push(if last.chars().count() >= 2 {
+        format!("\"{last}\"*")
+    } else {
+        format!("\"{last}\"")
+    });
+    Some(out.join(" "))
+}
+
+impl Store {
+    /// Messages of `room` matching the words of `q`, newest first: at most `limit`, and whether
+    /// older ones match too. Runs on a read connection: never on the hub.
+    pub fn search(
+        &self,
+        room: &str,
+        q: &str,
+        limit: usize,
+    ) -> Result<(Vec<SearchHit>, bool), StoreError> {
+        let Some(query) = fts_query(q) else {
+            return Ok((Vec::new(), false));
+        };
+        self.read(|conn| {
+            let id: Option<i64> = conn
+                .prepare_cached("SELECT id FROM rooms WHERE name = ?1")?
+                .query_row([room], |r| r.get(0))
+                .optional()?;
+            let Some(id) = id else {
+                return Ok((Vec::new(), false));
+            };
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT rowid, snippet(message_text, 0, char({}), char({}), '…', {SNIPPET_WORDS})
+                 FROM message_text
+                 WHERE message_text MATCH ?1 AND rowid BETWEEN ?2 AND ?3
+                 ORDER BY rowid DESC LIMIT ?4",
+                HIT_START as u32, HIT_END as u32
+            ))?;
+            let mut found: Vec<(u64, String)> = stmt
+                .query_map(
+                    params![
+                        query,
+                        doc(id, 0),
+                        doc(id, SEQ_MASK as u64),
+                        limit as i64 + 1
+                    ],
+                    |r| Ok(((r.get::<_, i64>(0)? & SEQ_MASK) as u64, r.get(1)?)),
+                )?
+                .collect::<Result<_, _>>()?;
+            let more = found.len() > limit;
+            found.truncate(limit);
+            let mut row =
+                conn.prepare_cached("SELECT ts, nick FROM messages WHERE room = ?1 AND seq = ?2")?;
+            let mut hits = Vec::with_capacity(found.len());
+            for (seq, snippet) in found {
+                let Some((ts, nick_name)) = row
+                    .query_row(params![room, seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?
+                else {
+                    continue;
+                };
+                hits.push(SearchHit {
+                    seq,
+                    ts,
+                    nick_name,
+                    snippet,
+                });
+            }
+            Ok((hits, more))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::FileMeta;
+
+    fn msg(room: &str, seq: u64, text: &str) -> Message {
+        Message {
+            id: format!("id-{room}-{seq}"),
+            room: room.into(),
+            seq,
+            ts: seq as i64,
+            kind: Kind::Chat,
+            nick_name: "ann".into(),
+            message: text.into(),
+            client_id: None,
+            history: false,
+            file: None,
+        }
+    }
+
+    fn seqs(s: &Store, room: &str, q: &str) -> Vec<u64> {
+        s.search(room, q, 10)
+            .unwrap()
+            .0
+            .iter()
+            .map(|h| h.seq)
+            .collect()
+    }
+
+    /// The sanitiser: every word quoted, the last one a prefix; nothing of the query's own
+    /// syntax gets through.
+    #[test]
+    fn queries_are_quoted_words() {
+        assert_eq!(fts_query("hello wor").unwrap(), r#""hello" "wor"*"#);
+        assert_eq!(fts_query("x").unwrap(), r#""x""#);
+        assert_eq!(
+            fts_query(r#"body:x" OR NEAR(a* "#).unwrap(),
+            r#""body" "x" "OR" "NEAR" "a""#
+        );
+        assert_eq!(fts_query("%' --"), None);
+    }
+
+    /// Words and prefixes are found in their own room only, newest first, with the match
+    /// marked in the snippet; file names are searchable; notices are not.
+    #[test]
+    fn search_finds_words_in_one_room() {
+        let s = Store::memory().unwrap();
+        let mut file = msg("a", 4, "📎 budget.xlsx (1 KB)");
+        file.kind = Kind::File;
+        file.file = Some(FileMeta {
+            name: "Quarterly budget.xlsx".into(),
+            size: 1000,
+            mime: "application/octet-stream".into(),
+            sha256: "00".repeat(32),
+            width: None,
+            height: None,
+            url: "/files/x".into(),
+            thumb_url: None,
+        });
+        let mut notice = msg("a", 5, "hello joined");
+        notice.kind = Kind::Join;
+        s.append(&[
+            msg("a", 1, "Hello world"),
+            msg("a", 2, "the café is open"),
+            msg("b", 1, "hello from b"),
+            msg("a", 3, "say hello again"),
+            file,
+            notice,
+        ])
+        .unwrap();
+        assert_eq!(seqs(&s, "a", "hello"), vec![3, 1]);
+        assert_eq!(seqs(&s, "a", "HEL"), vec![3, 1]);
+        assert_eq!(seqs(&s, "a", "cafe"), vec![2]);
+        assert_eq!(seqs(&s, "a", "budget"), vec![4]);
+        assert_eq!(seqs(&s, "b", "hello"), vec![1]);
+        assert_eq!(seqs(&s, "c", "hello"), Vec::<u64>::new());
+        assert_eq!(seqs(&s, "a", "hello world"), vec![1]);
+        let (hits, more) = s.search("a", "hello", 1).unwrap();
+        assert!(more);
+        assert_eq!(hits[0].snippet, "say \u{2}hello\u{3} again");
+        assert_eq!(hits[0].nick_name, "ann");
+    }
+
+    /// A database from before search gets its old messages indexed when it is opened.
+    #[test]
+    fn old_databases_are_indexed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open_dir(dir.path()).unwrap();
+            s.append(&[msg("a", 1, "older words"), msg("a", 2, "newer words")])
+                .unwrap();
+            s.lock()
+                .execute_batch("DROP TABLE message_text; DROP TABLE rooms;")
+                .unwrap();
+        }
+        let s = Store::open_dir(dir.path()).unwrap();
+        assert_eq!(seqs(&s, "a", "words"), vec![2, 1]);
+        s.append(&[msg("a", 3, "words again")]).unwrap();
+        assert_eq!(seqs(&s, "a", "words"), vec![3, 2, 1]);
+    }
+}
