@@ -28,6 +28,8 @@ fn main() {
             "file_download",
             "file_open",
             "file_reveal",
+            "client_history",
+            "client_search",
         ]);
         let attrs = tauri_build::Attributes::new()
             .capabilities_path_pattern("./src-tauri/capabilities/**/*")

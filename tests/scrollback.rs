@@ -197,3 +197,35 @@ async fn pages_see_new_messages_and_survive_a_restart() {
     let page = history(&ann, json!({"room": "big", "before": seq + 1, "limit": 1})).await;
     assert_eq!(page["messages"][0]["message"], "fresh words");
 }
+
+/// lanchat's own client (the window's) pages and searches with `Client::history` and
+/// `Client::search`; a refusal comes back as the host's code.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rust_client_pages_and_searches() {
+    use lanchat::client::ClientError;
+    use lanchat::protocol::PageAt;
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(test_config(), thousand(dir.path())).await;
+    let ann = common::chat::User::join(&s.addr.to_string(), "ann", "big").await;
+    let page = ann
+        .client
+        .history("big", PageAt::Before(101), Some(100))
+        .await
+        .unwrap();
+    assert_eq!(page.messages.len(), 100);
+    assert_eq!((page.messages[0].seq, page.more), (1, false));
+    let page = ann
+        .client
+        .history("big", PageAt::Around(700), None)
+        .await
+        .unwrap();
+    assert_eq!(page.messages.len(), 50);
+    // "77" is a prefix too: 779 … 770, then 77, newest first.
+    let found = ann.client.search("big", "line 77", None).await.unwrap();
+    let seqs: Vec<u64> = found.results.iter().map(|h| h.seq).collect();
+    assert_eq!(seqs, [779, 778, 777, 776, 775, 774, 773, 772, 771, 770, 77]);
+    match ann.client.search("other", "elsewhere", None).await {
+        Err(ClientError::Refused(w)) => assert_eq!(w.code.as_str(), "not_in_room"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -16,6 +16,7 @@
 mod address;
 mod error;
 mod files;
+mod history;
 mod legacy;
 mod link;
 mod outbox;

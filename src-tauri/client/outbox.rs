@@ -31,8 +31,18 @@ pub enum Op {
     Send(Outgoing),
     /// A ticket for a file upload (the bytes go over HTTP, `client/files.rs`).
     FileUpload(FileAsk),
+    /// A read of a room's past (`history`, `search`), answered with the ack's body.
+    Read(ReadAsk),
     /// A liveness probe: any answer proves the connection works.
     Ping,
+}
+
+/// `history` or `search`: the event, its payload, and who waits for the ack.
+pub struct ReadAsk {
+    pub room: String,
+    pub event: &'static str,
+    pub payload: serde_json::Value,
+    pub reply: Reply<serde_json::Value>,
 }
 
 /// `fileUpload`: a ticket to send a file's bytes to a room.
@@ -66,7 +76,7 @@ impl Queued {
         match &self.op {
             Op::Join { reply, .. } => reply.is_some(),
             Op::Leave { reply, .. } => reply.is_some(),
-            Op::Send(_) | Op::FileUpload(_) => true,
+            Op::Send(_) | Op::FileUpload(_) | Op::Read(_) => true,
             Op::Ping => false,
         }
     }
@@ -303,6 +313,7 @@ mod tests {
             Op::Send(o) => &o.text,
             Op::Join { room, .. } | Op::Leave { room, .. } => room,
             Op::FileUpload(f) => &f.name,
+            Op::Read(r) => r.event,
             Op::Ping => "ping",
         }
     }
@@ -313,6 +324,7 @@ mod tests {
                 Op::Send(o) => o.text.as_str(),
                 Op::Join { room, .. } | Op::Leave { room, .. } => room.as_str(),
                 Op::FileUpload(f) => f.name.as_str(),
+                Op::Read(r) => r.event,
                 Op::Ping => "ping",
             })
             .collect()

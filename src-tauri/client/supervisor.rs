@@ -179,6 +179,14 @@ impl Supervisor {
                 let p = json!({ "room": f.room, "name": f.name, "size": f.size, "clientId": f.client_id });
                 (events::FILE_UPLOAD, p)
             }
+            Op::Read(r) => {
+                if !self.rooms.is_joined(&r.room) {
+                    // Members only: wait for the (re)join on this connection.
+                    self.outbox.push_front(q);
+                    return false;
+                }
+                (r.event, r.payload.clone())
+            }
             Op::Ping => (events::PING, json!({})),
         };
         let link = self.link.as_ref().expect("pump checked the link");
@@ -223,6 +231,12 @@ impl Supervisor {
                 let _ = f.reply.send(Err(ClientError::Refused(WireError::new(
                     ErrorCode::FilesDisabled,
                     "this server only speaks the tutorial's events: no files",
+                ))));
+            }
+            Op::Read(r) => {
+                let _ = r.reply.send(Err(ClientError::Refused(WireError::new(
+                    ErrorCode::UnknownEvent,
+                    "this server only speaks the tutorial's events: no history or search",
                 ))));
             }
             Op::Ping => {}
@@ -324,6 +338,13 @@ impl Supervisor {
                 } else {
                     let _ = f.reply.send(Err(err));
                 }
+            }
+            Op::Read(r) => {
+                let _ = r.reply.send(if ok {
+                    Ok(body)
+                } else {
+                    Err(ClientError::from_wire(&body))
+                });
             }
             Op::Ping => {}
         }
@@ -497,6 +518,9 @@ impl Supervisor {
                 Op::Send(o) => self.fail_send(o, &err),
                 Op::FileUpload(f) => {
                     let _ = f.reply.send(Err(err.clone()));
+                }
+                Op::Read(r) => {
+                    let _ = r.reply.send(Err(err.clone()));
                 }
                 Op::Ping => {}
             }

@@ -4,6 +4,7 @@
 pub mod commands;
 pub mod error;
 pub mod file_commands;
+pub mod history_commands;
 pub mod ipc;
 pub mod state;
 pub mod transfers;
@@ -39,6 +40,8 @@ macro_rules! app_commands {
             file_commands::file_download,
             file_commands::file_open,
             file_commands::file_reveal,
+            history_commands::client_history,
+            history_commands::client_search,
         ]
     };
 }
