@@ -64,6 +64,11 @@ impl Rooms {
         self.rooms.remove(room);
     }
 
+    /// Whether we are in `room` or (re)joining it.
+    pub fn is_wanted(&self, room: &str) -> bool {
+        self.rooms.contains_key(room)
+    }
+
     pub fn is_joined(&self, room: &str) -> bool {
         self.rooms.get(room).is_some_and(|r| r.joined)
     }

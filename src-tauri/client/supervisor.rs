@@ -180,8 +180,9 @@ impl Supervisor {
                 (events::FILE_UPLOAD, p)
             }
             Op::Read(r) => {
-                if !self.rooms.is_joined(&r.room) {
-                    // Members only: wait for the (re)join on this connection.
+                if self.rooms.is_wanted(&r.room) && !self.rooms.is_joined(&r.room) {
+                    // Members only: wait for the rejoin on this connection. (A room we are
+                    // not in is asked anyway: the host answers `not_in_room`.)
                     self.outbox.push_front(q);
                     return false;
                 }
