@@ -3,6 +3,7 @@
 //! calls and store actions. Views read its snapshot and call its methods; it never touches the
 //! DOM except `document.title`.
 
+import { spanOf } from './chat/pages';
 import { type Action, type ChatState, documentTitle, findRoom, initialState, reduce, shouldNotify } from './chat/store';
 import { TypingSignal } from './chat/typing';
 import { FileTransfers } from './fileTransfers';
@@ -15,6 +16,8 @@ import { applyTheme } from './theme';
 import {
   type ClientEvent,
   type HostInfo,
+  type PageAt,
+  type SearchResults,
   type ServerInfo,
   type Transport,
   TransportError,
@@ -65,6 +68,11 @@ export class ChatApp {
   private tickTimer: ReturnType<typeof setInterval> | null = null;
   /** The password this window started its server with, to join it without asking. */
   private hostPassword: string | null = null;
+  /** Rooms with a history page on its way (one at a time per room). */
+  private paging = new Set<string>();
+  /** A message the list should scroll to and flash (a search result, once loaded). */
+  focus: { room: string; seq: number; n: number } | null = null;
+  private focusCount = 0;
 
   constructor(
     readonly transport: Transport,
@@ -282,6 +290,73 @@ export class ChatApp {
     if (!room || room.status !== 'joined' || list.length === 0) return false;
     this.files.send(room.name, list);
     return true;
+  }
+
+  // ---- history and search ----
+
+  /** Whether a page of `room` is on its way. */
+  isPaging(room: string): boolean {
+    return this.paging.has(room);
+  }
+
+  /**
+   * Loads a page of `room`'s history (docs/protocol.md, `history`) into the store. One at a time
+   * per room: resolves false at once while another is on its way. Rejects with the host's code.
+   */
+  async loadPage(room: string, at: PageAt, limit = 100): Promise<boolean> {
+    if (this.paging.has(room)) return false;
+    this.paging.add(room);
+    this.emit();
+    try {
+      const page = await this.transport.history(room, at, limit);
+      this.dispatch({ type: 'page', room, at, page });
+      return true;
+    } finally {
+      this.paging.delete(room);
+      this.emit();
+    }
+  }
+
+  /** Scrolling up: the page before the oldest loaded message. */
+  loadOlder(room: string): Promise<boolean> {
+    const first = findRoom(this.chat, room)?.messages[0];
+    return first ? this.loadPage(room, { before: first.seq }) : Promise.resolve(false);
+  }
+
+  /** Searches the room's history (plain words; the last one also as a prefix). */
+  search(room: string, q: string): Promise<SearchResults> {
+    return this.transport.search(room, q, 50);
+  }
+
+  /** Shows message `seq` of `room`: loads the page around it unless it is loaded, then asks the
+   * list to scroll to it and flash it. */
+  async jumpTo(room: string, seq: number): Promise<void> {
+    const r = findRoom(this.chat, room);
+    if (!r) return;
+    if (!spanOf(r.spans, seq) || !r.messages.some((m) => m.seq === seq)) {
+      // Wait for a page already on its way, then load the one around `seq`.
+      for (let i = 0; i < 50 && this.paging.has(room); i++) await new Promise((ok) => setTimeout(ok, 100));
+      await this.loadPage(room, { around: seq }, 50);
+    }
+    this.focus = { room, seq, n: ++this.focusCount };
+    this.emit();
+  }
+
+  /** The list scrolled to the focused message. */
+  focused(n: number) {
+    if (this.focus?.n === n) this.focus = null;
+  }
+
+  /** The last message read in `room` on this server, remembered across runs. */
+  lastRead(room: string): number | null {
+    const server = this.session.server?.hostPort;
+    return server ? prefs.lastRead(server, room) : null;
+  }
+
+  /** The user has seen `room` up to `seq` (its newest message, read at the bottom). */
+  markRead(room: string, seq: number) {
+    const server = this.session.server?.hostPort;
+    if (server) prefs.setLastRead(server, room, seq);
   }
 
   /** A path from a file message as a URL the page can load (thumbnails, the viewer, links). */

@@ -1,5 +1,6 @@
 //! What the app remembers between runs, in localStorage: nickname, language, theme, the room a
-//! host invites to, whether a host announces itself on the LAN, and recently joined servers. Storage can be missing or full (private windows);
+//! host invites to, whether a host announces itself on the LAN, recently joined servers, and the
+//! last message read in each room. Storage can be missing or full (private windows);
 //! every read and write tolerates that.
 
 const KEYS = {
@@ -10,7 +11,11 @@ const KEYS = {
   hostPort: 'lanchat.hostPort',
   hostAnnounce: 'lanchat.hostAnnounce',
   recent: 'lanchat.recentServers',
+  lastRead: 'lanchat.lastRead',
 } as const;
+
+/** Rooms whose last read message is remembered (the least recently read are forgotten). */
+export const MAX_LAST_READ = 200;
 
 export const MAX_RECENT = 6;
 
@@ -94,7 +99,31 @@ export const prefs = {
     }
   },
   setRecent: (list: RecentServer[]) => set(KEYS.recent, JSON.stringify(list.slice(0, MAX_RECENT))),
+  /** The last message seen in a room of a server (`host:port`), for the "new messages" divider. */
+  lastRead(server: string, room: string): number | null {
+    const n = Number(lastReadMap()[`${server}#${room}`]);
+    return Number.isSafeInteger(n) && n > 0 ? n : null;
+  },
+  setLastRead(server: string, room: string, seq: number) {
+    const key = `${server}#${room}`;
+    const map = lastReadMap();
+    if (map[key] === seq) return;
+    delete map[key];
+    map[key] = seq;
+    const keys = Object.keys(map);
+    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_LAST_READ))) delete map[k];
+    set(KEYS.lastRead, JSON.stringify(map));
+  },
 };
+
+function lastReadMap(): Record<string, number> {
+  try {
+    const v = JSON.parse(get(KEYS.lastRead) ?? '{}');
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+  } catch {
+    return {};
+  }
+}
 
 /** The recent list with `entry` moved to the front (one entry per address). */
 export function addRecent(list: RecentServer[], entry: RecentServer): RecentServer[] {

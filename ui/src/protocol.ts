@@ -6,11 +6,13 @@
 import type {
   ErrorCode,
   FileUploadAck,
+  HistoryPage,
   JoinAck,
   Kicked,
   Message,
   Presence,
   RequestError,
+  SearchResults,
   SendAck,
   ServerClosing,
   Typing,
@@ -23,6 +25,7 @@ export type {
   ErrorCode,
   FileMeta,
   FileUploadAck,
+  HistoryPage,
   JoinAck,
   Kicked,
   Kind,
@@ -30,6 +33,8 @@ export type {
   Presence,
   RequestError,
   RoomInfo,
+  SearchHit,
+  SearchResults,
   SendAck,
   ServerClosing,
   ServerInfo,
@@ -74,6 +79,21 @@ export interface TypingPayload {
   typing: boolean;
 }
 
+/** A page of a room's past: exactly one of `before` (scrolling up), `after` (scrolling down a page
+ * loaded `around` a seq) and `around` (jumping to a search result). `limit` defaults to 50, max 100. */
+export type HistoryPayload = { room: string; limit?: number } & (
+  | { before: number; after?: never; around?: never }
+  | { after: number; before?: never; around?: never }
+  | { around: number; before?: never; after?: never }
+);
+
+/** Full-text search in a room: plain words, the last one also as a prefix. */
+export interface SearchPayload {
+  room: string;
+  q: string;
+  limit?: number;
+}
+
 /** The `leaveRoom` ack body. */
 export interface LeaveAck {
   room: string;
@@ -98,6 +118,8 @@ export interface C2SEvents {
   typing: { payload: TypingPayload; ack: never };
   fileUpload: { payload: FileUploadPayload; ack: FileUploadAck };
   ping: { payload: Record<string, never>; ack: Record<string, never> };
+  history: { payload: HistoryPayload; ack: HistoryPage };
+  search: { payload: SearchPayload; ack: SearchResults };
 }
 
 /** Server → client: each event's payload (the generated Rust types). */
@@ -118,6 +140,8 @@ export const C2S = {
   typing: 'typing',
   fileUpload: 'fileUpload',
   ping: 'ping',
+  history: 'history',
+  search: 'search',
 } as const satisfies { [K in keyof C2SEvents]: K };
 
 /** Server → client event names. */

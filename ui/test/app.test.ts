@@ -9,8 +9,11 @@ import type { Notifier } from '../src/notify';
 import {
   type ClientEvent,
   type ConnectOptions,
+  type HistoryPage,
   type HostControls,
   type JoinAck,
+  type PageAt,
+  type SearchResults,
   type OnProgress,
   type SendAck,
   type ServerInfo,
@@ -62,6 +65,18 @@ class ScriptedTransport implements Transport {
   }
   async typing(room: string, typing: boolean) {
     this.calls.push(`typing ${room} ${typing}`);
+  }
+  /** What `history` answers (the anchor is recorded in `calls`). */
+  pages: HistoryPage[] = [];
+  async history(room: string, at: PageAt, limit?: number): Promise<HistoryPage> {
+    this.calls.push(`history ${room} ${JSON.stringify(at)} ${limit ?? '-'}`);
+    const page = this.pages.shift();
+    if (!page) throw new TransportError('not_in_room', 'no page scripted');
+    return page;
+  }
+  async search(room: string, q: string): Promise<SearchResults> {
+    this.calls.push(`search ${room} ${q}`);
+    return { room, results: [{ seq: 1, ts: 1, nickName: 'bob', snippet: '\u0002old\u0003' }], more: false };
   }
   uploads: ScriptedUpload[] = [];
   uploadFile(room: string, file: File, progress: OnProgress, signal: AbortSignal): Promise<SendAck> {
@@ -296,5 +311,37 @@ describe('ChatApp files', () => {
     expect(tr.uploads[0].signal.aborted).toBe(true);
     expect(app.sendFiles(pick('b.pdf'))).toBe(false);
     expect(app.fileUrl('/files/x')).toBe('http://box:7878/files/x');
+  });
+});
+
+describe('ChatApp history and search', () => {
+  it('jumps to a message that is not loaded: the page around it, then the focus', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://box:7878', hostPort: 'box:7878', room: 'lobby' });
+    tr.pages.push({
+      room: 'lobby',
+      messages: [{ id: 'x', room: 'lobby', seq: 0, ts: 1, kind: 'chat', nickName: 'bob', message: 'first' }],
+      more: false,
+      moreAfter: true,
+    });
+    const found = await app.search('lobby', 'old');
+    expect(found.results[0].seq).toBe(1);
+    await app.jumpTo('lobby', 0);
+    expect(tr.calls).toContain('history lobby {"around":0} 50');
+    expect(app.focus).toMatchObject({ room: 'lobby', seq: 0 });
+    // Loaded already: no page, just the focus.
+    await app.jumpTo('lobby', 1);
+    expect(tr.calls.filter((c) => c.startsWith('history'))).toHaveLength(1);
+    expect(app.focus).toMatchObject({ seq: 1 });
+  });
+
+  it('remembers the last message read per server and room', async () => {
+    const app = new ChatApp(new ScriptedTransport(), notifier);
+    await app.joinServer({ url: 'http://box:7878', hostPort: 'box:7878', room: 'lobby' });
+    expect(app.lastRead('lobby')).toBeNull();
+    app.markRead('lobby', 42);
+    expect(app.lastRead('lobby')).toBe(42);
+    expect(new ChatApp(new ScriptedTransport(), notifier).lastRead('lobby')).toBeNull();
   });
 });

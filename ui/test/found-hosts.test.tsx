@@ -59,6 +59,8 @@ class FakeDesktop implements Transport {
   leave = async () => {};
   send = async () => {};
   typing = async () => {};
+  history = async (room: string) => ({ room, messages: [], more: false, moreAfter: false });
+  search = async (room: string) => ({ room, results: [], more: false });
   disconnect = async () => {};
   uploadFile = async (): Promise<SendAck> => {
     throw new Error('not in this test');

@@ -4,12 +4,14 @@
 //! members, who is typing, and unread counts. No DOM and no transport here, so it is unit-tested
 //! directly; app.ts feeds it transport events and user actions.
 
-import type { Message } from '../protocol';
-import type { ClientEvent, ConnState, JoinAck } from '../transport/types';
+import type { HistoryPage, Message } from '../protocol';
+import type { ClientEvent, ConnState, JoinAck, PageAt } from '../transport/types';
+import { addSpan, clipSpans, mergeBySeq, pageSpan, type Span } from './pages';
 import { applyDownload, applyUpload, type DownloadChange, type DownloadView, settleUploads, type UploadChange, type UploadView } from './transfers';
 
-/** At most this many messages are kept per room; older ones fall off the top. */
-export const MAX_MESSAGES = 1000;
+/** At most this many messages are kept per room; older ones fall off the top when new ones
+ * arrive (pages loaded by scrolling up count too). */
+export const MAX_MESSAGES = 5000;
 /** A typing indicator without a refresh disappears after this long (a `false` may be lost). */
 export const TYPING_TTL_MS = 6000;
 
@@ -45,6 +47,8 @@ export interface RoomView {
   unread: number;
   /** The first join ack arrived: history from now on is catch-up and counts as unread. */
   caughtUp: boolean;
+  /** Which seqs between the loaded messages are known complete (chat/pages.ts). */
+  spans: Span[];
 }
 
 export interface Toast {
@@ -78,6 +82,7 @@ export type Action =
   | { type: 'sendFailed'; room: string; clientId: string; error: string }
   | { type: 'retry'; room: string; clientId: string }
   | { type: 'discard'; room: string; clientId: string }
+  | { type: 'page'; room: string; at: PageAt; page: HistoryPage }
   | { type: 'upload'; room: string; change: UploadChange }
   | { type: 'download'; change: DownloadChange }
   | { type: 'activate'; room: string }
@@ -147,7 +152,25 @@ function newRoom(name: string, nickName: string): RoomView {
     typing: {},
     unread: 0,
     caughtUp: false,
+    spans: [],
   };
+}
+
+/** A protocol message as the chat keeps it. The one conversion: live, replayed and paged
+ * messages all go through it. */
+export function chatMessage(m: Message, own: boolean): ChatMessage {
+  const msg: ChatMessage = {
+    id: m.id,
+    seq: m.seq,
+    ts: m.ts,
+    kind: m.kind,
+    nickName: m.nickName,
+    message: m.message,
+    own,
+  };
+  if (m.clientId) msg.clientId = m.clientId;
+  if (m.kind === 'file' && m.file) msg.file = m.file;
+  return msg;
 }
 
 function updateRoom(state: ChatState, name: string, fn: (r: RoomView) => RoomView): ChatState {
@@ -193,26 +216,19 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
     case 'message':
       return updateRoom(state, ev.room, (r) => {
         const own = ev.nickName === r.nickName;
-        const msg: ChatMessage = {
-          id: ev.id,
-          seq: ev.seq,
-          ts: ev.ts,
-          kind: ev.kind,
-          nickName: ev.nickName,
-          message: ev.message,
-          own,
-        };
-        if (ev.clientId) msg.clientId = ev.clientId;
-        if (ev.kind === 'file' && ev.file) msg.file = ev.file;
+        const msg = chatMessage(ev, own);
         const messages = insertBySeq(r.messages, msg);
         if (messages === r.messages) return r;
+        // The first message starts the live span; letting the oldest go clips the spans.
+        let spans = r.spans.length === 0 ? [{ from: msg.seq, to: Infinity }] : r.spans;
+        if (messages.length <= r.messages.length) spans = clipSpans(spans, messages[0].seq);
         const pending = ev.clientId ? r.pending.filter((p) => p.clientId !== ev.clientId) : r.pending;
         const uploads = ev.kind === 'file' ? settleUploads(r.uploads, ev.id) : r.uploads;
         const seen = state.active === r.name && state.attention;
         const authored = isAuthored(ev.kind);
         const counts = authored && !own && !seen && (!ev.history || r.caughtUp);
         const typing = authored ? withoutTyping(r, ev.nickName) : r.typing;
-        return { ...r, messages, pending, uploads, typing, unread: counts ? r.unread + 1 : r.unread };
+        return { ...r, messages, spans, pending, uploads, typing, unread: counts ? r.unread + 1 : r.unread };
       });
     case 'members':
       return updateRoom(state, ev.room, (r) => ({ ...r, members: ev.members }));
@@ -320,6 +336,12 @@ export function reduce(state: ChatState, action: Action): ChatState {
         ...r,
         pending: r.pending.filter((p) => p.clientId !== action.clientId),
       }));
+    case 'page':
+      // Older (or, around a jump, newer) history: shown in place, never counted as unread.
+      return updateRoom(state, action.room, (r) => {
+        const page = action.page.messages.map((m) => chatMessage(m, m.nickName === r.nickName));
+        return { ...r, messages: mergeBySeq(r.messages, page), spans: addSpan(r.spans, pageSpan(action.at, action.page)) };
+      });
     case 'upload':
       return updateRoom(state, action.room, (r) => {
         const uploads = applyUpload(r.uploads, action.change, (id) => r.messages.some((m) => m.id === id));

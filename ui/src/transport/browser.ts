@@ -11,6 +11,7 @@ import {
   applyPresence,
   C2S,
   type C2SEvents,
+  type HistoryPayload,
   CONNECT_ERRORS,
   type HandshakeAuth,
   type JoinRoomPayload,
@@ -366,6 +367,16 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         const payload: C2SEvents['typing']['payload'] = { room, typing };
         socket.emit(C2S.typing, payload);
       }
+    },
+
+    async history(room, at, limit) {
+      const ack = await request(C2S.history, { room, ...at, ...(limit ? { limit } : {}) } as HistoryPayload);
+      return { room: ack.room ?? room, messages: ack.messages ?? [], more: Boolean(ack.more), moreAfter: Boolean(ack.moreAfter) };
+    },
+
+    async search(room, q, limit) {
+      const ack = await request(C2S.search, { room, q, ...(limit ? { limit } : {}) });
+      return { room: ack.room ?? room, results: ack.results ?? [], more: Boolean(ack.more) };
     },
 
     uploadFile(room, file, onProgress, signal) {

@@ -12,10 +12,12 @@ import {
   type Discovery,
   type FoundHost,
   type DownloadControls,
+  type HistoryPage,
   type HostControls,
   type HostInfo,
   type JoinAck,
   type OnProgress,
+  type SearchResults,
   type SendAck,
   type ServerInfo,
   type Transport,
@@ -140,6 +142,8 @@ export function createTauriTransport(): Transport {
     send: (room, message, clientId) =>
       call<null>('client_send', { room, message, clientId }).then(() => undefined),
     typing: (room, typing) => call<null>('client_typing', { room, typing }).then(() => undefined),
+    history: (room, at, limit) => call<HistoryPage>('client_history', { room, ...at, limit }),
+    search: (room, q, limit) => call<SearchResults>('client_search', { room, q, limit }),
     uploadFile,
     fileUrl: (path) => (base && isServerPath(path) ? base + path : null),
     disconnect: () => {

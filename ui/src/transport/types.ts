@@ -2,12 +2,15 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { ClientEvent, FileMeta, FoundHost, HostInfo, JoinAck, SendAck, ServerInfo } from '../generated/protocol';
+import type { ClientEvent, FileMeta, FoundHost, HistoryPage, HostInfo, JoinAck, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
 
 // What crosses this seam from Rust — `client_connect`'s ServerInfo, `client_join`'s JoinAck, the
 // `Channel`'s ClientEvents — is generated from the Rust types; the browser transport builds the
 // same values from the protocol's events.
-export type { ClientEvent, ConnState, FileMeta, JoinAck, SendAck, ServerInfo } from '../generated/protocol';
+export type { ClientEvent, ConnState, FileMeta, HistoryPage, JoinAck, SearchHit, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
+
+/** Where a page of history is anchored (docs/protocol.md, `history`). */
+export type PageAt = { before: number } | { after: number } | { around: number };
 
 /** A room message as a `ClientEvent`. */
 export type MessageEvent = Extract<ClientEvent, { type: 'message' }>;
@@ -113,6 +116,14 @@ export interface Transport {
    */
   send(room: string, message: string, clientId: string): Promise<void>;
   typing(room: string, typing: boolean): Promise<void>;
+  /**
+   * A page of a joined room's past (docs/protocol.md, `history`): at most `limit` messages
+   * (default 50, max 100) before, after or around a seq, oldest first, with `more` (older exist)
+   * and `moreAfter` (newer exist). Members only: rejects with `not_in_room` otherwise.
+   */
+  history(room: string, at: PageAt, limit?: number): Promise<HistoryPage>;
+  /** Full-text search in a joined room, newest first (docs/protocol.md, `search`). */
+  search(room: string, q: string, limit?: number): Promise<SearchResults>;
   /**
    * Sends a file to `room` (docs/protocol.md, "Files"): a ticket from the host, then the bytes,
    * continued from the host's offset after a cut. Resolves with the ack of the file message the

@@ -16,6 +16,7 @@ import { Icon } from './Icon';
 import { NARROW, useMediaQuery } from './media';
 import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
+import { SearchPanel } from './SearchPanel';
 import { Sidebar } from './Sidebar';
 
 export function ChatScreen() {
@@ -23,6 +24,14 @@ export function ChatScreen() {
   const room = findRoom(app.chat, app.chat.active);
   const narrow = useMediaQuery(NARROW);
   const [drawer, setDrawer] = useState<Drawer | null>(null);
+  /** The search panel is open (for the active room; switching rooms closes it). */
+  const [searching, setSearching] = useState(false);
+  const searchBtn = useRef<HTMLButtonElement | null>(null);
+  const closeSearch = () => {
+    setSearching(false);
+    searchBtn.current?.focus();
+  };
+  useEffect(() => setSearching(false), [room?.name]);
   const open = narrow ? drawer : null;
   /** The button that opened the drawer gets the focus back when it closes. */
   const opener = useRef<HTMLElement | null>(null);
@@ -98,8 +107,18 @@ export function ChatScreen() {
         onDrop={drop.onDrop}
         onPaste={onPaste}
       >
-        <RoomHead room={room} open={open} onOpen={openDrawer} />
+        <RoomHead
+          room={room}
+          open={open}
+          onOpen={openDrawer}
+          searching={searching}
+          searchBtn={searchBtn}
+          onSearch={() => (searching ? closeSearch() : setSearching(true))}
+        />
         <Banners room={room} />
+        {room && searching && (
+          <SearchPanel room={room} onClose={closeSearch} onJumped={() => narrow && setSearching(false)} />
+        )}
         {room ? <RoomBody room={room} key={room.name} /> : <p class="empty-state">{app.t('chat.noRoom')}</p>}
         {room && drop.dragging && (
           // Pointer-only and decorative: keyboard and screen-reader users have the paperclip.
@@ -123,10 +142,16 @@ function RoomHead({
   room,
   open,
   onOpen,
+  searching,
+  searchBtn,
+  onSearch,
 }: {
   room: RoomView | undefined;
   open: Drawer | null;
   onOpen: (which: Drawer, e: Event) => void;
+  searching: boolean;
+  searchBtn: { current: HTMLButtonElement | null };
+  onSearch: () => void;
 }) {
   const app = useApp();
   const { t } = app;
@@ -162,6 +187,18 @@ function RoomHead({
               ? t('chat.memberCountOne')
               : t('chat.memberCount', { n: room.members.length })}
           </span>
+          <button
+            type="button"
+            class="icon-btn search-btn"
+            ref={searchBtn}
+            data-testid="search-open"
+            aria-expanded={searching}
+            disabled={room.status !== 'joined'}
+            onClick={onSearch}
+          >
+            <Icon name="search" />
+            <span class="visually-hidden">{t('search.open')}</span>
+          </button>
           <button
             type="button"
             class="icon-btn drawer-btn members-btn"

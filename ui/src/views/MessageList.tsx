@@ -2,14 +2,19 @@
 //! person writes again within a few minutes), join/leave/kick/system notices, day separators, our
 //! own messages that the server has not echoed yet (pending, or failed with Retry/Discard) and
 //! our uploads in progress. A picture's preview opens the viewer. It sticks to the bottom unless
-//! the user scrolled up to read.
+//! the user scrolled up to read. Scrollback: near the top it loads the page before (keeping what
+//! is on screen in place) until "This is the beginning of #room"; a page loaded around a search
+//! result leaves a gap with "Show newer messages"; "Jump to latest" (with the count of new
+//! messages below) when scrolled up; a "New messages" divider where the user left off.
 
 import { Component } from 'preact';
 import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { atBeginning, dividerSeq, gaps, newerThan } from '../chat/pages';
 import type { ChatMessage, PendingMessage, RoomView } from '../chat/store';
 import type { DownloadView } from '../chat/transfers';
 import type { Lang, Translate } from '../i18n';
 import { Avatar } from './Avatar';
+import { toTransportError } from '../transport/types';
 import { useApp } from './context';
 import { FileCard } from './FileCard';
 import { ImageViewer } from './ImageViewer';
@@ -40,6 +45,8 @@ interface RowProps {
   lang: Lang;
   /** The window's download of this message's file, if any. */
   download?: DownloadView;
+  /** Flashed: the message a search result jumped to. */
+  flash: boolean;
   onView: (messageId: string, opener: HTMLElement) => void;
 }
 
@@ -50,10 +57,12 @@ const authored = (m: ChatMessage) => m.kind === 'chat' || (m.kind === 'file' && 
 class MessageRow extends Component<RowProps> {
   override shouldComponentUpdate(next: RowProps) {
     const p = this.props;
-    return next.msg !== p.msg || next.compact !== p.compact || next.lang !== p.lang || next.download !== p.download;
+    return (
+      next.msg !== p.msg || next.compact !== p.compact || next.lang !== p.lang || next.download !== p.download || next.flash !== p.flash
+    );
   }
 
-  override render({ msg, compact, lang, download, onView }: RowProps) {
+  override render({ msg, compact, lang, download, flash, onView }: RowProps) {
     const time = new Date(msg.ts);
     const stamp = (
       <time class="msg-time" dateTime={time.toISOString()} title={fullFmt(lang).format(time)}>
@@ -62,7 +71,7 @@ class MessageRow extends Component<RowProps> {
     );
     if (!authored(msg)) {
       return (
-        <li class={`notice notice-${msg.kind}`} data-testid="message" data-kind={msg.kind} data-seq={msg.seq}>
+        <li class={`notice notice-${msg.kind}${flash ? ' flash' : ''}`} data-testid="message" data-kind={msg.kind} data-seq={msg.seq}>
           <span class="notice-text">{msg.message}</span>
           {stamp}
         </li>
@@ -71,6 +80,7 @@ class MessageRow extends Component<RowProps> {
     let cls = 'msg';
     if (msg.own) cls += ' own';
     if (compact) cls += ' compact';
+    if (flash) cls += ' flash';
     return (
       <li class={cls} data-testid="message" data-kind={msg.kind} data-seq={msg.seq} data-own={msg.own ? 'true' : 'false'}>
         {compact ? <span class="msg-gutter">{stamp}</span> : <Avatar nick={msg.nickName} />}
@@ -129,12 +139,27 @@ function PendingRow({ p, room, t }: { p: PendingMessage; room: RoomView; t: Tran
   );
 }
 
+/** Closer than this to the top (px), the page before is loaded. */
+const LOAD_MARGIN = 400;
+
 export function MessageList({ room }: { room: RoomView }) {
   const app = useApp();
   const { t } = app;
   const lang = app.session.lang;
   const scroller = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
+  /** Scrolled up from the bottom: "Jump to latest" shows. */
+  const [away, setAway] = useState(false);
+  /** The newest message seen at the bottom: what "new below" counts from. */
+  const seen = useRef(0);
+  /** The last message read when the room was opened: the divider stays there while it is open. */
+  const [readAtOpen] = useState(() => app.lastRead(room.name));
+  /** The last page failed (`unsupported`: a tutorial server, which has no history to give). */
+  const [loadFailed, setLoadFailed] = useState<false | 'failed' | 'unsupported'>(false);
+  const [flash, setFlash] = useState<number | null>(null);
+  /** Distance from the bottom before older messages were put on top, to keep the view still. */
+  const prepend = useRef<number | null>(null);
+  const firstSeq = useRef<number | undefined>(undefined);
   const lastPending = useRef(room.pending.length + room.uploads.length);
   const [viewing, setViewing] = useState<string | null>(null);
   /** The preview that opened the viewer: the focus goes back there. */
@@ -153,38 +178,145 @@ export function MessageList({ room }: { room: RoomView }) {
   if (ownCount > lastPending.current) stick.current = true;
   lastPending.current = ownCount;
 
+  const beginning = atBeginning(room.spans);
+  const loadOlder = () => {
+    const el = scroller.current;
+    if (!el || beginning || loadFailed || room.status !== 'joined' || app.isPaging(room.name)) return;
+    prepend.current = el.scrollHeight - el.scrollTop;
+    app.loadOlder(room.name).catch((e) => setLoadFailed(toTransportError(e).code === 'unknown_event' ? 'unsupported' : 'failed'));
+  };
+
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && stick.current) el.scrollTop = el.scrollHeight;
+    if (!el) return;
+    const first = room.messages[0]?.seq;
+    if (first !== firstSeq.current) {
+      // Older messages went on top: keep what was on screen where it was.
+      if (prepend.current !== null && !stick.current) el.scrollTop = el.scrollHeight - prepend.current;
+      prepend.current = null;
+      firstSeq.current = first;
+    }
+    if (stick.current) el.scrollTop = el.scrollHeight;
+    const f = app.focus;
+    if (f && f.room === room.name) {
+      const li = el.querySelector<HTMLElement>(`[data-seq="${f.seq}"]`);
+      if (li) {
+        app.focused(f.n);
+        stick.current = false;
+        setAway(true);
+        li.scrollIntoView?.({ block: 'center' });
+        setFlash(f.seq);
+        setTimeout(() => setFlash((x) => (x === f.seq ? null : x)), 2500);
+      }
+    }
+    const last = room.messages[room.messages.length - 1];
+    if (stick.current && last) {
+      seen.current = last.seq;
+      if (app.chat.active === room.name && app.chat.attention) app.markRead(room.name, last.seq);
+    }
+    // Not enough history to scroll: fetch more until there is, or until the beginning.
+    if (el.scrollHeight <= el.clientHeight + 8) loadOlder();
   });
 
   const onScroll = () => {
     const el = scroller.current;
-    if (el) stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    if (!el) return;
+    stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 48;
+    if (away === stick.current) setAway(!stick.current);
+    if (el.scrollTop < LOAD_MARGIN) loadOlder();
   };
 
+  const toLatest = () => {
+    const el = scroller.current;
+    stick.current = true;
+    setAway(false);
+    if (el) el.scrollTop = el.scrollHeight;
+  };
+
+  const divider = dividerSeq(room.messages, readAtOpen);
+  const holes = new Map(gaps(room.spans).map((g) => [g.before, g.after]));
   const rows = [];
+  if (room.messages.length > 0) {
+    if (beginning) {
+      rows.push(
+        <li class="history-edge" key="beginning" data-testid="history-beginning">
+          {t('history.beginning', { room: room.name })}
+        </li>,
+      );
+    } else if (loadFailed === 'unsupported') {
+      // Nothing to say: the server keeps no history to page through.
+    } else if (loadFailed) {
+      rows.push(
+        <li class="history-edge" key="failed" data-testid="history-failed">
+          {t('history.loadFailed')}{' '}
+          <button type="button" class="link-btn" onClick={() => setLoadFailed(false)}>
+            {t('history.retry')}
+          </button>
+        </li>,
+      );
+    } else {
+      rows.push(
+        <li class="history-edge" key="loading" data-testid="history-loading" aria-busy="true">
+          {t('history.loading')}
+        </li>,
+      );
+    }
+  }
   const today = dayKey(Date.now());
   let prev: ChatMessage | undefined;
   for (const msg of room.messages) {
+    const after = holes.get(msg.seq);
+    if (after !== undefined && prev) {
+      rows.push(
+        <li class="history-gap" key={`gap-${msg.seq}`}>
+          <button
+            type="button"
+            class="btn btn-small"
+            data-testid="history-gap"
+            disabled={app.isPaging(room.name)}
+            onClick={() => void app.loadPage(room.name, { after }).catch((e) => app.report(e))}
+          >
+            {t('history.gap')}
+          </button>
+        </li>,
+      );
+      prev = undefined;
+    }
     const day = dayKey(msg.ts);
     if (!prev || dayKey(prev.ts) !== day) {
       rows.push(
-        <li class="day-sep" key={`day-${day}`}>
+        <li class="day-sep" key={`day-${day}-${msg.seq}`}>
           <span>{day === today ? t('chat.today') : dayFmt(lang).format(new Date(msg.ts))}</span>
+        </li>,
+      );
+      prev = undefined;
+    }
+    if (msg.seq === divider) {
+      rows.push(
+        <li class="new-divider" key="new-divider" data-testid="new-divider">
+          <span>{t('history.newMessages')}</span>
         </li>,
       );
       prev = undefined;
     }
     const compact = !!prev && authored(msg) && authored(prev) && prev.nickName === msg.nickName && msg.ts - prev.ts < GROUP_MS;
     rows.push(
-      <MessageRow key={msg.id} msg={msg} compact={compact} lang={lang} download={app.chat.downloads[msg.id]} onView={onView} />,
+      <MessageRow
+        key={msg.id}
+        msg={msg}
+        compact={compact}
+        lang={lang}
+        download={app.chat.downloads[msg.id]}
+        flash={msg.seq === flash}
+        onView={onView}
+      />,
     );
     prev = msg;
   }
 
   const shown = viewing ? room.messages.find((m) => m.id === viewing) : undefined;
   const empty = room.messages.length === 0 && room.pending.length === 0 && room.uploads.length === 0;
+  const below = away ? newerThan(room.messages, seen.current) : 0;
   return (
     <>
       {/* The scroller is the polite live region (new messages are read out) and focusable, so the
@@ -209,6 +341,18 @@ export function MessageList({ room }: { room: RoomView }) {
             <UploadRow key={u.id} u={u} room={room.name} nickName={room.nickName} />
           ))}
         </ol>
+        {away && (
+          <div class="jump-wrap">
+            <button type="button" class="btn btn-small jump-latest" data-testid="jump-latest" onClick={toLatest}>
+              <span aria-hidden="true">↓</span> {t('history.jumpLatest')}
+              {below > 0 && (
+                <span class="badge" data-testid="jump-latest-count">
+                  {t('history.newBelow', { n: below })}
+                </span>
+              )}
+            </button>
+          </div>
+        )}
       </div>
       {shown?.file && (
         <ImageViewer
