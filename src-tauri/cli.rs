@@ -32,7 +32,8 @@ pub enum Command {
     /// Host a room server without a window.
     Serve(ServeArgs),
     /// Chat in a room from the terminal: stdin lines are sent, room messages are printed.
-    /// `/send PATH` on a line of its own shares a file.
+    /// `/send PATH` on a line of its own shares a file; `/search WORDS` prints the room's
+    /// messages with those words (newest first).
     Join(JoinArgs),
     /// List the lanchat hosts on this network (found with mDNS).
     Discover(DiscoverArgs),
@@ -609,15 +610,22 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut acks = Vec::new();
     let mut uploads = Vec::new();
+    let mut searches = Vec::new();
     loop {
         tokio::select! {
             line = lines.next_line() => match line.context("reading stdin")? {
                 None => break,
                 Some(line) if line.trim().is_empty() => continue,
-                Some(line) => match line.trim_start().strip_prefix("/send ") {
-                    Some(path) => uploads.push(send_file(&client, &room, path.trim())),
-                    None => acks.push(client.send(&room, &line, None).map_err(explain)?),
-                },
+                Some(line) => {
+                    let command = line.trim_start();
+                    if let Some(path) = command.strip_prefix("/send ") {
+                        uploads.push(send_file(&client, &room, path.trim()));
+                    } else if let Some(words) = command.strip_prefix("/search ") {
+                        searches.push(search(&client, &room, words.trim()));
+                    } else {
+                        acks.push(client.send(&room, &line, None).map_err(explain)?);
+                    }
+                }
             },
             _ = &mut shutdown => {
                 // Unfinished uploads stay on the host and can be sent again later.
@@ -625,6 +633,9 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
                 break;
             }
         }
+    }
+    for s in searches {
+        let _ = s.await;
     }
     let mut refused = 0;
     let mut last_seq = 0;
@@ -672,6 +683,32 @@ fn send_file(client: &Client, room: &str, path: &str) -> tokio::task::JoinHandle
                 eprintln!("! {shown} not sent: {e}");
                 None
             }
+        }
+    })
+}
+
+/// `/search WORDS`: prints the room's newest messages with those words on stdout, one line each
+/// (`? #SEQ NICK: …snippet…`, the matched words between `*`), then how many there were.
+fn search(client: &Client, room: &str, words: &str) -> tokio::task::JoinHandle<()> {
+    let (client, room, words) = (client.clone(), room.to_owned(), words.to_owned());
+    tokio::spawn(async move {
+        match client.search(&room, &words, None).await {
+            Ok(found) => {
+                for h in &found.results {
+                    let snippet: String = h
+                        .snippet
+                        .chars()
+                        .map(|c| match c {
+                            crate::protocol::HIT_START | crate::protocol::HIT_END => '*',
+                            c => c,
+                        })
+                        .collect();
+                    println!("? #{} {}: {snippet}", h.seq, h.nick_name);
+                }
+                let more = if found.more { " (newest shown)" } else { "" };
+                println!("? {} found for {words:?}{more}", found.results.len());
+            }
+            Err(e) => eprintln!("! search failed: {e}"),
         }
     })
 }

@@ -131,3 +131,36 @@ async fn join_sends_a_file_and_download_fetches_it() {
     assert!(!lanchat::client::partial_path(&resumed).exists());
     s.stop().await.unwrap();
 }
+
+/// `/search WORDS` in `lanchat join` prints the room's messages with those words, newest first,
+/// the matched words between `*`, then the count.
+#[tokio::test(flavor = "multi_thread")]
+async fn join_searches_the_room() {
+    use std::io::Write;
+    let s = common::start_default().await;
+    let ann = common::Peer::connect(&common::url(&s)).await;
+    ann.join("r", "ann").await;
+    ann.send("r", "the budget is ready").await;
+    ann.send("r", "lunch?").await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lanchat"))
+        .args(["join", &s.addr.to_string(), "--room", "r", "--nick", "term"])
+        .env_remove("LANCHAT_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn lanchat join");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "/search budg").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", out.status);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let found: Vec<&str> = text.lines().filter(|l| l.starts_with("? ")).collect();
+    assert_eq!(
+        found,
+        ["? #2 ann: the *budget* is ready", "? 1 found for \"budg\""],
+        "{text}"
+    );
+    s.stop().await.unwrap();
+}

@@ -153,6 +153,36 @@ async function openRoom(client, room) {
   await client.until(`#${room} to be the active tab`, (s) => s.active === room);
 }
 
+/**
+ * Runs in a guest's page: a raw Socket.IO connection of its own (engine.io v4 over WebSocket, to
+ * the page's host) joins `room` as `filler` and sends `lines` (one at a time, each after the last
+ * one's ack, about 18 a second: under the host's rate limit). Resolves with how many were acked.
+ */
+function fillRoomInPage(room, lines) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+    const timer = setTimeout(() => reject(new Error('filling the room timed out')), 90000);
+    let next = 0;
+    const send = () => ws.send(`42${next + 1}${JSON.stringify(['sendMessage', { room, message: lines[next] }])}`);
+    ws.onerror = () => reject(new Error('filler WebSocket failed'));
+    ws.onmessage = (e) => {
+      const d = String(e.data);
+      if (d.startsWith('0')) ws.send('40');
+      else if (d === '2') ws.send('3');
+      else if (d.startsWith('40')) ws.send(`420${JSON.stringify(['joinRoom', { roomName: room, nickName: 'filler' }])}`);
+      else if (d.startsWith('430[')) send();
+      else if (d.startsWith('43')) {
+        if (d.includes('"ok":true')) next += 1;
+        if (next === lines.length) {
+          clearTimeout(timer);
+          ws.close();
+          resolve(next);
+        } else setTimeout(send, d.includes('"ok":true') ? 55 : 1000);
+      }
+    };
+  });
+}
+
 // ---- the scenario ---------------------------------------------------------------------------
 
 let cfgBin = 'lanchat';
@@ -496,6 +526,60 @@ async function scenario(cfg) {
       check(d.file.thumb === null && d.file.mime === 'application/pdf', c, `the document shows as ${JSON.stringify(d.file)}`);
     }
     await shots('files');
+  });
+
+  await step('scrollback and search: carol pages back through #archive to its beginning, then a search jumps to an old message', async () => {
+    // 250 lines, so the join's 100 leave two pages to load; line 20 holds the word to search.
+    const lines = Array.from({ length: 250 }, (_, i) => (i + 1 === 20 ? 'the quarterly zeppelin budget, line 20' : `archive line ${i + 1}`));
+    const acked = await carol.eval(fillRoomInPage, 'archive', lines);
+    check(acked === 250, carol, `only ${acked} of 250 archive lines were sent`);
+    await joinSidebarRoom(carol, 'archive');
+    const archive = (s) => chats(s).map((m) => m.text);
+    await carol.until('#archive with the last 100 lines', (s) => archive(s).length === 100 && archive(s)[99] === 'archive line 250');
+    const toTop = () => {
+      const log = document.querySelector('[data-testid="message-log"]');
+      log.scrollTop = 0;
+      log.dispatchEvent(new Event('scroll'));
+      return log.scrollTop;
+    };
+    for (let i = 0; i < 6; i++) {
+      const s = await carol.snapshot();
+      if (archive(s).length === 250) break;
+      await carol.eval(toTop);
+      await carol.until('an older page to arrive', (t) => archive(t).length > archive(s).length, { timeout: 15000 });
+    }
+    await carol.until('the beginning of #archive, every line once and in order', async (s) => {
+      const got = archive(s);
+      return got.length === 250 && got.every((t, i) => t === lines[i]) && (await carol.eval(() => Boolean(document.querySelector('[data-testid="history-beginning"]'))));
+    });
+    await shots('scrollback-beginning');
+
+    // Leave and come back: only the last 100 are loaded again; the search finds line 20.
+    await carol.click('[data-testid="room-leave"][data-room="archive"]');
+    await carol.until('#archive left', (s) => !tab(s, 'archive'));
+    await joinSidebarRoom(carol, 'archive');
+    await carol.until('#archive with the last 100 lines again', (s) => archive(s).length === 100);
+    await carol.click('[data-testid="search-open"]');
+    await carol.type('[data-testid="search-input"]', 'zeppe');
+    await carol.click('[data-testid="search-go"]');
+    await carol.until('one search result, the word marked', () =>
+      carol.eval(() => {
+        const hits = document.querySelectorAll('[data-testid="search-hit"]');
+        return hits.length === 1 && hits[0].querySelector('mark')?.textContent === 'zeppelin' && !hits[0].innerHTML.includes('\u0002');
+      }),
+    );
+    await shots('search-results');
+    await carol.click('[data-testid="search-hit"]');
+    await carol.until('line 20 loaded around the jump, flashed, with a gap below the page', async (s) => {
+      if (!archive(s).includes(lines[19])) return false;
+      return carol.eval(() => {
+        const li = [...document.querySelectorAll('[data-testid="message"].flash')];
+        return li.length === 1 && li[0].textContent.includes('zeppelin') && Boolean(document.querySelector('[data-testid="history-gap"]'));
+      });
+    });
+    await shots('search-jump');
+    await carol.click('[data-testid="search-close"]');
+    await openRoom(carol, room);
   });
 
   await step('a second guest (dave, on a phone) pastes a screenshot; everyone sees it', async () => {

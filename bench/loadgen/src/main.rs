@@ -5,6 +5,7 @@
 mod idle;
 mod procfs;
 mod rate;
+mod reads;
 mod sio;
 mod stats;
 
@@ -46,6 +47,8 @@ enum Cmd {
     Rate(rate::RateArgs),
     /// Idle connections: server RSS per connection.
     Idle(idle::IdleArgs),
+    /// Scrollback and search requests, and joins timed meanwhile (lanchat only).
+    Reads(reads::ReadsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -56,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         anyhow::Ok(match cli.cmd {
             Cmd::Rate(a) => serde_json::to_string_pretty(&rate::run(cli.common.addr, &cli.common, a).await?)?,
             Cmd::Idle(a) => serde_json::to_string_pretty(&idle::run(cli.common.addr, &cli.common, a).await?)?,
+            Cmd::Reads(a) => serde_json::to_string_pretty(&reads::run(cli.common.addr, &cli.common, a).await?)?,
         })
     })?;
     println!("{json}");
