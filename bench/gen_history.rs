@@ -101,7 +101,7 @@ fn main() -> anyhow::Result<()> {
     let nicks: Vec<String> = (0..50).map(|i| format!("user{i}")).collect();
     let start_ts: i64 = 1_735_689_600_000;
     let others = total / 10;
-    let mut seqs = vec![0u64; 21];
+    let mut seqs = [0u64; 21];
 
     let store = Store::open_dir(&dir)?;
     let started = Instant::now();
@@ -167,7 +167,7 @@ fn main() -> anyhow::Result<()> {
     let common = pick(0..40, 4);
     let middle = pick(300..3000, 270);
     let rare = pick(12_000..19_000, 700);
-    let prefixes: Vec<String> = middle.iter().map(|w| w.chars().take(3).collect()).collect();
+    let prefixes: Vec<String> = middle.iter().map(|w| w.chars().take(4).collect()).collect();
     let pairs: Vec<String> = common
         .iter()
         .zip(&middle)

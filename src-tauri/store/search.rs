@@ -24,6 +24,19 @@ use crate::protocol::{HIT_END, HIT_START, Kind, Message, SearchHit, query_terms}
 const SEQ_BITS: u32 = 40;
 const SEQ_MASK: i64 = (1 << SEQ_BITS) - 1;
 
+/// The last word of a query also matches as a prefix from this many characters on. A shorter
+/// prefix matches so many words that FTS5 merges all their lists: `the*` took 80-130 ms over a
+/// million messages, `thin*` 1.5 ms (docs/benchmarks.md).
+const PREFIX_CHARS: usize = 4;
+
+/// Scripts written without spaces (Chinese, Japanese, Korean, Thai), where a run of characters
+/// is one word: there two characters make a useful prefix and match few words.
+fn unspaced(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7AF}' | '\u{0E00}'..='\u{0E7F}' | '\u{F900}'..='\u{FAFF}')
+}
+
 /// Words of context a snippet shows around the match.
 const SNIPPET_WORDS: i64 = 16;
 
@@ -32,7 +45,9 @@ CREATE TABLE IF NOT EXISTS rooms (
     id   INTEGER PRIMARY KEY,
     name TEXT    NOT NULL UNIQUE
 );
--- Letters and digits make words, case and accents folded (so 'cafe' finds 'Café').
+-- Letters and digits make words, case and accents folded (so 'cafe' finds 'Café'). No prefix
+-- index (`prefix = '2 3'`): it made short prefixes fast but cost 25-35 us more per stored
+-- message, in the hub's commit (docs/benchmarks.md); see `PREFIX_CHARS` instead.
 CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(
     body,
     tokenize = 'unicode61 remove_diacritics 2'
@@ -113,17 +128,21 @@ fn doc(room_id: i64, seq: u64) -> i64 {
 }
 
 /// The FTS5 query for a user's words: each word quoted (a word is letters and digits only, so
-/// it holds no quote to escape), all of them required, the last one also as a prefix ("hel"
-/// finds "hello") when it has two characters or more. `None` when there is no word.
+/// it holds no quote to escape), all of them required, the last one also as a prefix ("budg"
+/// finds "budget") when it has [`PREFIX_CHARS`] characters or more (two in an unspaced script).
+/// `None` when there is no word.
 pub fn fts_query(q: &str) -> Option<String> {
     let terms = query_terms(q);
     let (last, rest) = terms.split_last()?;
     let mut out: Vec<String> = rest.iter().map(|t| format!("\"{t}\"")).collect();
-    out.push(if last.chars().count() >= 2 {
-        format!("\"{last}\"*")
-    } else {
-        format!("\"{last}\"")
-    });
+    let n = last.chars().count();
+    out.push(
+        if n >= PREFIX_CHARS || (n >= 2 && last.chars().any(unspaced)) {
+            format!("\"{last}\"*")
+        } else {
+            format!("\"{last}\"")
+        },
+    );
     Some(out.join(" "))
 }
 
@@ -222,8 +241,10 @@ mod tests {
     /// syntax gets through.
     #[test]
     fn queries_are_quoted_words() {
-        assert_eq!(fts_query("hello wor").unwrap(), r#""hello" "wor"*"#);
+        assert_eq!(fts_query("hello worl").unwrap(), r#""hello" "worl"*"#);
+        assert_eq!(fts_query("the").unwrap(), r#""the""#);
         assert_eq!(fts_query("x").unwrap(), r#""x""#);
+        assert_eq!(fts_query("你好").unwrap(), r#""你好"*"#);
         assert_eq!(
             fts_query(r#"body:x" OR NEAR(a* "#).unwrap(),
             r#""body" "x" "OR" "NEAR" "a""#
@@ -260,7 +281,12 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(seqs(&s, "a", "hello"), vec![3, 1]);
-        assert_eq!(seqs(&s, "a", "HEL"), vec![3, 1]);
+        assert_eq!(seqs(&s, "a", "HELL"), vec![3, 1]);
+        assert_eq!(
+            seqs(&s, "a", "hel"),
+            Vec::<u64>::new(),
+            "three letters: the word only"
+        );
         assert_eq!(seqs(&s, "a", "cafe"), vec![2]);
         assert_eq!(seqs(&s, "a", "budget"), vec![4]);
         assert_eq!(seqs(&s, "b", "hello"), vec![1]);

@@ -460,6 +460,9 @@ function fakeTauri({ hosting }) {
         setTimeout(() => emit({ type: 'state', state: 'connected' }));
         return { server: 'lanchat', name: 'alice-laptop', version: '0.1.0', passwordRequired: true, rooms: [] };
       }
+      // The room's history starts with what the join replayed: nothing older to page through.
+      if (cmd === 'client_history') return { room: args.room, messages: [], more: false, moreAfter: false };
+      if (cmd === 'client_search') return { room: args.room, results: [], more: false };
       if (cmd === 'client_join') {
         const { room } = args;
         const lines = [
