@@ -198,6 +198,7 @@ const en = {
   'search.more': 'The newest {n} matches are shown; add words to narrow it down.',
   'search.searching': 'Searching…',
   'search.count': '{n} matches',
+  'search.countOne': '1 match',
   'search.jump': 'Show this message from {nick}',
   'err.unknown': 'Something went wrong.',
 } as const;
@@ -231,6 +232,7 @@ const zh: Partial<Record<MessageKey, string>> = {
   'search.more': '只显示最新的 {n} 条结果；多输入几个词可以缩小范围。',
   'search.searching': '正在搜索…',
   'search.count': '{n} 条结果',
+  'search.countOne': '1 条结果',
   'search.jump': '查看 {nick} 的这条消息',
   'lang.label': '语言',
   'theme.label': '主题',

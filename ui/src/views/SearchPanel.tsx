@@ -88,7 +88,9 @@ export function SearchPanel({ room, onClose, onJumped }: { room: RoomView; onClo
             : found && found.res.results.length === 0
               ? t('search.none', { q: found.q })
               : found
-                ? t('search.count', { n: found.res.results.length })
+                ? found.res.results.length === 1
+                  ? t('search.countOne')
+                  : t('search.count', { n: found.res.results.length })
                 : ''}
       </div>
       {found && 'res' in found && found.res.results.length > 0 && (
