@@ -10,6 +10,7 @@ fn main() {
             "host_stop",
             "host_status",
             "host_kick",
+            "host_rooms",
             "host_set_password",
             "host_set_announce",
             "discovery_start",

@@ -35,6 +35,7 @@ fn generated() -> String {
         WireError::decl(&cfg),
         RequestError::decl(&cfg),
         RoomInfo::decl(&cfg),
+        RoomOverview::decl(&cfg),
         ServerInfo::decl(&cfg),
         ConnState::decl(&cfg),
         ClientEvent::decl(&cfg),

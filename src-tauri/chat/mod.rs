@@ -30,7 +30,7 @@ pub use room::{Ban, Member, Room, RoomSnapshot, as_history};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::protocol::{Kind, Message, Request, RoomInfo, WireError};
+use crate::protocol::{Kind, Message, Request, RoomOverview, WireError};
 
 /// History a join needs from the store: messages of `room` after seq `after`, oldest first, at
 /// most `limit` of them and (about) `max_bytes` — the first one always.
@@ -325,15 +325,17 @@ impl Chat {
         }
     }
 
-    /// Rooms with people in them, by name.
-    pub fn rooms_info(&self) -> Vec<RoomInfo> {
-        let mut rooms: Vec<RoomInfo> = self
+    /// Rooms with people in them, by name, with who is in each (`/api/info` counts them; the
+    /// host's moderation view lists them).
+    pub fn rooms_overview(&self) -> Vec<RoomOverview> {
+        let mut rooms: Vec<RoomOverview> = self
             .rooms
             .iter()
             .filter(|(_, r)| !r.members.is_empty())
-            .map(|(name, r)| RoomInfo {
+            .map(|(name, r)| RoomOverview {
                 name: name.clone(),
-                members: r.members.len(),
+                members: r.members.keys().cloned().collect(),
+                last_seq: r.last_seq,
             })
             .collect();
         rooms.sort_by(|a, b| a.name.cmp(&b.name));

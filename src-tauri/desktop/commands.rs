@@ -11,7 +11,8 @@ use super::state::AppState;
 use crate::client::{Client, ClientConfig, ClientEvent};
 use crate::discovery::{Browser, FoundHost};
 use crate::host::{self, HostInfo};
-use crate::protocol::JoinAck;
+use crate::protocol::{JoinAck, RoomOverview};
+use crate::server::Control;
 
 #[tauri::command]
 pub fn suggest_port() -> u16 {
@@ -59,20 +60,33 @@ pub async fn host_status(state: State<'_, AppState>) -> IpcResult<Option<HostInf
     Ok(state.host.lock().await.as_ref().map(host::info))
 }
 
+/// Every room on the server the window hosts, with its members: the host's moderation view.
+#[tauri::command]
+pub async fn host_rooms(state: State<'_, AppState>) -> IpcResult<Vec<RoomOverview>> {
+    Ok(hosted(&state).await?.rooms().await)
+}
+
 #[tauri::command]
 pub async fn host_kick(
     state: State<'_, AppState>,
     room: String,
     nick_name: String,
 ) -> IpcResult<()> {
-    let control = state
+    Ok(hosted(&state)
+        .await?
+        .kick(&room, &nick_name, "the host")
+        .await?)
+}
+
+/// The controls of the server this window hosts.
+async fn hosted(state: &AppState) -> IpcResult<Control> {
+    state
         .host
         .lock()
         .await
         .as_ref()
         .map(|r| r.server.control.clone())
-        .ok_or_else(IpcError::not_hosting)?;
-    Ok(control.kick(&room, &nick_name, "the host").await?)
+        .ok_or_else(IpcError::not_hosting)
 }
 
 #[tauri::command]

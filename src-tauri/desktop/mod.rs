@@ -21,6 +21,7 @@ macro_rules! app_commands {
             commands::host_stop,
             commands::host_status,
             commands::host_kick,
+            commands::host_rooms,
             commands::host_set_password,
             commands::host_set_announce,
             commands::discovery_start,

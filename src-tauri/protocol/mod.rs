@@ -248,6 +248,28 @@ pub struct RoomInfo {
     pub members: usize,
 }
 
+/// A room as the host's moderation view shows it (`host_rooms`, docs/ipc.md): every room with
+/// people in it, whether or not the host's own window joined it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct RoomOverview {
+    pub name: String,
+    /// Nicknames, sorted.
+    pub members: Vec<String>,
+    /// The room's last seq: how many messages it has had.
+    pub last_seq: u64,
+}
+
+impl From<&RoomOverview> for RoomInfo {
+    fn from(r: &RoomOverview) -> RoomInfo {
+        RoomInfo {
+            name: r.name.clone(),
+            members: r.members.len(),
+        }
+    }
+}
+
 /// Builds the ack body `{ok: true, ...fields}`.
 pub fn ok_ack<T: Serialize>(body: &T) -> serde_json::Value {
     let mut v = serde_json::to_value(body).unwrap_or(serde_json::Value::Null);

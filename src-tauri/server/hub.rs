@@ -22,7 +22,7 @@ use super::deliver::{Deliver, Reply, Sink};
 use super::lock;
 use super::outflow::Outflow;
 use crate::chat::{Batch, Chat, ConnId, Ctx, Effect, FilePost, Input};
-use crate::protocol::{ErrorCode, Message, Request, RoomInfo, SendAck, WireError};
+use crate::protocol::{ErrorCode, Message, Request, RoomOverview, SendAck, WireError};
 use crate::store::Store;
 
 /// One unit of work for the hub.
@@ -55,8 +55,9 @@ pub enum Job {
         by: String,
         done: oneshot::Sender<Result<(), WireError>>,
     },
-    Info {
-        done: oneshot::Sender<Vec<RoomInfo>>,
+    /// Occupied rooms and their members (`/api/info`, the host's moderation view).
+    Rooms {
+        done: oneshot::Sender<Vec<RoomOverview>>,
     },
 }
 
@@ -320,8 +321,8 @@ impl Hub {
                     sinks.push(Some(Sink::Host(done)));
                     Input::Kick { id, room, nick, by }
                 }
-                Job::Info { done } => {
-                    let _ = done.send(self.chat.rooms_info());
+                Job::Rooms { done } => {
+                    let _ = done.send(self.chat.rooms_overview());
                     continue;
                 }
             };

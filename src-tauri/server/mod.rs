@@ -47,7 +47,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::chat::{Chat, ChatConfig};
-use crate::protocol::{Limits, ServerClosing, ServerInfo, WireError, events};
+use crate::protocol::{Limits, RoomInfo, RoomOverview, ServerClosing, ServerInfo, WireError, events};
 use crate::store::Store;
 use hub::{Hub, HubHandle, Job};
 
@@ -188,9 +188,7 @@ impl Control {
         let rooms = if password_required {
             Vec::new()
         } else {
-            let (tx, rx) = oneshot::channel();
-            self.shared.hub().submit(Job::Info { done: tx });
-            rx.await.unwrap_or_default()
+            self.rooms().await.iter().map(RoomInfo::from).collect()
         };
         ServerInfo {
             server: "lanchat".into(),
@@ -199,6 +197,14 @@ impl Control {
             password_required,
             rooms,
         }
+    }
+
+    /// Every room with people in it and who they are, for the host (never sent to guests:
+    /// `/api/info` only counts them).
+    pub async fn rooms(&self) -> Vec<RoomOverview> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.hub().submit(Job::Rooms { done: tx });
+        rx.await.unwrap_or_default()
     }
 
     pub fn password_required(&self) -> bool {

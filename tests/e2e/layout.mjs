@@ -452,6 +452,13 @@ function fakeTauri({ hosting }) {
     invoke: async (cmd, args = {}) => {
       if (cmd === 'host_status') return hosting ? info : null;
       if (cmd === 'suggest_port') return 7878;
+      // The moderation view: the window's own room, and one it never joined.
+      if (cmd === 'host_rooms') {
+        return [
+          { name: 'design-review', members: ['Kofi', 'Priya'], lastSeq: 212 },
+          { name: 'lobby', members: ['alice', 'bob', 'Mei'], lastSeq: 6 },
+        ];
+      }
       if (cmd.startsWith('plugin:notification|')) return cmd.endsWith('permission_granted') ? true : 'granted';
       if (cmd === 'client_connect') {
         const cb = callbacks.get(args.events.id);

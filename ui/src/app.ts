@@ -15,6 +15,7 @@ import { applyTheme } from './theme';
 import {
   type ClientEvent,
   type HostInfo,
+  type RoomOverview,
   type ServerInfo,
   type Transport,
   TransportError,
@@ -393,6 +394,11 @@ export class ChatApp {
 
   async kick(room: string, nickName: string): Promise<void> {
     await this.transport.host?.kick(room, nickName);
+  }
+
+  /** Every occupied room on the server this window hosts, with its members (empty otherwise). */
+  async hostedRooms(): Promise<RoomOverview[]> {
+    return (await this.transport.host?.rooms()) ?? [];
   }
 
   /** Kick from the member list: failures become toasts. */

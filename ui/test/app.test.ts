@@ -174,6 +174,7 @@ describe('ChatApp', () => {
       kick: async () => {},
       setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null }),
       setAnnounce: async () => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null }),
+      rooms: async () => [],
     };
     const app = new ChatApp(tr, notifier);
     expect(app.isDesktop).toBe(true);
@@ -200,6 +201,7 @@ describe('ChatApp', () => {
       stop: async () => {},
       status: async () => null,
       kick: async () => {},
+      rooms: async () => [],
       setPassword: async () => info(true),
       setAnnounce: async (announce) => {
         asked.push(announce);

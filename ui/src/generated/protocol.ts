@@ -90,6 +90,16 @@ export type RequestError = { event: string, code: ErrorCode, message: string, };
 
 export type RoomInfo = { name: string, members: number, };
 
+export type RoomOverview = { name: string, 
+/**
+ * Nicknames, sorted.
+ */
+members: Array<string>, 
+/**
+ * The room's last seq: how many messages it has had.
+ */
+lastSeq: number, };
+
 export type ServerInfo = { server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnected";

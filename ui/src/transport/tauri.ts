@@ -16,6 +16,7 @@ import {
   type HostInfo,
   type JoinAck,
   type OnProgress,
+  type RoomOverview,
   type SendAck,
   type ServerInfo,
   type Transport,
@@ -44,6 +45,7 @@ const host: HostControls = {
   stop: () => call<null>('host_stop').then(() => undefined),
   status: () => call<HostInfo | null>('host_status'),
   kick: (room, nickName) => call<null>('host_kick', { room, nickName }).then(() => undefined),
+  rooms: () => call<RoomOverview[]>('host_rooms'),
   setPassword: (password) => call<HostInfo>('host_set_password', { password }),
   setAnnounce: (announce) => call<HostInfo>('host_set_announce', { announce }),
 };

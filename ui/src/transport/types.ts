@@ -2,12 +2,12 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { ClientEvent, FileMeta, FoundHost, HostInfo, JoinAck, SendAck, ServerInfo } from '../generated/protocol';
+import type { ClientEvent, FileMeta, FoundHost, HostInfo, JoinAck, RoomOverview, SendAck, ServerInfo } from '../generated/protocol';
 
 // What crosses this seam from Rust — `client_connect`'s ServerInfo, `client_join`'s JoinAck, the
 // `Channel`'s ClientEvents — is generated from the Rust types; the browser transport builds the
 // same values from the protocol's events.
-export type { ClientEvent, ConnState, FileMeta, JoinAck, SendAck, ServerInfo } from '../generated/protocol';
+export type { ClientEvent, ConnState, FileMeta, JoinAck, RoomOverview, SendAck, ServerInfo } from '../generated/protocol';
 
 /** A room message as a `ClientEvent`. */
 export type MessageEvent = Extract<ClientEvent, { type: 'message' }>;
@@ -54,6 +54,8 @@ export interface HostControls {
   stop(): Promise<void>;
   status(): Promise<HostInfo | null>;
   kick(room: string, nickName: string): Promise<void>;
+  /** Every occupied room on the hosted server with its members (the moderation view). */
+  rooms(): Promise<RoomOverview[]>;
   setPassword(password: string | null): Promise<HostInfo>;
   /** The host panel's switch: announce on the LAN or stop. Rejects with `discovery_off`… */
   setAnnounce(announce: boolean): Promise<HostInfo>;
