@@ -40,7 +40,7 @@ export function HostRooms({ busy, run }: { busy: boolean; run: (fn: () => Promis
       {rooms?.map((r) => (
         <section class="panel-room" key={r.name} data-testid="host-room" data-room={r.name}>
           <h4>
-            {t('host.people', { room: `#${r.name}` })}{' '}
+            #{r.name}{' '}
             <span class="panel-room-count">{t('host.roomCount', { count: r.members.length, messages: r.lastSeq })}</span>
           </h4>
           <ul class="panel-members">
