@@ -134,6 +134,7 @@ mod tests {
             client_id: None,
             history,
             file: None,
+            ..Default::default()
         }
     }
 

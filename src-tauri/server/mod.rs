@@ -228,6 +228,20 @@ impl Control {
             .map_err(ControlError::Refused)
     }
 
+    /// Deletes message `seq` of `room`, whoever wrote it (the host's moderation).
+    pub async fn delete_message(&self, room: &str, seq: u64, by: &str) -> Result<(), ControlError> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.hub().submit(Job::HostDelete {
+            room: room.to_owned(),
+            seq,
+            by: by.to_owned(),
+            done: tx,
+        });
+        rx.await
+            .map_err(|_| ControlError::Stopped)?
+            .map_err(ControlError::Refused)
+    }
+
     /// Number of live Socket.IO connections.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::Relaxed)
