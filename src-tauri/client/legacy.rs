@@ -143,6 +143,7 @@ mod tests {
     #[test]
     fn echoes_match_nick_and_text() {
         let o = Outgoing {
+            reply_to: None,
             room: "lobby".into(),
             text: "hi".into(),
             client_id: "c".into(),
