@@ -53,8 +53,8 @@ pub fn long_room(room: &str, n: u64) -> Store {
             message: format!("{seq:04}{}", "\u{1F600}".repeat(3996)),
             client_id: None,
             file: None,
-            ..Default::default()
             history: false,
+            ..Default::default()
         })
         .collect();
     store.append(&rows).unwrap();
