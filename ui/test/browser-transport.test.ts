@@ -42,6 +42,7 @@ beforeEach(() => {
     },
     defaultAddress: 'http://127.0.0.1:7878',
     sessionId: 'sess-1',
+    userKey: 'key-of-this-test-user',
     ackTimeoutMs: 5000,
     fetchInfo: async () => ({ server: 'lanchat', name: 'box', version: '0.1.0', passwordRequired: false, rooms: [{ name: 'lobby', members: 2 }] }),
   });
@@ -74,7 +75,7 @@ describe('connect', () => {
 
   it('sends password and session id, reports connecting then connected, returns server info', async () => {
     const info = await connected();
-    expect(lastAuth).toEqual({ sessionId: 'sess-1', password: 'pw' });
+    expect(lastAuth).toEqual({ sessionId: 'sess-1', userKey: 'key-of-this-test-user', password: 'pw' });
     expect(info.name).toBe('box');
     expect(await tr.serverInfo()).toMatchObject({ server: 'lanchat', rooms: [{ name: 'lobby', members: 2 }] });
     expect(states()).toEqual(['connecting', 'connected']);
