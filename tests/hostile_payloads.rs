@@ -178,7 +178,9 @@ async fn unknown_fields_are_ignored_and_not_relayed() {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["id", "kind", "message", "nickName", "room", "seq", "ts", "userId"],
+        [
+            "id", "kind", "message", "nickName", "room", "seq", "ts", "userId"
+        ],
         "{m}"
     );
     assert_eq!(
@@ -187,7 +189,10 @@ async fn unknown_fields_are_ignored_and_not_relayed() {
         "{m}"
     );
     assert_ne!(m["ts"], 0);
-    assert_ne!(m["userId"], "forged-user", "the author's id is the server's to say");
+    assert_ne!(
+        m["userId"], "forged-user",
+        "the author's id is the server's to say"
+    );
     accepted(
         &eve,
         "typing with extra fields",

@@ -2,9 +2,7 @@
 //! The server's `deliver` turns each into socketioxide calls; tests read them as data.
 
 use super::{ConnId, UploadGrant};
-use crate::protocol::{
-    JoinAck, Kicked, Message, Presence, SendAck, Typing, UpdateAck, WireError,
-};
+use crate::protocol::{JoinAck, Kicked, Message, Presence, SendAck, Typing, UpdateAck, WireError};
 
 /// The caller's handle for a request's reply (the server maps it to an ack or a host's waiter).
 pub type ReqId = usize;

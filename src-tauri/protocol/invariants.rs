@@ -215,10 +215,15 @@ fn check_emoji(e: &str) {
     }
     assert!(!e.is_empty() && e.len() <= MAX_EMOJI_BYTES, "{e:?}");
     assert!(
-        !e.chars().any(|c| c.is_control() || c.is_whitespace() || c.is_alphabetic()),
+        !e.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c.is_alphabetic()),
         "{e:?}"
     );
-    assert_eq!(clean_emoji(e).as_deref(), Ok(e), "an accepted emoji is accepted again");
+    assert_eq!(
+        clean_emoji(e).as_deref(),
+        Ok(e),
+        "an accepted emoji is accepted again"
+    );
 }
 
 fn check_upload(u: &FileUploadRequest, limits: &Limits) {

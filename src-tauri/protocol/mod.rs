@@ -18,9 +18,9 @@ pub use errors::{ErrorCode, WireError};
 pub use file::{FileMeta, FileUploadAck, FileUploadRequest, UploadTicket, file_line, human_size};
 pub use request::Request;
 pub use validate::{
-    DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, MAX_NICK_CHARS, clean_client_id, clean_file_name,
-    clean_emoji, clean_message, clean_mime, clean_nick, clean_room, parse_delete, parse_edit,
-    parse_file_upload, parse_join, parse_leave, parse_react, parse_send, parse_typing,
+    DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, MAX_NICK_CHARS, clean_client_id,
+    clean_emoji, clean_file_name, clean_message, clean_mime, clean_nick, clean_room, parse_delete,
+    parse_edit, parse_file_upload, parse_join, parse_leave, parse_react, parse_send, parse_typing,
 };
 
 use serde::{Deserialize, Serialize};
@@ -88,7 +88,10 @@ pub enum Kind {
 impl Kind {
     /// An event row: it changes the message in `target` and is not shown as a line of its own.
     pub fn is_event(self) -> bool {
-        matches!(self, Kind::Edit | Kind::Delete | Kind::React | Kind::Unreact)
+        matches!(
+            self,
+            Kind::Edit | Kind::Delete | Kind::React | Kind::Unreact
+        )
     }
 
     /// The event a row of this kind goes out as.

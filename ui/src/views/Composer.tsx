@@ -88,14 +88,16 @@ export function Composer({ room }: { room: RoomView }) {
     const next = before + text.slice(caret);
     update(next);
     setPick(0);
-    requestAnimationFrame(() => {
+    // After the re-render that puts the new text in (a timer, not a frame: an idle page under
+    // Xvfb may not paint).
+    setTimeout(() => {
       const el = area.current;
       if (el) {
         el.focus();
         el.setSelectionRange(before.length, before.length);
         setCaret(before.length);
       }
-    });
+    }, 0);
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
