@@ -494,7 +494,9 @@ pub fn row_message(r: &rusqlite::Row) -> Result<Message, rusqlite::Error> {
 }
 
 /// A message's JSON columns: file meta, mentions, reactions (`None` when empty).
-fn encoded(m: &Message) -> Result<(Option<String>, Option<String>, Option<String>), StoreError> {
+type JsonColumns = (Option<String>, Option<String>, Option<String>);
+
+fn encoded(m: &Message) -> Result<JsonColumns, StoreError> {
     let enc = |v: serde_json::Result<String>| v.map_err(StoreError::Json);
     let file = m
         .file

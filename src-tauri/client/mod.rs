@@ -44,6 +44,9 @@ use supervisor::{Order, Supervisor};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "camelCase")]
+// A message is most events by far and moves once, through a channel: boxing it would cost an
+// allocation per message to shrink the rare ones.
+#[allow(clippy::large_enum_variant)]
 pub enum ClientEvent {
     Message(Message),
     Members(Members),
