@@ -35,11 +35,13 @@ export function ReplyQuote({ quote, original }: { quote: Quote; original?: ChatM
       data-testid="reply-quote"
       data-reply-to={quote.seq}
       title={original ? t('conv.jumpTo') : undefined}
-      aria-label={t('conv.quoteOf', { nick, text })}
       onClick={() => scrollToMessage(quote.seq)}
     >
+      {/* The visible words are the name (axe: label-content-name-mismatch); "Reply to" is read first. */}
       <Icon name="reply" class="reply-icon" />
+      <span class="visually-hidden">{t('conv.reply')}: </span>
       <span class="reply-nick">{nick}</span>
+      <span class="visually-hidden">: </span>
       <span class="reply-text">{text}</span>
     </button>
   );
