@@ -283,6 +283,8 @@ impl Supervisor {
                         // the last seq received.
                         if ack.more {
                             self.catch_up(room.clone());
+                        } else {
+                            self.rooms.caught_up_to(&room, ack.last_seq);
                         }
                     }
                     Err(e) => {

@@ -524,7 +524,7 @@ async function scenario(cfg) {
   const C = {
     reply: 'Thanks for fixing it — printing my slides now.',
     edited: 'Yes, fixed yesterday (new toner too). Welcome, Carol!',
-    mention: 'the cake is in the kitchen 🎂',
+    mention: 'the cake is in the kitchen.',
   };
   /** A part of message `seq`'s row. */
   const inMsg = (seq, id, extra = '') => `${tid('message', `[data-seq="${seq}"]`)} ${tid(id, extra)}`;

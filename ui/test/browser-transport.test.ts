@@ -169,6 +169,19 @@ describe('gaps', () => {
     expect(seqs('lobby')).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
 
+  it('takes the join ack lastSeq as seen: rows a plain join leaves out (folded edits, reactions) are no gap', async () => {
+    await connected();
+    const p = tr.join('lobby');
+    const [j] = sock.take('joinRoom');
+    for (const s of [1, 2]) sock.fire('message', msg('lobby', s, { history: true }));
+    j.ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 5, members: ['alice'] });
+    await p;
+    sock.fire('messageUpdate', msg('lobby', 6, { kind: 'react', target: 2, message: '👍', userId: 'u' }));
+    sock.fire('message', msg('lobby', 7));
+    expect(seqs('lobby')).toEqual([1, 2, 6, 7]);
+    expect(sock.take('joinRoom')).toEqual([]);
+  });
+
   it('resyncs with since when a live message skips seqs, then shows everything once, in order', async () => {
     await connected();
     await joined('lobby', [1, 2]);

@@ -180,6 +180,15 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
     });
   }
 
+  /**
+   * A join acked without `more`: every row up to `lastSeq` was replayed or deliberately left
+   * out (a plain join replays the newest shown messages, not the edits and reactions folded into
+   * them), so the next live row after it is not a gap.
+   */
+  function caughtUp(r: RoomSync, lastSeq: number | undefined) {
+    if (typeof lastSeq === 'number' && lastSeq > r.lastSeq) r.lastSeq = lastSeq;
+  }
+
   /** After a reconnect: back into the room from where we left off, then resume its sends. */
   function rejoin(room: string, r: RoomSync, tries = 0) {
     r.rejoining = true;
@@ -191,6 +200,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         if (ack.members) setMembers(room, ack.members);
         // The server cut the replay at its byte budget: the rest, from the last seq received.
         if (ack.more) return rejoin(room, r);
+        caughtUp(r, ack.lastSeq);
         delivery.pump(room);
       },
       (e: TransportError) => {
@@ -344,7 +354,10 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         r.joined = true;
         members.set(room, ack.members ?? []);
         if (ack.more) rejoin(room, r);
-        else delivery.pump(room);
+        else {
+          caughtUp(r, ack.lastSeq);
+          delivery.pump(room);
+        }
         return {
           room: ack.room ?? room,
           nickName: ack.nickName ?? nickName,
