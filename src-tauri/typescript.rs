@@ -21,9 +21,13 @@ fn generated() -> String {
     let decls = [
         Kind::decl(&cfg),
         FileMeta::decl(&cfg),
+        Quote::decl(&cfg),
+        Reactor::decl(&cfg),
+        Reaction::decl(&cfg),
         Message::decl(&cfg),
         JoinAck::decl(&cfg),
         SendAck::decl(&cfg),
+        UpdateAck::decl(&cfg),
         UploadTicket::decl(&cfg),
         FileUploadAck::decl(&cfg),
         Members::decl(&cfg),

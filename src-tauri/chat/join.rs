@@ -135,6 +135,7 @@ impl Chat {
             nick_name: req.nick,
             members: Vec::new(),
             more,
+            user_id: self.peers.get(&conn).map(|p| p.user.clone()),
         }))
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::ClientError;
-use crate::protocol::{FileUploadAck, JoinAck, SendAck};
+use crate::protocol::{FileUploadAck, JoinAck, SendAck, UpdateAck};
 
 /// Where a request's outcome goes: the caller of `Client::join` and friends.
 pub type Reply<T> = oneshot::Sender<Result<T, ClientError>>;
@@ -31,6 +31,8 @@ pub enum Op {
     Send(Outgoing),
     /// A ticket for a file upload (the bytes go over HTTP, `client/files.rs`).
     FileUpload(FileAsk),
+    /// An edit, delete or reaction (`editMessage`, `deleteMessage`, `react`).
+    Update(Update),
     /// A liveness probe: any answer proves the connection works.
     Ping,
 }
@@ -45,12 +47,22 @@ pub struct FileAsk {
     pub reply: Reply<FileUploadAck>,
 }
 
+/// A change to a message: the event and its payload, sent once the room is joined.
+pub struct Update {
+    pub room: String,
+    pub event: &'static str,
+    pub payload: serde_json::Value,
+    pub reply: Reply<UpdateAck>,
+}
+
 /// A message to send until the server acknowledges (or refuses) it.
 pub struct Outgoing {
     pub room: String,
     pub text: String,
     /// Kept across resends so the server stores and shows it once.
     pub client_id: String,
+    /// The seq of the message (same room) this one replies to.
+    pub reply_to: Option<u64>,
     pub reply: Option<Reply<SendAck>>,
 }
 
@@ -66,7 +78,7 @@ impl Queued {
         match &self.op {
             Op::Join { reply, .. } => reply.is_some(),
             Op::Leave { reply, .. } => reply.is_some(),
-            Op::Send(_) | Op::FileUpload(_) => true,
+            Op::Send(_) | Op::FileUpload(_) | Op::Update(_) => true,
             Op::Ping => false,
         }
     }
@@ -293,6 +305,7 @@ mod tests {
             room: "r".into(),
             text: text.into(),
             client_id: text.into(),
+            reply_to: None,
             reply: Some(tx),
         });
         (op, rx)
@@ -303,6 +316,7 @@ mod tests {
             Op::Send(o) => &o.text,
             Op::Join { room, .. } | Op::Leave { room, .. } => room,
             Op::FileUpload(f) => &f.name,
+            Op::Update(u) => u.event,
             Op::Ping => "ping",
         }
     }
@@ -313,6 +327,7 @@ mod tests {
                 Op::Send(o) => o.text.as_str(),
                 Op::Join { room, .. } | Op::Leave { room, .. } => room.as_str(),
                 Op::FileUpload(f) => f.name.as_str(),
+                Op::Update(u) => u.event,
                 Op::Ping => "ping",
             })
             .collect()

@@ -16,7 +16,8 @@ use super::outbox::{Op, Outbox, Outgoing, Queued, Reply};
 use super::rooms::{Rooms, Seen};
 use super::{ClientConfig, ClientError, ClientEvent, ConnState, legacy};
 use crate::protocol::{
-    ErrorCode, FileUploadAck, JoinAck, Kicked, Message, Presence, SendAck, WireError, events,
+    ErrorCode, FileUploadAck, JoinAck, Kicked, Message, Presence, SendAck, UpdateAck, WireError,
+    events,
 };
 
 /// What a [`Client`](super::Client) handle asks of its supervisor.
@@ -168,7 +169,10 @@ impl Supervisor {
                     self.outbox.push_front(q);
                     return false;
                 }
-                let p = json!({ "room": o.room, "nickName": nick, "message": o.text, "clientId": o.client_id });
+                let mut p = json!({ "room": o.room, "nickName": nick, "message": o.text, "clientId": o.client_id });
+                if let Some(to) = o.reply_to {
+                    p["replyTo"] = json!(to);
+                }
                 (events::SEND_MESSAGE, p)
             }
             Op::FileUpload(f) => {
@@ -178,6 +182,13 @@ impl Supervisor {
                 }
                 let p = json!({ "room": f.room, "name": f.name, "size": f.size, "clientId": f.client_id });
                 (events::FILE_UPLOAD, p)
+            }
+            Op::Update(u) => {
+                if !self.rooms.is_joined(&u.room) && !self.legacy {
+                    self.outbox.push_front(q);
+                    return false;
+                }
+                (u.event, u.payload.clone())
             }
             Op::Ping => (events::PING, json!({})),
         };
@@ -225,6 +236,12 @@ impl Supervisor {
                     "this server only speaks the tutorial's events: no files",
                 ))));
             }
+            Op::Update(u) => {
+                let _ = u.reply.send(Err(ClientError::Refused(WireError::new(
+                    ErrorCode::UnknownEvent,
+                    "this server only speaks the tutorial's events: no edits or reactions",
+                ))));
+            }
             Op::Ping => {}
         }
     }
@@ -266,6 +283,8 @@ impl Supervisor {
                         // the last seq received.
                         if ack.more {
                             self.catch_up(room.clone());
+                        } else {
+                            self.rooms.caught_up_to(&room, ack.last_seq);
                         }
                     }
                     Err(e) => {
@@ -325,6 +344,26 @@ impl Supervisor {
                     let _ = f.reply.send(Err(err));
                 }
             }
+            Op::Update(u) => {
+                let err = if ok {
+                    None
+                } else {
+                    Some(ClientError::from_wire(&body))
+                };
+                if matches!(&err, Some(ClientError::Refused(w)) if w.code == ErrorCode::RateLimited)
+                {
+                    self.outbox.pause(Instant::now() + RATE_LIMIT_PAUSE);
+                    self.outbox.push_front(Queued {
+                        op: Op::Update(u),
+                        at: q.at,
+                    });
+                    return;
+                }
+                let _ = u.reply.send(match err {
+                    None => UpdateAck::deserialize(&body).map_err(ClientError::malformed),
+                    Some(e) => Err(e),
+                });
+            }
             Op::Ping => {}
         }
     }
@@ -358,7 +397,9 @@ impl Supervisor {
 
     fn event(&mut self, name: &str, data: Value) {
         let ev = match name {
-            events::MESSAGE => match self.message(data) {
+            // Event rows (edits, deletes, reactions) carry seqs like messages: the same tracker
+            // orders them and notices gaps; the app tells them apart by `target`.
+            events::MESSAGE | events::MESSAGE_UPDATE => match self.message(data) {
                 Some(m) => ClientEvent::Message(m),
                 None => return,
             },
@@ -497,6 +538,9 @@ impl Supervisor {
                 Op::Send(o) => self.fail_send(o, &err),
                 Op::FileUpload(f) => {
                     let _ = f.reply.send(Err(err.clone()));
+                }
+                Op::Update(u) => {
+                    let _ = u.reply.send(Err(err.clone()));
                 }
                 Op::Ping => {}
             }

@@ -51,6 +51,18 @@ pub enum ErrorCode {
     Forbidden,
     #[error("the upload stopped sending")]
     UploadStalled,
+    #[error("there is no such message in this room")]
+    NoSuchMessage,
+    #[error("only the author may do that to this message")]
+    NotAuthor,
+    #[error("only chat messages can be edited")]
+    NotEditable,
+    #[error("that message was deleted")]
+    MessageDeleted,
+    #[error("a reaction must be one emoji")]
+    InvalidEmoji,
+    #[error("this message already has as many different reactions as it may have")]
+    TooManyReactions,
 }
 
 impl ErrorCode {
@@ -79,6 +91,12 @@ impl ErrorCode {
             ErrorCode::OffsetMismatch => "offset_mismatch",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::UploadStalled => "upload_stalled",
+            ErrorCode::NoSuchMessage => "no_such_message",
+            ErrorCode::NotAuthor => "not_author",
+            ErrorCode::NotEditable => "not_editable",
+            ErrorCode::MessageDeleted => "message_deleted",
+            ErrorCode::InvalidEmoji => "invalid_emoji",
+            ErrorCode::TooManyReactions => "too_many_reactions",
         }
     }
 
@@ -155,6 +173,12 @@ mod tests {
             OffsetMismatch,
             Forbidden,
             UploadStalled,
+            NoSuchMessage,
+            NotAuthor,
+            NotEditable,
+            MessageDeleted,
+            InvalidEmoji,
+            TooManyReactions,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }

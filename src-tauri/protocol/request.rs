@@ -4,10 +4,12 @@
 use serde_json::Value;
 
 use super::validate::{
-    Limits, parse_file_upload, parse_join, parse_leave, parse_send, parse_typing,
+    Limits, parse_delete, parse_edit, parse_file_upload, parse_join, parse_leave, parse_react,
+    parse_send, parse_typing,
 };
 use super::{
-    ErrorCode, FileUploadRequest, JoinRequest, SendRequest, TypingRequest, WireError, events,
+    DeleteRequest, EditRequest, ErrorCode, FileUploadRequest, JoinRequest, ReactRequest,
+    SendRequest, TypingRequest, WireError, events,
 };
 
 /// Every client → server event lanchat understands, validated.
@@ -23,6 +25,12 @@ pub enum Request {
     Ping,
     /// A ticket to upload a file to a room (the bytes follow over HTTP).
     FileUpload(FileUploadRequest),
+    /// The author changes a message's text.
+    Edit(EditRequest),
+    /// The author deletes a message.
+    Delete(DeleteRequest),
+    /// Adds or takes back a reaction.
+    React(ReactRequest),
 }
 
 impl Request {
@@ -41,6 +49,9 @@ impl Request {
             events::TYPING => parse_typing(payload).map(Request::Typing),
             events::PING => Ok(Request::Ping),
             events::FILE_UPLOAD => parse_file_upload(payload, limits).map(Request::FileUpload),
+            events::EDIT_MESSAGE => parse_edit(payload, limits).map(Request::Edit),
+            events::DELETE_MESSAGE => parse_delete(payload).map(Request::Delete),
+            events::REACT => parse_react(payload).map(Request::React),
             other => Err(WireError::new(
                 ErrorCode::UnknownEvent,
                 format!(
@@ -60,6 +71,9 @@ impl Request {
             Request::Typing(_) => events::TYPING,
             Request::Ping => events::PING,
             Request::FileUpload(_) => events::FILE_UPLOAD,
+            Request::Edit(_) => events::EDIT_MESSAGE,
+            Request::Delete(_) => events::DELETE_MESSAGE,
+            Request::React(_) => events::REACT,
         }
     }
 }
@@ -86,6 +100,12 @@ mod tests {
                 events::FILE_UPLOAD,
                 json!({"room": "a", "name": "f.txt", "size": 3}),
             ),
+            (
+                events::EDIT_MESSAGE,
+                json!({"room": "a", "seq": 1, "message": "hi"}),
+            ),
+            (events::DELETE_MESSAGE, json!({"room": "a", "seq": 1})),
+            (events::REACT, json!({"room": "a", "seq": 1, "emoji": "👍"})),
         ];
         let n = cases.len();
         for (event, payload) in cases {

@@ -47,7 +47,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::chat::{Chat, ChatConfig};
-use crate::protocol::{Limits, RoomInfo, RoomOverview, ServerClosing, ServerInfo, WireError, events};
+use crate::protocol::{
+    Limits, RoomInfo, RoomOverview, ServerClosing, ServerInfo, WireError, events,
+};
 use crate::store::Store;
 use hub::{Hub, HubHandle, Job};
 
@@ -226,6 +228,20 @@ impl Control {
         self.shared.hub().submit(Job::Kick {
             room: room.to_owned(),
             nick: nick.to_owned(),
+            by: by.to_owned(),
+            done: tx,
+        });
+        rx.await
+            .map_err(|_| ControlError::Stopped)?
+            .map_err(ControlError::Refused)
+    }
+
+    /// Deletes message `seq` of `room`, whoever wrote it (the host's moderation).
+    pub async fn delete_message(&self, room: &str, seq: u64, by: &str) -> Result<(), ControlError> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.hub().submit(Job::HostDelete {
+            room: room.to_owned(),
+            seq,
             by: by.to_owned(),
             done: tx,
         });

@@ -14,6 +14,7 @@ import type {
   SendAck,
   ServerClosing,
   Typing,
+  UpdateAck,
   WireError,
 } from './generated/protocol';
 
@@ -28,12 +29,16 @@ export type {
   Kind,
   Message,
   Presence,
+  Quote,
+  Reaction,
+  Reactor,
   RequestError,
   RoomInfo,
   SendAck,
   ServerClosing,
   ServerInfo,
   Typing,
+  UpdateAck,
   UploadTicket,
   WireError,
 } from './generated/protocol';
@@ -53,6 +58,29 @@ export interface SendMessagePayload {
   nickName?: string;
   message: string;
   clientId?: string;
+  /** The seq of the message (same room) this one replies to. */
+  replyTo?: number;
+}
+
+/** `editMessage`: the author changes their chat message's text (docs/protocol.md, "Conversations"). */
+export interface EditMessagePayload {
+  room: string;
+  seq: number;
+  message: string;
+}
+
+/** `deleteMessage`: the author deletes their message. */
+export interface DeleteMessagePayload {
+  room: string;
+  seq: number;
+}
+
+/** `react`: adds (`on`, the default) or takes back one emoji. */
+export interface ReactPayload {
+  room: string;
+  seq: number;
+  emoji: string;
+  on?: boolean;
 }
 
 export interface LeaveRoomPayload {
@@ -83,6 +111,8 @@ export interface LeaveAck {
 export interface HandshakeAuth {
   password?: string;
   sessionId?: string;
+  /** The user's secret key (kept in localStorage); the host derives the public `userId`. */
+  userKey?: string;
 }
 
 /** An ack: `{ok: true, ...body}` or `{ok: false, error}`. */
@@ -97,12 +127,17 @@ export interface C2SEvents {
   leaveRoom: { payload: LeaveRoomPayload; ack: LeaveAck };
   typing: { payload: TypingPayload; ack: never };
   fileUpload: { payload: FileUploadPayload; ack: FileUploadAck };
+  editMessage: { payload: EditMessagePayload; ack: UpdateAck };
+  deleteMessage: { payload: DeleteMessagePayload; ack: UpdateAck };
+  react: { payload: ReactPayload; ack: UpdateAck };
   ping: { payload: Record<string, never>; ack: Record<string, never> };
 }
 
 /** Server → client: each event's payload (the generated Rust types). */
 export interface S2CEvents {
   message: Message;
+  /** Event rows (edit, delete, react, unreact) with `target`: never shown as lines. */
+  messageUpdate: Message;
   presence: Presence;
   typing: Typing;
   requestError: RequestError;
@@ -117,12 +152,16 @@ export const C2S = {
   leaveRoom: 'leaveRoom',
   typing: 'typing',
   fileUpload: 'fileUpload',
+  editMessage: 'editMessage',
+  deleteMessage: 'deleteMessage',
+  react: 'react',
   ping: 'ping',
 } as const satisfies { [K in keyof C2SEvents]: K };
 
 /** Server → client event names. */
 export const S2C = {
   message: 'message',
+  messageUpdate: 'messageUpdate',
   presence: 'presence',
   typing: 'typing',
   requestError: 'requestError',

@@ -63,6 +63,15 @@ class ScriptedTransport implements Transport {
   async typing(room: string, typing: boolean) {
     this.calls.push(`typing ${room} ${typing}`);
   }
+  async edit(room: string, seq: number, message: string) {
+    this.calls.push(`edit ${room} ${seq} ${message}`);
+  }
+  async deleteMessage(room: string, seq: number) {
+    this.calls.push(`delete ${room} ${seq}`);
+  }
+  async react(room: string, seq: number, emoji: string, on: boolean) {
+    this.calls.push(`react ${room} ${seq} ${emoji} ${on}`);
+  }
   uploads: ScriptedUpload[] = [];
   uploadFile(room: string, file: File, progress: OnProgress, signal: AbortSignal): Promise<SendAck> {
     this.calls.push(`upload ${room} ${file.name}`);
@@ -172,6 +181,7 @@ describe('ChatApp', () => {
       },
       status: async () => null,
       kick: async () => {},
+      deleteMessage: async () => {},
       setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null }),
       setAnnounce: async () => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null }),
       rooms: async () => [],
@@ -202,6 +212,7 @@ describe('ChatApp', () => {
       status: async () => null,
       kick: async () => {},
       rooms: async () => [],
+      deleteMessage: async () => {},
       setPassword: async () => info(true),
       setAnnounce: async (announce) => {
         asked.push(announce);

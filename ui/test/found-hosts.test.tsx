@@ -59,6 +59,9 @@ class FakeDesktop implements Transport {
   leave = async () => {};
   send = async () => {};
   typing = async () => {};
+  edit = async () => {};
+  deleteMessage = async () => {};
+  react = async () => {};
   disconnect = async () => {};
   uploadFile = async (): Promise<SendAck> => {
     throw new Error('not in this test');

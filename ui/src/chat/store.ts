@@ -7,6 +7,7 @@
 import type { Message } from '../protocol';
 import type { ClientEvent, ConnState, JoinAck } from '../transport/types';
 import { applyDownload, applyUpload, type DownloadChange, type DownloadView, settleUploads, type UploadChange, type UploadView } from './transfers';
+import { applyUpdate, type ComposeTarget, isUpdate, mentions } from './conversation';
 
 /** At most this many messages are kept per room; older ones fall off the top. */
 export const MAX_MESSAGES = 1000;
@@ -22,6 +23,8 @@ export interface PendingMessage {
   clientId: string;
   message: string;
   ts: number;
+  /** The seq of the message it replies to. */
+  replyTo?: number;
   /** Set when the send failed for good: the error text to show. */
   failed?: string;
 }
@@ -43,6 +46,12 @@ export interface RoomView {
   /** nickname → time (ms) its typing indicator expires. */
   typing: Record<string, number>;
   unread: number;
+  /** Of the unread, how many mention us (`@nick`). */
+  mentioned: number;
+  /** Our public user id here (from the join ack): which messages are ours to edit. */
+  userId?: string;
+  /** The composer is replying to or editing a message (conversation.ts). */
+  compose?: ComposeTarget;
   /** The first join ack arrived: history from now on is catch-up and counts as unread. */
   caughtUp: boolean;
 }
@@ -74,12 +83,13 @@ export type Action =
   | { type: 'joinFailed'; room: string }
   | { type: 'left'; room: string }
   | { type: 'event'; ev: ClientEvent; now: number }
-  | { type: 'pending'; room: string; clientId: string; message: string; ts: number }
+  | { type: 'pending'; room: string; clientId: string; message: string; ts: number; replyTo?: number }
   | { type: 'sendFailed'; room: string; clientId: string; error: string }
   | { type: 'retry'; room: string; clientId: string }
   | { type: 'discard'; room: string; clientId: string }
   | { type: 'upload'; room: string; change: UploadChange }
   | { type: 'download'; change: DownloadChange }
+  | { type: 'compose'; room: string; target: ComposeTarget | null }
   | { type: 'activate'; room: string }
   | { type: 'attention'; value: boolean }
   | { type: 'tick'; now: number }
@@ -127,6 +137,13 @@ export function isAuthored(kind: string): boolean {
   return kind === 'chat' || kind === 'file';
 }
 
+/** Whether a message event mentions us in its room (for the notification's wording). */
+export function mentionsMe(state: ChatState, ev: ClientEvent): boolean {
+  if (ev.type !== 'message') return false;
+  const room = findRoom(state, ev.room);
+  return Boolean(room && mentions(ev, room.nickName));
+}
+
 /** Whether a message event deserves a desktop notification in this state. */
 export function shouldNotify(state: ChatState, ev: ClientEvent): boolean {
   if (ev.type !== 'message' || !isAuthored(ev.kind) || ev.history) return false;
@@ -146,6 +163,7 @@ function newRoom(name: string, nickName: string): RoomView {
     members: [],
     typing: {},
     unread: 0,
+    mentioned: 0,
     caughtUp: false,
   };
 }
@@ -192,7 +210,13 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
   switch (ev.type) {
     case 'message':
       return updateRoom(state, ev.room, (r) => {
-        const own = ev.nickName === r.nickName;
+        // Edits, deletes and reactions change a message we have (conversation.ts); not a line.
+        if (isUpdate(ev)) {
+          const messages = applyUpdate(r.messages, ev);
+          return messages === r.messages ? r : { ...r, messages };
+        }
+        // Ours by user id when both are known (a nickname can be taken by someone else later).
+        const own = ev.userId && r.userId ? ev.userId === r.userId : ev.nickName === r.nickName;
         const msg: ChatMessage = {
           id: ev.id,
           seq: ev.seq,
@@ -204,6 +228,12 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
         };
         if (ev.clientId) msg.clientId = ev.clientId;
         if (ev.kind === 'file' && ev.file) msg.file = ev.file;
+        if (ev.userId) msg.userId = ev.userId;
+        if (ev.reply) msg.reply = ev.reply;
+        if (ev.mentions?.length) msg.mentions = ev.mentions;
+        if (ev.editedTs) msg.editedTs = ev.editedTs;
+        if (ev.deleted) msg.deleted = true;
+        if (ev.reactions?.length) msg.reactions = ev.reactions;
         const messages = insertBySeq(r.messages, msg);
         if (messages === r.messages) return r;
         const pending = ev.clientId ? r.pending.filter((p) => p.clientId !== ev.clientId) : r.pending;
@@ -212,7 +242,8 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
         const authored = isAuthored(ev.kind);
         const counts = authored && !own && !seen && (!ev.history || r.caughtUp);
         const typing = authored ? withoutTyping(r, ev.nickName) : r.typing;
-        return { ...r, messages, pending, uploads, typing, unread: counts ? r.unread + 1 : r.unread };
+        const mentioned = counts && mentions(ev, r.nickName) ? r.mentioned + 1 : r.mentioned;
+        return { ...r, messages, pending, uploads, typing, unread: counts ? r.unread + 1 : r.unread, mentioned };
       });
     case 'members':
       return updateRoom(state, ev.room, (r) => ({ ...r, members: ev.members }));
@@ -277,6 +308,7 @@ export function reduce(state: ChatState, action: Action): ChatState {
         nickName: ack.nickName || r.nickName,
         status: 'joined',
         members: ack.members,
+        userId: ack.userId ?? r.userId,
         caughtUp: true,
       }));
       return reduce(next, { type: 'activate', room: ack.room });
@@ -300,7 +332,12 @@ export function reduce(state: ChatState, action: Action): ChatState {
     case 'pending':
       return updateRoom(state, action.room, (r) => ({
         ...r,
-        pending: r.pending.concat({ clientId: action.clientId, message: action.message, ts: action.ts }),
+        pending: r.pending.concat({
+          clientId: action.clientId,
+          message: action.message,
+          ts: action.ts,
+          ...(action.replyTo !== undefined ? { replyTo: action.replyTo } : {}),
+        }),
       }));
     case 'sendFailed':
       return updateRoom(state, action.room, (r) => {
@@ -313,7 +350,7 @@ export function reduce(state: ChatState, action: Action): ChatState {
     case 'retry':
       return updateRoom(state, action.room, (r) => ({
         ...r,
-        pending: r.pending.map((p) => (p.clientId === action.clientId ? { clientId: p.clientId, message: p.message, ts: p.ts } : p)),
+        pending: r.pending.map((p) => (p.clientId === action.clientId ? { ...p, failed: undefined } : p)),
       }));
     case 'discard':
       return updateRoom(state, action.room, (r) => ({
@@ -330,12 +367,17 @@ export function reduce(state: ChatState, action: Action): ChatState {
     case 'activate': {
       if (!findRoom(state, action.room)) return state;
       const next = { ...state, active: action.room };
-      return state.attention ? updateRoom(next, action.room, (r) => (r.unread ? { ...r, unread: 0 } : r)) : next;
+      return state.attention ? updateRoom(next, action.room, (r) => (r.unread || r.mentioned ? { ...r, unread: 0, mentioned: 0 } : r)) : next;
     }
+    case 'compose':
+      return updateRoom(state, action.room, (r) => {
+        if (!action.target) return r.compose ? { ...r, compose: undefined } : r;
+        return { ...r, compose: action.target };
+      });
     case 'attention': {
       const next = { ...state, attention: action.value };
       if (!action.value || state.active === null) return next;
-      return updateRoom(next, state.active, (r) => (r.unread ? { ...r, unread: 0 } : r));
+      return updateRoom(next, state.active, (r) => (r.unread || r.mentioned ? { ...r, unread: 0, mentioned: 0 } : r));
     }
     case 'tick': {
       let next = state;

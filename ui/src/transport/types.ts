@@ -56,6 +56,8 @@ export interface HostControls {
   kick(room: string, nickName: string): Promise<void>;
   /** Every occupied room on the hosted server with its members (the moderation view). */
   rooms(): Promise<RoomOverview[]>;
+  /** Deletes anyone's message in a room this window hosts (moderation). */
+  deleteMessage(room: string, seq: number): Promise<void>;
   setPassword(password: string | null): Promise<HostInfo>;
   /** The host panel's switch: announce on the LAN or stop. Rejects with `discovery_off`… */
   setAnnounce(announce: boolean): Promise<HostInfo>;
@@ -113,7 +115,16 @@ export interface Transport {
    * `clientId` across reconnects; the server dedupes) — the server's copy arrives as a
    * `message` event carrying `clientId`. Rejects if it can never be delivered.
    */
-  send(room: string, message: string, clientId: string): Promise<void>;
+  send(room: string, message: string, clientId: string, replyTo?: number): Promise<void>;
+  /**
+   * Conversations (docs/protocol.md): change our message's text, delete our message, add or take
+   * back a reaction. Each resolves once the host stored the change (its event row then arrives
+   * as a `message` event with `target`); rejects with `not_author`, `no_such_message`,
+   * `message_deleted`, `too_many_reactions`, `invalid_emoji`…
+   */
+  edit(room: string, seq: number, message: string): Promise<void>;
+  deleteMessage(room: string, seq: number): Promise<void>;
+  react(room: string, seq: number, emoji: string, on: boolean): Promise<void>;
   typing(room: string, typing: boolean): Promise<void>;
   /**
    * Sends a file to `room` (docs/protocol.md, "Files"): a ticket from the host, then the bytes,

@@ -11,6 +11,7 @@ import type { DownloadView } from '../chat/transfers';
 import type { Lang, Translate } from '../i18n';
 import { Avatar } from './Avatar';
 import { useApp } from './context';
+import { MessageActions, Reactions, ReplyQuote } from './Conversation';
 import { FileCard } from './FileCard';
 import { ImageViewer } from './ImageViewer';
 import { MessageText } from './MessageText';
@@ -41,6 +42,15 @@ interface RowProps {
   /** The window's download of this message's file, if any. */
   download?: DownloadView;
   onView: (messageId: string, opener: HTMLElement) => void;
+  /** Conversations: the room, our user id and nickname, the message a reply quotes (when
+   * loaded), whether we may delete anyone's message (the host), and whether the room is live. */
+  room: string;
+  me: string;
+  userId?: string;
+  original?: ChatMessage;
+  canModerate: boolean;
+  live: boolean;
+  t: Translate;
 }
 
 /** Messages someone wrote or sent: they get a header and group with the sender's next ones. */
@@ -50,10 +60,21 @@ const authored = (m: ChatMessage) => m.kind === 'chat' || (m.kind === 'file' && 
 class MessageRow extends Component<RowProps> {
   override shouldComponentUpdate(next: RowProps) {
     const p = this.props;
-    return next.msg !== p.msg || next.compact !== p.compact || next.lang !== p.lang || next.download !== p.download;
+    return (
+      next.msg !== p.msg ||
+      next.compact !== p.compact ||
+      next.lang !== p.lang ||
+      next.download !== p.download ||
+      next.original !== p.original ||
+      next.userId !== p.userId ||
+      next.me !== p.me ||
+      next.canModerate !== p.canModerate ||
+      next.live !== p.live ||
+      next.t !== p.t
+    );
   }
 
-  override render({ msg, compact, lang, download, onView }: RowProps) {
+  override render({ msg, compact, lang, download, onView, room, me, userId, original, canModerate, live, t }: RowProps) {
     const time = new Date(msg.ts);
     const stamp = (
       <time class="msg-time" dateTime={time.toISOString()} title={fullFmt(lang).format(time)}>
@@ -70,9 +91,21 @@ class MessageRow extends Component<RowProps> {
     }
     let cls = 'msg';
     if (msg.own) cls += ' own';
-    if (compact) cls += ' compact';
+    if (compact && !msg.reply) cls += ' compact';
+    const mentioned = !msg.own && Boolean(msg.mentions?.includes(me));
+    if (mentioned) cls += ' mentioned';
+    if (msg.deleted) cls += ' deleted';
+    compact = compact && !msg.reply;
     return (
-      <li class={cls} data-testid="message" data-kind={msg.kind} data-seq={msg.seq} data-own={msg.own ? 'true' : 'false'}>
+      <li
+        class={cls}
+        data-testid="message"
+        data-kind={msg.kind}
+        data-seq={msg.seq}
+        data-own={msg.own ? 'true' : 'false'}
+        data-mentioned={mentioned ? 'true' : undefined}
+        data-deleted={msg.deleted ? 'true' : undefined}
+      >
         {compact ? <span class="msg-gutter">{stamp}</span> : <Avatar nick={msg.nickName} />}
         <div class="msg-main">
           {!compact && (
@@ -81,14 +114,27 @@ class MessageRow extends Component<RowProps> {
               {stamp}
             </div>
           )}
-          {msg.file ? (
+          {msg.reply && <ReplyQuote quote={msg.reply} original={original} />}
+          {msg.deleted ? (
+            <div class="msg-text msg-deleted" data-testid="message-deleted">
+              {t('conv.deleted')}
+            </div>
+          ) : msg.file ? (
             <FileCard messageId={msg.id} file={msg.file} download={download} onView={onView} />
           ) : (
             <div class="msg-text">
               <MessageText text={msg.message} />
+              {msg.editedTs && (
+                <span class="msg-edited" data-testid="message-edited" title={t('conv.editedAt', { time: fullFmt(lang).format(new Date(msg.editedTs)) })}>
+                  {' '}
+                  {t('conv.edited')}
+                </span>
+              )}
             </div>
           )}
+          <Reactions msg={msg} room={room} userId={userId} live={live} />
         </div>
+        <MessageActions msg={msg} canModerate={canModerate} live={live} />
       </li>
     );
   }
@@ -165,6 +211,10 @@ export function MessageList({ room }: { room: RoomView }) {
 
   const rows = [];
   const today = dayKey(Date.now());
+  const live = room.status === 'joined' && app.chat.connection !== 'disconnected';
+  const canModerate = app.canModerate();
+  const bySeq = new Map<number, ChatMessage>();
+  for (const m of room.messages) if (m.kind === 'chat' || m.kind === 'file') bySeq.set(m.seq, m);
   let prev: ChatMessage | undefined;
   for (const msg of room.messages) {
     const day = dayKey(msg.ts);
@@ -178,7 +228,21 @@ export function MessageList({ room }: { room: RoomView }) {
     }
     const compact = !!prev && authored(msg) && authored(prev) && prev.nickName === msg.nickName && msg.ts - prev.ts < GROUP_MS;
     rows.push(
-      <MessageRow key={msg.id} msg={msg} compact={compact} lang={lang} download={app.chat.downloads[msg.id]} onView={onView} />,
+      <MessageRow
+        key={msg.id}
+        msg={msg}
+        compact={compact}
+        lang={lang}
+        download={app.chat.downloads[msg.id]}
+        onView={onView}
+        room={room.name}
+        me={room.nickName}
+        userId={room.userId}
+        original={msg.reply ? bySeq.get(msg.reply.seq) : undefined}
+        canModerate={canModerate}
+        live={live}
+        t={t}
+      />,
     );
     prev = msg;
   }
