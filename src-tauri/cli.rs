@@ -770,7 +770,9 @@ async fn run_command(
     cmd: ChatCommand,
 ) -> Option<tokio::sync::oneshot::Receiver<Result<crate::protocol::SendAck, ClientError>>> {
     let done = match cmd {
-        ChatCommand::Reply(seq, text) => return client.send_reply(room, &text, None, Some(seq)).ok(),
+        ChatCommand::Reply(seq, text) => {
+            return client.send_reply(room, &text, None, Some(seq)).ok();
+        }
         ChatCommand::Edit(seq, text) => client.edit(room, seq, &text).await,
         ChatCommand::Delete(seq) => client.delete(room, seq).await,
         ChatCommand::React(seq, emoji) => client.react(room, seq, &emoji, true).await,
@@ -863,7 +865,10 @@ mod tests {
             conversation_command("/react #3 👍", l),
             Some(Ok(ChatCommand::React(3, "👍".into())))
         );
-        assert_eq!(conversation_command("/delete", l), Some(Ok(ChatCommand::Delete(7))));
+        assert_eq!(
+            conversation_command("/delete", l),
+            Some(Ok(ChatCommand::Delete(7)))
+        );
         assert_eq!(
             conversation_command("/reply #x hi", l),
             Some(Err("usage: /reply [#SEQ] TEXT".into()))

@@ -265,7 +265,9 @@ impl Store {
         // reactions does not push the conversation out of a plain join's history.
         let mut recent_rows = Self::query(
             &conn,
-            &format!("{SELECT} WHERE m.room = ?1 AND m.target IS NULL ORDER BY m.seq DESC LIMIT ?2"),
+            &format!(
+                "{SELECT} WHERE m.room = ?1 AND m.target IS NULL ORDER BY m.seq DESC LIMIT ?2"
+            ),
             params![room, recent as i64],
         )?;
         recent_rows.reverse();
@@ -492,11 +494,13 @@ pub fn row_message(r: &rusqlite::Row) -> Result<Message, rusqlite::Error> {
 }
 
 /// A message's JSON columns: file meta, mentions, reactions (`None` when empty).
-fn encoded(
-    m: &Message,
-) -> Result<(Option<String>, Option<String>, Option<String>), StoreError> {
+fn encoded(m: &Message) -> Result<(Option<String>, Option<String>, Option<String>), StoreError> {
     let enc = |v: serde_json::Result<String>| v.map_err(StoreError::Json);
-    let file = m.file.as_ref().map(|f| enc(serde_json::to_string(f))).transpose()?;
+    let file = m
+        .file
+        .as_ref()
+        .map(|f| enc(serde_json::to_string(f)))
+        .transpose()?;
     let mentions = (!m.mentions.is_empty())
         .then(|| enc(serde_json::to_string(&m.mentions)))
         .transpose()?;

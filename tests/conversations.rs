@@ -54,13 +54,25 @@ async fn changes_reach_everyone_in_order() {
     assert_eq!(got["userId"], ann_id.as_str());
     assert_eq!(got["mentions"], json!(["bob"]));
 
-    let e = seq(&ann.request("editMessage", json!({"room": "r", "seq": m, "message": "hello, @bob"})).await);
-    let r = seq(&bob.request("react", json!({"room": "r", "seq": m, "emoji": "👍"})).await);
+    let e = seq(&ann
+        .request(
+            "editMessage",
+            json!({"room": "r", "seq": m, "message": "hello, @bob"}),
+        )
+        .await);
+    let r = seq(&bob
+        .request("react", json!({"room": "r", "seq": m, "emoji": "👍"}))
+        .await);
     let reply = bob
-        .request("sendMessage", json!({"room": "r", "message": "hi!", "replyTo": m}))
+        .request(
+            "sendMessage",
+            json!({"room": "r", "message": "hi!", "replyTo": m}),
+        )
         .await;
     let reply = seq(&reply);
-    let d = seq(&ann.request("deleteMessage", json!({"room": "r", "seq": m})).await);
+    let d = seq(&ann
+        .request("deleteMessage", json!({"room": "r", "seq": m}))
+        .await);
     assert!(m < e && e < r && r < reply && reply < d);
 
     for p in [&ann, &bob] {
@@ -81,7 +93,11 @@ async fn changes_reach_everyone_in_order() {
         assert_eq!(ups[1]["nickName"], "bob");
         let rep = p.wait_for("message", |v| v["seq"] == reply).await;
         assert_eq!(
-            (&rep["reply"]["seq"], &rep["reply"]["nickName"], &rep["reply"]["text"]),
+            (
+                &rep["reply"]["seq"],
+                &rep["reply"]["nickName"],
+                &rep["reply"]["text"]
+            ),
             (&json!(m), &json!("ann"), &json!("hello, @bob"))
         );
     }
@@ -99,14 +115,26 @@ async fn a_returning_member_catches_up_to_the_same_state() {
     cat.wait_for("message", |v| v["seq"] == b).await;
     cat.close().await;
 
-    seq(&ann.request("editMessage", json!({"room": "r", "seq": a, "message": "first!"})).await);
-    seq(&ann.request("react", json!({"room": "r", "seq": a, "emoji": "🎉"})).await);
-    seq(&ann.request("deleteMessage", json!({"room": "r", "seq": b})).await);
+    seq(&ann
+        .request(
+            "editMessage",
+            json!({"room": "r", "seq": a, "message": "first!"}),
+        )
+        .await);
+    seq(&ann
+        .request("react", json!({"room": "r", "seq": a, "emoji": "🎉"}))
+        .await);
+    seq(&ann
+        .request("deleteMessage", json!({"room": "r", "seq": b}))
+        .await);
     let last = seq(&ann.send("r", "third").await);
 
     let cat = Peer::connect_with(&url(&s), key("cat")).await.unwrap();
     let ack = cat
-        .request("joinRoom", json!({"roomName": "r", "nickName": "cat", "since": b}))
+        .request(
+            "joinRoom",
+            json!({"roomName": "r", "nickName": "cat", "since": b}),
+        )
         .await;
     assert_eq!(ack["ok"], true, "{ack}");
     // Everything after `since`, messages and updates, in seq order.
@@ -138,7 +166,10 @@ async fn a_returning_member_catches_up_to_the_same_state() {
     assert_eq!(one["reactions"][0]["emoji"], "🎉");
     assert_eq!(one["reactions"][0]["by"][0]["nickName"], "ann");
     let two = h.iter().find(|v| v["seq"] == b).unwrap();
-    assert_eq!((&two["deleted"], &two["message"]), (&json!(true), &json!("")));
+    assert_eq!(
+        (&two["deleted"], &two["message"]),
+        (&json!(true), &json!(""))
+    );
 }
 
 /// After the host restarts, a plain join still shows edits, deletes and reactions folded, and
@@ -150,10 +181,19 @@ async fn folded_state_and_rights_survive_a_restart() {
     let s = start(test_config(), Store::open_dir(dir.path()).unwrap()).await;
     let (ann, _) = user(&s, "ann", "keep").await;
     let m = seq(&ann.send("keep", "draft").await);
-    seq(&ann.request("editMessage", json!({"room": "keep", "seq": m, "message": "final"})).await);
-    seq(&ann.request("react", json!({"room": "keep", "seq": m, "emoji": "❤️"})).await);
+    seq(&ann
+        .request(
+            "editMessage",
+            json!({"room": "keep", "seq": m, "message": "final"}),
+        )
+        .await);
+    seq(&ann
+        .request("react", json!({"room": "keep", "seq": m, "emoji": "❤️"}))
+        .await);
     let gone = seq(&ann.send("keep", "oops").await);
-    seq(&ann.request("deleteMessage", json!({"room": "keep", "seq": gone})).await);
+    seq(&ann
+        .request("deleteMessage", json!({"room": "keep", "seq": gone}))
+        .await);
     ann.close().await;
     s.stop().await.unwrap();
 
@@ -168,12 +208,20 @@ async fn folded_state_and_rights_survive_a_restart() {
     assert_eq!(kept["reactions"][0]["emoji"], "❤️");
     assert!(h.iter().any(|v| v["seq"] == gone && v["deleted"] == true));
     let no = thief
-        .request("editMessage", json!({"room": "keep", "seq": m, "message": "mine now"}))
+        .request(
+            "editMessage",
+            json!({"room": "keep", "seq": m, "message": "mine now"}),
+        )
         .await;
     assert_eq!(no["error"]["code"], "not_author", "{no}");
     let back = Peer::connect_with(&url(&s), key("ann")).await.unwrap();
     back.join("keep", "ann again").await;
-    seq(&back.request("editMessage", json!({"room": "keep", "seq": m, "message": "final v2"})).await);
+    seq(&back
+        .request(
+            "editMessage",
+            json!({"room": "keep", "seq": m, "message": "final v2"}),
+        )
+        .await);
 }
 
 /// A tutorial client (`{roomName, nickName}`, no key, reads only `message`) sees chat lines and
@@ -185,13 +233,25 @@ async fn tutorial_clients_see_only_chat_as_message() {
     tut.join("r", "tutorial").await;
     let (ann, _) = user(&s, "ann", "r").await;
     let m = seq(&ann.send("r", "hello").await);
-    seq(&ann.request("editMessage", json!({"room": "r", "seq": m, "message": "hello!"})).await);
-    seq(&ann.request("react", json!({"room": "r", "seq": m, "emoji": "👍"})).await);
+    seq(&ann
+        .request(
+            "editMessage",
+            json!({"room": "r", "seq": m, "message": "hello!"}),
+        )
+        .await);
+    seq(&ann
+        .request("react", json!({"room": "r", "seq": m, "emoji": "👍"}))
+        .await);
     let last = seq(&ann.send("r", "bye").await);
     let msgs = tut.messages_until(|v| v["seq"] == last).await;
     let lines: Vec<(&str, &str)> = msgs
         .iter()
-        .map(|v| (v["nickName"].as_str().unwrap(), v["message"].as_str().unwrap()))
+        .map(|v| {
+            (
+                v["nickName"].as_str().unwrap(),
+                v["message"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         lines,
@@ -204,7 +264,10 @@ async fn tutorial_clients_see_only_chat_as_message() {
     );
     assert!(msgs.iter().all(|v| v.get("target").is_none()));
     let no = tut
-        .request("editMessage", json!({"room": "r", "seq": m, "message": "x"}))
+        .request(
+            "editMessage",
+            json!({"room": "r", "seq": m, "message": "x"}),
+        )
         .await;
     assert_eq!(no["error"]["code"], "not_author");
 }

@@ -51,7 +51,11 @@ impl Chat {
         if let Some(ack) = duplicate {
             return Ok(Done::UploadPosted(ack));
         }
-        let user = self.peers.get(&conn).map(|p| p.user.clone()).unwrap_or_default();
+        let user = self
+            .peers
+            .get(&conn)
+            .map(|p| p.user.clone())
+            .unwrap_or_default();
         Ok(Done::UploadAllowed(UploadGrant {
             conn,
             nick,

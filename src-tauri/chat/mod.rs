@@ -60,11 +60,15 @@ pub fn wire_size(m: &Message) -> usize {
     });
     // Conversations: ids, a quote, mentions, and per reactor its id, nickname and envelope.
     let extra = m.user_id.as_ref().map_or(0, |u| u.len() + 12)
-        + m.reply.as_ref().map_or(0, |q| q.text.len() + q.nick_name.len() + 60)
+        + m.reply
+            .as_ref()
+            .map_or(0, |q| q.text.len() + q.nick_name.len() + 60)
         + m.mentions.iter().map(|n| n.len() + 3).sum::<usize>()
         + m.reactions
             .iter()
-            .map(|r| r.emoji.len() + 20 + r.by.iter().map(|x| x.nick_name.len() + 48).sum::<usize>())
+            .map(|r| {
+                r.emoji.len() + 20 + r.by.iter().map(|x| x.nick_name.len() + 48).sum::<usize>()
+            })
             .sum::<usize>();
     m.message.len() + m.nick_name.len() + m.room.len() + 120 + file + extra
 }

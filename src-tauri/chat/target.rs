@@ -61,10 +61,7 @@ impl Chat {
     ) -> Result<usize, WireError> {
         let i = self.post(room, post, ctx, b)?;
         let event = b.stored[i].clone();
-        let r = self
-            .rooms
-            .get_mut(room)
-            .ok_or(ErrorCode::NoSuchMessage)?;
+        let r = self.rooms.get_mut(room).ok_or(ErrorCode::NoSuchMessage)?;
         let target = r.find_mut(seq).ok_or(ErrorCode::NoSuchMessage)?;
         b.originals
             .entry((room.to_owned(), seq))

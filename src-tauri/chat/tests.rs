@@ -51,8 +51,18 @@ impl World {
         };
         RoomSnapshot {
             last_seq: rows.last().map_or(0, |m| m.seq),
-            recent: last(rows.iter().copied().filter(|m| m.target.is_none()).collect()),
-            events: last(rows.iter().copied().filter(|m| m.target.is_some()).collect()),
+            recent: last(
+                rows.iter()
+                    .copied()
+                    .filter(|m| m.target.is_none())
+                    .collect(),
+            ),
+            events: last(
+                rows.iter()
+                    .copied()
+                    .filter(|m| m.target.is_some())
+                    .collect(),
+            ),
             client_ids: rows
                 .iter()
                 .filter_map(|m| {
@@ -457,7 +467,7 @@ fn a_batch_that_fails_to_store_is_refused_and_forgotten() {
     let input = w.req(
         1,
         Request::Send(SendRequest {
-                reply_to: None,
+            reply_to: None,
             room: "r".into(),
             text: "lost".into(),
             client_id: Some("c9".into()),
@@ -765,7 +775,11 @@ fn edit_and_delete_rules() {
         (1, edit("r", 999, "x"), Some(ErrorCode::NoSuchMessage)),
         (1, edit("other", s, "x"), Some(ErrorCode::NotInRoom)),
         (1, edit("r", join_seq, "x"), Some(ErrorCode::NoSuchMessage)),
-        (1, react("r", join_seq, "👍", true), Some(ErrorCode::NoSuchMessage)),
+        (
+            1,
+            react("r", join_seq, "👍", true),
+            Some(ErrorCode::NoSuchMessage),
+        ),
         (1, edit("r", s, "hello again"), None),
     ];
     for (conn, req, want) in cases {
@@ -783,7 +797,11 @@ fn edit_and_delete_rules() {
     );
     assert!(updated_seq(w.ask(1, delete("r", s))).is_some());
     assert!(w.row("r", s).deleted && w.row("r", s).message.is_empty());
-    for req in [edit("r", s, "back"), delete("r", s), react("r", s, "👍", true)] {
+    for req in [
+        edit("r", s, "back"),
+        delete("r", s),
+        react("r", s, "👍", true),
+    ] {
         assert_eq!(code(w.ask(1, req)), Some(ErrorCode::MessageDeleted));
     }
     // The deleted message's edit row lost its text too.
@@ -802,7 +820,10 @@ fn nickname_takeover_does_not_grant_edit_rights() {
     w.one(Input::Disconnect { conn: ConnId(1) });
     w.connect_as(2, None, "mallory-id");
     w.join(2, "r", "ann").unwrap();
-    assert_eq!(code(w.ask(2, edit("r", s, "pwned"))), Some(ErrorCode::NotAuthor));
+    assert_eq!(
+        code(w.ask(2, edit("r", s, "pwned"))),
+        Some(ErrorCode::NotAuthor)
+    );
     assert_eq!(code(w.ask(2, delete("r", s))), Some(ErrorCode::NotAuthor));
     w.connect_as(3, None, "ann-id");
     w.join(3, "r", "ann2").unwrap();
@@ -828,7 +849,10 @@ fn host_deletes_and_files_are_not_edited() {
     let row = w.row("r", s);
     assert!(row.deleted);
     let del = b.stored.last().unwrap();
-    assert_eq!((del.kind, del.target, del.nick_name.as_str()), (Kind::Delete, Some(s), "the host"));
+    assert_eq!(
+        (del.kind, del.target, del.nick_name.as_str()),
+        (Kind::Delete, Some(s), "the host")
+    );
     let mut post = file_post("r", "ann", "f1");
     post.user = Some("ann-id".into());
     let b = w.one(Input::PostFile { id: 71, post });
@@ -836,7 +860,10 @@ fn host_deletes_and_files_are_not_edited() {
         Ok(Done::Sent(a)) => a.seq,
         other => panic!("{other:?}"),
     };
-    assert_eq!(code(w.ask(1, edit("r", f, "x"))), Some(ErrorCode::NotEditable));
+    assert_eq!(
+        code(w.ask(1, edit("r", f, "x"))),
+        Some(ErrorCode::NotEditable)
+    );
     assert!(updated_seq(w.ask(1, delete("r", f))).is_some());
     assert!(w.row("r", f).file.is_none());
 }
@@ -852,17 +879,27 @@ fn reactions_toggle_and_are_limited() {
     w.join(2, "r", "bob").unwrap();
     let s = w.said(1, "r", "party?");
     assert!(updated_seq(w.ask(2, react("r", s, "🎉", true))).is_some());
-    assert_eq!(updated_seq(w.ask(2, react("r", s, "🎉", true))), None, "already on");
+    assert_eq!(
+        updated_seq(w.ask(2, react("r", s, "🎉", true))),
+        None,
+        "already on"
+    );
     assert!(updated_seq(w.ask(1, react("r", s, "🎉", true))).is_some());
     let r = &w.row("r", s).reactions;
     assert_eq!(r.len(), 1);
     let who: Vec<&str> = r[0].by.iter().map(|x| x.nick_name.as_str()).collect();
     assert_eq!(who, ["bob", "ann"]);
     assert!(updated_seq(w.ask(2, react("r", s, "🎉", false))).is_some());
-    assert_eq!(updated_seq(w.ask(2, react("r", s, "🎉", false))), None, "already off");
+    assert_eq!(
+        updated_seq(w.ask(2, react("r", s, "🎉", false))),
+        None,
+        "already off"
+    );
     assert_eq!(w.row("r", s).reactions[0].by.len(), 1);
     // 20 different emoji fit; a 21st is refused, a known one still toggles.
-    let emoji: Vec<String> = (0..19).map(|i| char::from_u32(0x1F600 + i).unwrap().to_string()).collect();
+    let emoji: Vec<String> = (0..19)
+        .map(|i| char::from_u32(0x1F600 + i).unwrap().to_string())
+        .collect();
     for e in &emoji {
         assert!(updated_seq(w.ask(2, react("r", s, e, true))).is_some());
     }
@@ -903,7 +940,11 @@ fn plain_history_is_folded_and_since_replays_events() {
     let input = w.req(3, join("r", "cat", Some(since)));
     let h = messages_of(&w.one(input));
     let kinds: Vec<Kind> = h.iter().map(|m| m.kind).collect();
-    assert_eq!(kinds.iter().filter(|k| k.is_event()).count(), 14, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| k.is_event()).count(),
+        14,
+        "{kinds:?}"
+    );
     assert!(h.windows(2).all(|p| p[0].seq < p[1].seq));
 }
 
@@ -918,12 +959,21 @@ fn old_targets_are_read_from_the_store() {
     for i in 0..10 {
         w.said(1, "r", &format!("filler {i}"));
     }
-    assert!(w.chat.room("r").unwrap().find(old).is_none(), "out of the cache");
+    assert!(
+        w.chat.room("r").unwrap().find(old).is_none(),
+        "out of the cache"
+    );
     assert!(updated_seq(w.ask(1, edit("r", old, "ancient, edited"))).is_some());
     assert!(updated_seq(w.ask(1, react("r", old, "👀", true))).is_some());
     let row = w.row("r", old);
-    assert_eq!((row.message.as_str(), row.reactions.len()), ("ancient, edited", 1));
-    assert_eq!(code(w.ask(1, react("r", 9_999, "👀", true))), Some(ErrorCode::NoSuchMessage));
+    assert_eq!(
+        (row.message.as_str(), row.reactions.len()),
+        ("ancient, edited", 1)
+    );
+    assert_eq!(
+        code(w.ask(1, react("r", 9_999, "👀", true))),
+        Some(ErrorCode::NoSuchMessage)
+    );
 }
 
 /// A reply carries a quote of its original (same room, live chat message); mentions mark the
@@ -948,10 +998,19 @@ fn replies_quote_and_mentions_mark_members() {
     let b = w.one(input);
     let m = b.stored.last().unwrap();
     let q = m.reply.as_ref().unwrap();
-    assert_eq!((q.seq, q.nick_name.as_str(), q.text.as_str()), (s, "ann", "question?"));
+    assert_eq!(
+        (q.seq, q.nick_name.as_str(), q.text.as_str()),
+        (s, "ann", "question?")
+    );
     assert_eq!(m.mentions, ["ann", "Ann Lee"]);
-    assert_eq!(code(w.ask(2, send(Some(1), "to a notice"))), Some(ErrorCode::NoSuchMessage));
-    assert_eq!(code(w.ask(2, send(Some(999), "to nothing"))), Some(ErrorCode::NoSuchMessage));
+    assert_eq!(
+        code(w.ask(2, send(Some(1), "to a notice"))),
+        Some(ErrorCode::NoSuchMessage)
+    );
+    assert_eq!(
+        code(w.ask(2, send(Some(999), "to nothing"))),
+        Some(ErrorCode::NoSuchMessage)
+    );
     // Editing the original updates the quote shown by cached replies.
     w.ask(1, edit("r", s, "better question?")).unwrap();
     let reply_seq = m.seq;
@@ -974,7 +1033,10 @@ fn a_failed_batch_unfolds_its_changes() {
     w.chat.finish(&mut b);
     w.chat.settle(&mut b, false, w.now);
     assert_eq!(code(reply(&b)), Some(ErrorCode::StorageFailed));
-    assert_eq!(w.chat.room("r").unwrap().find(s).unwrap().message, "keep me");
+    assert_eq!(
+        w.chat.room("r").unwrap().find(s).unwrap().message,
+        "keep me"
+    );
 }
 
 fn open_private(w: &mut World, conn: u64, room: &str, nick: &str) -> Result<Done, WireError> {
@@ -1041,7 +1103,10 @@ fn only_the_two_users_may_join_their_private_room() {
     w.connect_as(3, None, "eve-id");
     w.join(3, "lobby", "bob").unwrap();
     assert_eq!(code(w.join(3, &dm, "bob")), Some(ErrorCode::PrivateRoom));
-    assert_eq!(code(w.join(3, "dm:zzz:yyy", "bob")), Some(ErrorCode::InvalidRoom));
+    assert_eq!(
+        code(w.join(3, "dm:zzz:yyy", "bob")),
+        Some(ErrorCode::InvalidRoom)
+    );
     assert_eq!(code(w.join(3, "dm:", "bob")), Some(ErrorCode::InvalidRoom));
     // Bob comes back with his key from another connection and may.
     w.connect_as(4, None, "bob-id");
@@ -1058,11 +1123,20 @@ fn open_private_refuses_yourself_absent_people_and_rooms_you_are_not_in() {
     w.connect_as(3, None, "bob-id");
     w.join(1, "lobby", "ann").unwrap();
     w.join(2, "lobby", "ann-phone").unwrap();
-    assert_eq!(code(open_private(&mut w, 1, "lobby", "ann")), Some(ErrorCode::PrivateToSelf));
+    assert_eq!(
+        code(open_private(&mut w, 1, "lobby", "ann")),
+        Some(ErrorCode::PrivateToSelf)
+    );
     assert_eq!(
         code(open_private(&mut w, 1, "lobby", "ann-phone")),
         Some(ErrorCode::PrivateToSelf)
     );
-    assert_eq!(code(open_private(&mut w, 1, "lobby", "carol")), Some(ErrorCode::NotInRoom));
-    assert_eq!(code(open_private(&mut w, 3, "lobby", "ann")), Some(ErrorCode::NotInRoom));
+    assert_eq!(
+        code(open_private(&mut w, 1, "lobby", "carol")),
+        Some(ErrorCode::NotInRoom)
+    );
+    assert_eq!(
+        code(open_private(&mut w, 3, "lobby", "ann")),
+        Some(ErrorCode::NotInRoom)
+    );
 }

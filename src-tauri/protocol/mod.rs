@@ -5,9 +5,9 @@
 mod conversation;
 mod errors;
 mod file;
-mod private;
 #[doc(hidden)]
 pub mod invariants;
+mod private;
 mod request;
 mod validate;
 
@@ -23,9 +23,10 @@ pub use private::{
 };
 pub use request::Request;
 pub use validate::{
-    DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, MAX_NICK_CHARS, clean_client_id, clean_file_name,
-    clean_emoji, clean_message, clean_mime, clean_nick, clean_room, parse_delete, parse_edit,
-    parse_file_upload, parse_join, parse_leave, parse_open_private, parse_react, parse_send, parse_typing,
+    DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, MAX_NICK_CHARS, clean_client_id,
+    clean_emoji, clean_file_name, clean_message, clean_mime, clean_nick, clean_room, parse_delete,
+    parse_edit, parse_file_upload, parse_join, parse_leave, parse_open_private, parse_react,
+    parse_send, parse_typing,
 };
 
 use serde::{Deserialize, Serialize};
@@ -97,7 +98,10 @@ pub enum Kind {
 impl Kind {
     /// An event row: it changes the message in `target` and is not shown as a line of its own.
     pub fn is_event(self) -> bool {
-        matches!(self, Kind::Edit | Kind::Delete | Kind::React | Kind::Unreact)
+        matches!(
+            self,
+            Kind::Edit | Kind::Delete | Kind::React | Kind::Unreact
+        )
     }
 
     /// The event a row of this kind goes out as.

@@ -26,7 +26,8 @@ pub fn private_pair(room: &str) -> Option<(&str, &str)> {
     let id = |s: &str| {
         !s.is_empty()
             && s.len() <= 32
-            && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+            && s.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
     };
     (id(a) && id(b) && a < b).then_some((a, b))
 }
@@ -71,7 +72,9 @@ mod tests {
         assert_eq!(r, "dm:aaaa:bbbb");
         assert_eq!(private_pair(&r), Some(("aaaa", "bbbb")));
         assert!(is_private(&r));
-        for bad in ["dm:", "dm:a", "dm:b:a", "dm:a:a", "dm:a:b:c", "dm:a b:c", "dmx:a:b", "lobby"] {
+        for bad in [
+            "dm:", "dm:a", "dm:b:a", "dm:a:a", "dm:a:b:c", "dm:a b:c", "dmx:a:b", "lobby",
+        ] {
             assert_eq!(private_pair(bad), None, "{bad}");
         }
     }

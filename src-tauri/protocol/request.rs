@@ -4,12 +4,12 @@
 use serde_json::Value;
 
 use super::validate::{
-    Limits, parse_delete, parse_edit, parse_file_upload, parse_join, parse_leave, parse_open_private, parse_react,
-    parse_send, parse_typing,
+    Limits, parse_delete, parse_edit, parse_file_upload, parse_join, parse_leave,
+    parse_open_private, parse_react, parse_send, parse_typing,
 };
 use super::{
-    DeleteRequest, EditRequest, ErrorCode, FileUploadRequest, JoinRequest, OpenPrivateRequest, ReactRequest,
-    SendRequest, TypingRequest, WireError, events,
+    DeleteRequest, EditRequest, ErrorCode, FileUploadRequest, JoinRequest, OpenPrivateRequest,
+    ReactRequest, SendRequest, TypingRequest, WireError, events,
 };
 
 /// Every client → server event lanchat understands, validated.

@@ -768,11 +768,14 @@ mod tests {
     /// pass; text, two emoji, whitespace around one, and a 40-byte cluster do not.
     #[test]
     fn reactions_are_one_emoji() {
-        for ok in ["👍", "❤️", "🇫🇷", "1️⃣", "👍🏽", "👩‍👩‍👧", "⭐", "🦀"] {
+        for ok in ["👍", "❤️", "🇫🇷", "1️⃣", "👍🏽", "👩‍👩‍👧", "⭐", "🦀"]
+        {
             assert_eq!(clean_emoji(ok).as_deref(), Ok(ok), "{ok:?}");
         }
         let long = format!("👩{}", "\u{200D}👩".repeat(6));
-        for bad in ["", "a", "ok", "👍👍", " 👍", "👍\n", "1", "é", "\u{200D}", &long] {
+        for bad in [
+            "", "a", "ok", "👍👍", " 👍", "👍\n", "1", "é", "\u{200D}", &long,
+        ] {
             let e = clean_emoji(bad).unwrap_err();
             assert_eq!(e.code, ErrorCode::InvalidEmoji, "{bad:?}");
         }
