@@ -2,7 +2,10 @@
 //! The server's `deliver` turns each into socketioxide calls; tests read them as data.
 
 use super::{ConnId, UploadGrant};
-use crate::protocol::{JoinAck, Kicked, Message, Presence, SendAck, Typing, UpdateAck, WireError};
+use crate::protocol::{
+    JoinAck, Kicked, Message, Presence, PrivateInvite, PrivateOpened, SendAck, Typing, UpdateAck,
+    WireError,
+};
 
 /// The caller's handle for a request's reply (the server maps it to an ack or a host's waiter).
 pub type ReqId = usize;
@@ -25,6 +28,8 @@ pub enum Done {
     UploadPosted(SendAck),
     /// An edit, delete or reaction: its event row's seq, if anything changed.
     Updated(UpdateAck),
+    /// `openPrivate`: the private room to join.
+    PrivateOpened(PrivateOpened),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +49,8 @@ pub enum Effect {
     Typing { from: ConnId, notice: Typing },
     /// Tells a removed member why.
     Kicked { to: ConnId, notice: Kicked },
+    /// Tells a connection someone wrote to it in a private room it is not in.
+    PrivateInvite { to: ConnId, invite: PrivateInvite },
     /// A request's outcome. `stored` names the batch message it depends on: if the batch fails
     /// to store, the outcome becomes `storage_failed`.
     Reply {

@@ -13,6 +13,7 @@ impl Chat {
         ctx: &Ctx,
         b: &mut Batch,
     ) -> Result<Done, WireError> {
+        self.may_join(conn, &req.room)?;
         let peer = self.peers.get(&conn);
         let session = peer.and_then(|p| p.session.clone());
         // A rejoin of a room this connection is in (a catch-up) keeps its nickname.

@@ -22,6 +22,7 @@ mod kick;
 mod leave;
 pub mod mention;
 mod presence;
+mod private;
 mod react;
 mod room;
 mod send;
@@ -342,6 +343,7 @@ impl Chat {
                         let r = self.react(conn, r, ctx, b);
                         Self::updated(r, b)
                     }
+                    Request::OpenPrivate(o) => (self.open_private(conn, o), None),
                     // Answered by the transport without queueing; harmless here.
                     Request::Ping => (Ok(Done::Typing), None),
                 };
@@ -541,6 +543,11 @@ impl Chat {
             ..Message::default()
         };
         r.push(&msg);
+        if matches!(msg.kind, Kind::Chat | Kind::File)
+            && let Some(author) = &msg.user_id
+        {
+            self.invite_other(room, &msg.nick_name, author, b);
+        }
         b.stored.push(msg);
         b.effects.push(Effect::Broadcast(b.stored.len() - 1));
         Ok(b.stored.len() - 1)

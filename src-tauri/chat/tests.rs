@@ -1038,3 +1038,105 @@ fn a_failed_batch_unfolds_its_changes() {
         "keep me"
     );
 }
+
+fn open_private(w: &mut World, conn: u64, room: &str, nick: &str) -> Result<Done, WireError> {
+    let input = w.req(
+        conn,
+        Request::OpenPrivate(crate::protocol::OpenPrivateRequest {
+            room: room.into(),
+            nick: nick.into(),
+        }),
+    );
+    reply(&w.one(input))
+}
+
+fn private_of(r: Result<Done, WireError>) -> String {
+    match r {
+        Ok(Done::PrivateOpened(o)) => o.room,
+        other => panic!("expected a private room, got {other:?}"),
+    }
+}
+
+fn invites(b: &Batch) -> Vec<(ConnId, String)> {
+    b.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::PrivateInvite { to, invite } => Some((*to, invite.nick_name.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Two people in a room get the same private room whoever opens it; the first message there
+/// invites the other one's connection, and only once they are in it do invites stop.
+#[test]
+fn a_private_room_is_shared_by_its_two_users_and_invites_the_other() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.connect_as(2, None, "bob-id");
+    w.join(1, "lobby", "ann").unwrap();
+    w.join(2, "lobby", "bob").unwrap();
+    let dm = private_of(open_private(&mut w, 1, "lobby", "bob"));
+    assert_eq!(dm, private_of(open_private(&mut w, 2, "lobby", "ann")));
+    assert_eq!(dm, "dm:ann-id:bob-id");
+    w.join(1, &dm, "ann").unwrap();
+    let b = w.send(1, &dm, "psst", None);
+    assert_eq!(invites(&b), [(ConnId(2), "ann".to_owned())]);
+    w.join(2, &dm, "bob").unwrap();
+    let b = w.send(1, &dm, "still there?", None);
+    assert!(invites(&b).is_empty(), "bob is in the room now");
+    assert_eq!(w.members(&dm), ["ann", "bob"]);
+}
+
+/// Nobody else may join a pair's private room — not a third user, not someone who took one of
+/// the two nicknames later, not a tutorial client — and a malformed private name is refused.
+#[test]
+fn only_the_two_users_may_join_their_private_room() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.connect_as(2, None, "bob-id");
+    w.join(1, "lobby", "ann").unwrap();
+    w.join(2, "lobby", "bob").unwrap();
+    let dm = private_of(open_private(&mut w, 1, "lobby", "bob"));
+    w.one(Input::Disconnect { conn: ConnId(2) });
+    // Eve takes the nickname bob after bob left.
+    w.connect_as(3, None, "eve-id");
+    w.join(3, "lobby", "bob").unwrap();
+    assert_eq!(code(w.join(3, &dm, "bob")), Some(ErrorCode::PrivateRoom));
+    assert_eq!(
+        code(w.join(3, "dm:zzz:yyy", "bob")),
+        Some(ErrorCode::InvalidRoom)
+    );
+    assert_eq!(code(w.join(3, "dm:", "bob")), Some(ErrorCode::InvalidRoom));
+    // Bob comes back with his key from another connection and may.
+    w.connect_as(4, None, "bob-id");
+    assert!(w.join(4, &dm, "bob").is_ok());
+}
+
+/// Talking privately needs a shared room, someone in it, and someone other than yourself —
+/// also when "someone else" is your own second connection.
+#[test]
+fn open_private_refuses_yourself_absent_people_and_rooms_you_are_not_in() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.connect_as(2, None, "ann-id");
+    w.connect_as(3, None, "bob-id");
+    w.join(1, "lobby", "ann").unwrap();
+    w.join(2, "lobby", "ann-phone").unwrap();
+    assert_eq!(
+        code(open_private(&mut w, 1, "lobby", "ann")),
+        Some(ErrorCode::PrivateToSelf)
+    );
+    assert_eq!(
+        code(open_private(&mut w, 1, "lobby", "ann-phone")),
+        Some(ErrorCode::PrivateToSelf)
+    );
+    assert_eq!(
+        code(open_private(&mut w, 1, "lobby", "carol")),
+        Some(ErrorCode::NotInRoom)
+    );
+    assert_eq!(
+        code(open_private(&mut w, 3, "lobby", "ann")),
+        Some(ErrorCode::NotInRoom)
+    );
+}

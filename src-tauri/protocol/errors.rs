@@ -63,6 +63,10 @@ pub enum ErrorCode {
     InvalidEmoji,
     #[error("this message already has as many different reactions as it may have")]
     TooManyReactions,
+    #[error("you cannot talk privately with yourself")]
+    PrivateToSelf,
+    #[error("that is a private conversation between two other people")]
+    PrivateRoom,
 }
 
 impl ErrorCode {
@@ -97,6 +101,8 @@ impl ErrorCode {
             ErrorCode::MessageDeleted => "message_deleted",
             ErrorCode::InvalidEmoji => "invalid_emoji",
             ErrorCode::TooManyReactions => "too_many_reactions",
+            ErrorCode::PrivateToSelf => "private_to_self",
+            ErrorCode::PrivateRoom => "private_room",
         }
     }
 
@@ -104,6 +110,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::NotInRoom | ErrorCode::Kicked | ErrorCode::Forbidden => 403,
+            ErrorCode::PrivateRoom => 403,
             ErrorCode::FilesDisabled => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::UploadStalled => 408,
@@ -179,6 +186,8 @@ mod tests {
             MessageDeleted,
             InvalidEmoji,
             TooManyReactions,
+            PrivateToSelf,
+            PrivateRoom,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }

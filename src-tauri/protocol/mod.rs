@@ -7,6 +7,7 @@ mod errors;
 mod file;
 #[doc(hidden)]
 pub mod invariants;
+mod private;
 mod request;
 mod validate;
 
@@ -16,11 +17,16 @@ pub use conversation::{
 };
 pub use errors::{ErrorCode, WireError};
 pub use file::{FileMeta, FileUploadAck, FileUploadRequest, UploadTicket, file_line, human_size};
+pub use private::{
+    OpenPrivateRequest, PRIVATE_PREFIX, PrivateInvite, PrivateOpened, is_private, private_pair,
+    private_room,
+};
 pub use request::Request;
 pub use validate::{
     DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, MAX_NICK_CHARS, clean_client_id,
     clean_emoji, clean_file_name, clean_message, clean_mime, clean_nick, clean_room, parse_delete,
-    parse_edit, parse_file_upload, parse_join, parse_leave, parse_react, parse_send, parse_typing,
+    parse_edit, parse_file_upload, parse_join, parse_leave, parse_open_private, parse_react,
+    parse_send, parse_typing,
 };
 
 use serde::{Deserialize, Serialize};
@@ -38,9 +44,11 @@ pub mod events {
     pub const EDIT_MESSAGE: &str = "editMessage";
     pub const DELETE_MESSAGE: &str = "deleteMessage";
     pub const REACT: &str = "react";
+    /// Private conversations (docs/protocol.md, "Private conversations").
+    pub const OPEN_PRIVATE: &str = "openPrivate";
 
     /// Every client → server event, the one list handlers are registered from.
-    pub const CLIENT: [&str; 9] = [
+    pub const CLIENT: [&str; 10] = [
         JOIN_ROOM,
         SEND_MESSAGE,
         LEAVE_ROOM,
@@ -50,6 +58,7 @@ pub mod events {
         EDIT_MESSAGE,
         DELETE_MESSAGE,
         REACT,
+        OPEN_PRIVATE,
     ];
 
     pub const MESSAGE: &str = "message";
@@ -57,6 +66,7 @@ pub mod events {
     /// (which print every `message`) never show one as a chat line.
     pub const MESSAGE_UPDATE: &str = "messageUpdate";
     pub const PRESENCE: &str = "presence";
+    pub const PRIVATE_INVITE: &str = "privateInvite";
     pub const REQUEST_ERROR: &str = "requestError";
     pub const KICKED: &str = "kicked";
     pub const SERVER_CLOSING: &str = "serverClosing";

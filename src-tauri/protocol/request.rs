@@ -4,12 +4,12 @@
 use serde_json::Value;
 
 use super::validate::{
-    Limits, parse_delete, parse_edit, parse_file_upload, parse_join, parse_leave, parse_react,
-    parse_send, parse_typing,
+    Limits, parse_delete, parse_edit, parse_file_upload, parse_join, parse_leave,
+    parse_open_private, parse_react, parse_send, parse_typing,
 };
 use super::{
-    DeleteRequest, EditRequest, ErrorCode, FileUploadRequest, JoinRequest, ReactRequest,
-    SendRequest, TypingRequest, WireError, events,
+    DeleteRequest, EditRequest, ErrorCode, FileUploadRequest, JoinRequest, OpenPrivateRequest,
+    ReactRequest, SendRequest, TypingRequest, WireError, events,
 };
 
 /// Every client → server event lanchat understands, validated.
@@ -31,6 +31,8 @@ pub enum Request {
     Delete(DeleteRequest),
     /// Adds or takes back a reaction.
     React(ReactRequest),
+    /// Asks for the private room with someone in a room you are in.
+    OpenPrivate(OpenPrivateRequest),
 }
 
 impl Request {
@@ -52,6 +54,7 @@ impl Request {
             events::EDIT_MESSAGE => parse_edit(payload, limits).map(Request::Edit),
             events::DELETE_MESSAGE => parse_delete(payload).map(Request::Delete),
             events::REACT => parse_react(payload).map(Request::React),
+            events::OPEN_PRIVATE => parse_open_private(payload).map(Request::OpenPrivate),
             other => Err(WireError::new(
                 ErrorCode::UnknownEvent,
                 format!(
@@ -74,6 +77,7 @@ impl Request {
             Request::Edit(_) => events::EDIT_MESSAGE,
             Request::Delete(_) => events::DELETE_MESSAGE,
             Request::React(_) => events::REACT,
+            Request::OpenPrivate(_) => events::OPEN_PRIVATE,
         }
     }
 }
@@ -106,6 +110,7 @@ mod tests {
             ),
             (events::DELETE_MESSAGE, json!({"room": "a", "seq": 1})),
             (events::REACT, json!({"room": "a", "seq": 1, "emoji": "👍"})),
+            (events::OPEN_PRIVATE, json!({"room": "a", "nickName": "b"})),
         ];
         let n = cases.len();
         for (event, payload) in cases {

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{
     DeleteRequest, EditRequest, ErrorCode, FileUploadRequest, JoinRequest, MAX_EMOJI_BYTES,
-    QUICK_EMOJI, ReactRequest, SendRequest, TypingRequest, WireError,
+    OpenPrivateRequest, QUICK_EMOJI, ReactRequest, SendRequest, TypingRequest, WireError,
 };
 
 /// Longest room name, in characters.
@@ -258,6 +258,15 @@ pub fn parse_delete(v: &Value) -> Result<DeleteRequest, WireError> {
     let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
     let seq = seq_field(map, "seq")?;
     Ok(DeleteRequest { room, seq })
+}
+
+/// `openPrivate`: `{room, nickName}` — someone in `room` to talk to privately.
+pub fn parse_open_private(v: &Value) -> Result<OpenPrivateRequest, WireError> {
+    let map = object(v)?;
+    Ok(OpenPrivateRequest {
+        room: clean_room(string_field_any(map, &["room", "roomName"])?)?,
+        nick: clean_nick(string_field(map, "nickName")?)?,
+    })
 }
 
 /// `react`: `{room, seq, emoji, on?}` (`on` defaults to true).

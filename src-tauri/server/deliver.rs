@@ -178,6 +178,11 @@ impl Deliver {
                     emit(&peer.socket, &peer.outflow, events::KICKED, &notice);
                 }
             }
+            Effect::PrivateInvite { to, invite } => {
+                if let Some(peer) = self.peers.get(&to) {
+                    emit(&peer.socket, &peer.outflow, events::PRIVATE_INVITE, &invite);
+                }
+            }
             Effect::Reply { id, result, .. } => match sinks.get_mut(id).and_then(Option::take) {
                 Some(Sink::Client(reply)) => {
                     let body = result.and_then(|done| self.ack_body(done));
@@ -284,6 +289,7 @@ impl Deliver {
             Done::Left { room } => json!({ "ok": true, "room": room }),
             Done::Typing | Done::Kicked => json!({ "ok": true }),
             Done::Updated(ack) => ok_ack(&ack),
+            Done::PrivateOpened(opened) => ok_ack(&opened),
             Done::UploadAllowed(grant) => match &self.files {
                 Some(files) => ok_ack(&files.grant(grant)?),
                 None => return Err(ErrorCode::FilesDisabled.into()),

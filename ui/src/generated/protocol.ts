@@ -132,7 +132,7 @@ export type Kicked = { room: string, by: string, reason: string, };
 
 export type ServerClosing = { message: string, };
 
-export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled" | "no_such_message" | "not_author" | "not_editable" | "message_deleted" | "invalid_emoji" | "too_many_reactions";
+export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled" | "no_such_message" | "not_author" | "not_editable" | "message_deleted" | "invalid_emoji" | "too_many_reactions" | "private_to_self" | "private_room";
 
 export type WireError = { code: ErrorCode, message: string, };
 
