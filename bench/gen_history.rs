@@ -133,6 +133,7 @@ fn main() -> anyhow::Result<()> {
             client_id: None,
             history: false,
             file: None,
+            ..Default::default()
         });
         if batch.len() == 1000 {
             store.append(&batch)?;

@@ -33,7 +33,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Chat in a room from the terminal: stdin lines are sent, room messages are printed.
     /// `/send PATH` on a line of its own shares a file; `/search WORDS` prints the room's
-    /// messages with those words (newest first).
+    /// messages with those words (newest first); `/edit`, `/delete`, `/react` and `/reply`
+    /// act on a message.
     Join(JoinArgs),
     /// List the lanchat hosts on this network (found with mDNS).
     Discover(DiscoverArgs),
@@ -168,6 +169,10 @@ pub struct JoinArgs {
     /// The server's password, if it has one.
     #[arg(long, env = "LANCHAT_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Directory holding your user key (`user.key`: who you are across runs, so you can edit
+    /// and delete your messages later) [default: the user's data dir].
+    #[arg(long)]
+    pub data: Option<PathBuf>,
 }
 
 /// The default history directory (XDG data dir).
@@ -474,8 +479,17 @@ pub fn format_line(m: &Message) -> String {
 /// with `base` (`http://host:port`), ready for `lanchat download`.
 pub fn format_line_at(m: &Message, base: &str) -> String {
     let text = m.message.replace("\r\n", "\n").replace('\n', " ⏎ ");
+    let target = m.target.unwrap_or(0);
     match (m.kind, &m.file) {
-        (Kind::Chat, _) => format!("{}: {}", m.nick_name, text),
+        (Kind::Chat, _) if m.deleted => format!("{}: (message deleted)", m.nick_name),
+        (Kind::Chat, _) => match &m.reply {
+            Some(q) => format!("{} ↪ {}: {}", m.nick_name, q.nick_name, text),
+            None => format!("{}: {}", m.nick_name, text),
+        },
+        (Kind::Edit, _) => format!("* {} edited #{target}: {text}", m.nick_name),
+        (Kind::Delete, _) => format!("* {} deleted #{target}", m.nick_name),
+        (Kind::React, _) => format!("* {} reacted {text} to #{target}", m.nick_name),
+        (Kind::Unreact, _) => format!("* {} took back {text} on #{target}", m.nick_name),
         (Kind::File, Some(f)) => format!(
             "{}: 📎 {} ({}) {base}{}",
             m.nick_name,
@@ -552,13 +566,20 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
     tokio::pin!(shutdown);
     let mut cfg = ClientConfig::new(args.address.clone(), nick);
     cfg.password = args.password;
+    // Without a key file this run gets an id of its own: it can edit only what it sends now.
+    cfg.user_key = match args.data.map_or_else(default_data_dir, Ok) {
+        Ok(dir) => crate::identity::load_or_create(&dir)
+            .inspect_err(|e| eprintln!("! no user key in {} ({e})", dir.display()))
+            .ok(),
+        Err(_) => None,
+    };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let start = async {
         let client = Client::connect(cfg, tx).await.map_err(explain)?;
-        client.join(&room).await.map_err(explain)?;
-        anyhow::Ok(client)
+        let ack = client.join(&room).await.map_err(explain)?;
+        anyhow::Ok((client, ack.user_id))
     };
-    let client = tokio::select! {
+    let (client, me) = tokio::select! {
         client = start => client?,
         _ = &mut shutdown => bail!("interrupted before joining"),
     };
@@ -567,11 +588,18 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
     // The highest seq printed, so that at the end we wait for our own messages' echoes (a
     // file's link is only in its message).
     let (printed_tx, mut printed) = tokio::sync::watch::channel(0u64);
+    // The newest message seen and the newest of ours: what `/react`, `/reply`, `/edit` and
+    // `/delete` act on when not given a `#SEQ`.
+    let latest = std::sync::Arc::new(std::sync::Mutex::new(Latest::default()));
+    let seen = latest.clone();
     let printer = tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
             match ev {
                 ClientEvent::Message(m) => {
                     println!("{}", format_line_at(&m, &base));
+                    seen.lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .note(&m, me.as_deref());
                     printed_tx.send_if_modified(|s| {
                         let higher = m.seq > *s;
                         *s = (*s).max(m.seq);
@@ -623,7 +651,16 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
                     } else if let Some(words) = command.strip_prefix("/search ") {
                         searches.push(search(&client, &room, words.trim()));
                     } else {
-                        acks.push(client.send(&room, &line, None).map_err(explain)?);
+                        let latest = *latest.lock().unwrap_or_else(|p| p.into_inner());
+                        match conversation_command(&line, latest) {
+                            Some(Ok(cmd)) => {
+                                if let Some(ack) = run_command(&client, &room, cmd).await {
+                                    acks.push(ack);
+                                }
+                            }
+                            Some(Err(usage)) => eprintln!("! {usage}"),
+                            None => acks.push(client.send(&room, &line, None).map_err(explain)?),
+                        }
                     }
                 }
             },
@@ -665,6 +702,95 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
         bail!("{refused} message(s) or file(s) were not accepted by the server");
     }
     Ok(())
+}
+
+/// The newest message seen in the room, and the newest of our own.
+#[derive(Debug, Default, Clone, Copy)]
+struct Latest {
+    any: u64,
+    mine: u64,
+}
+
+impl Latest {
+    fn note(&mut self, m: &Message, me: Option<&str>) {
+        if matches!(m.kind, Kind::Chat | Kind::File) && !m.deleted {
+            self.any = self.any.max(m.seq);
+            if me.is_some() && m.user_id.as_deref() == me {
+                self.mine = self.mine.max(m.seq);
+            }
+        }
+    }
+}
+
+/// A conversation command typed in `lanchat join`.
+#[derive(Debug, PartialEq, Eq)]
+enum ChatCommand {
+    Edit(u64, String),
+    Delete(u64),
+    React(u64, String),
+    Reply(u64, String),
+}
+
+/// Reads `/edit [#SEQ] TEXT`, `/delete [#SEQ]`, `/react [#SEQ] EMOJI`, `/reply [#SEQ] TEXT`.
+/// Without `#SEQ`, edit and delete act on our newest message, react and reply on the room's
+/// newest. `None`: not a command (sent as a message); `Err`: a usage line to show.
+fn conversation_command(line: &str, latest: Latest) -> Option<Result<ChatCommand, String>> {
+    let line = line.trim();
+    let (cmd, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let (default, usage) = match cmd {
+        "/edit" => (latest.mine, "/edit [#SEQ] TEXT"),
+        "/delete" => (latest.mine, "/delete [#SEQ]"),
+        "/react" => (latest.any, "/react [#SEQ] EMOJI"),
+        "/reply" => (latest.any, "/reply [#SEQ] TEXT"),
+        _ => return None,
+    };
+    let rest = rest.trim();
+    let (seq, arg) = match rest.strip_prefix('#') {
+        Some(r) => {
+            let (n, arg) = r.split_once(' ').unwrap_or((r, ""));
+            match n.parse::<u64>() {
+                Ok(n) => (n, arg.trim()),
+                Err(_) => return Some(Err(format!("usage: {usage}"))),
+            }
+        }
+        None => (default, rest),
+    };
+    if seq == 0 {
+        return Some(Err(format!("nothing to act on yet; usage: {usage}")));
+    }
+    let need_arg = |f: fn(u64, String) -> ChatCommand| {
+        if arg.is_empty() {
+            Err(format!("usage: {usage}"))
+        } else {
+            Ok(f(seq, arg.to_owned()))
+        }
+    };
+    Some(match cmd {
+        "/edit" => need_arg(ChatCommand::Edit),
+        "/react" => need_arg(ChatCommand::React),
+        "/reply" => need_arg(ChatCommand::Reply),
+        _ => Ok(ChatCommand::Delete(seq)),
+    })
+}
+
+/// Runs a conversation command; a reply is a message whose ack the caller waits for.
+async fn run_command(
+    client: &Client,
+    room: &str,
+    cmd: ChatCommand,
+) -> Option<tokio::sync::oneshot::Receiver<Result<crate::protocol::SendAck, ClientError>>> {
+    let done = match cmd {
+        ChatCommand::Reply(seq, text) => {
+            return client.send_reply(room, &text, None, Some(seq)).ok();
+        }
+        ChatCommand::Edit(seq, text) => client.edit(room, seq, &text).await,
+        ChatCommand::Delete(seq) => client.delete(room, seq).await,
+        ChatCommand::React(seq, emoji) => client.react(room, seq, &emoji, true).await,
+    };
+    if let Err(e) = done {
+        eprintln!("! {e}");
+    }
+    None
 }
 
 /// `/send PATH`: uploads on a task of its own (chat goes on meanwhile), reporting progress and
@@ -761,6 +887,34 @@ mod tests {
             host_line(&host("A", "10.0.0.2:7878", 1, false)),
             "A  10.0.0.2:7878  1 person  open  v0.1.0"
         );
+    }
+
+    /// The terminal's conversation commands pick a message by `#SEQ`, or the newest.
+    #[test]
+    fn conversation_commands_parse() {
+        let l = Latest { any: 9, mine: 7 };
+        assert_eq!(
+            conversation_command("/edit fixed", l),
+            Some(Ok(ChatCommand::Edit(7, "fixed".into())))
+        );
+        assert_eq!(
+            conversation_command("/react #3 👍", l),
+            Some(Ok(ChatCommand::React(3, "👍".into())))
+        );
+        assert_eq!(
+            conversation_command("/delete", l),
+            Some(Ok(ChatCommand::Delete(7)))
+        );
+        assert_eq!(
+            conversation_command("/reply #x hi", l),
+            Some(Err("usage: /reply [#SEQ] TEXT".into()))
+        );
+        assert!(matches!(conversation_command("/edit", l), Some(Err(_))));
+        assert_eq!(conversation_command("hello /edit", l), None);
+        assert!(matches!(
+            conversation_command("/delete", Latest::default()),
+            Some(Err(_))
+        ));
     }
 
     /// `--no-announce` reads `LANCHAT_NO_ANNOUNCE` like clap reads any flag's variable.

@@ -4,6 +4,7 @@
 //! - [`protocol`]: event names, payload types, requests, validation, error codes (docs/protocol.md).
 //! - [`clock`]: the protocol's time (ms since the epoch).
 //! - [`chat`]: the chat's rules (rooms, members, seqs, dedupe, kicks, presence) with no I/O.
+//! - [`identity`]: the user key and the public user id derived from it.
 //! - [`store`]: SQLite history.
 //! - [`datadir`]: one server per data directory (the lock beside the history).
 //! - [`server`]: the Socket.IO room server (`serve(listener, config, store)`): transport around
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod datadir;
 pub mod discovery;
 pub mod host;
+pub mod identity;
 pub mod net;
 pub mod protocol;
 pub mod server;

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::chat::RoomSnapshot;
 use crate::datadir::DataDirError;
-use crate::protocol::{FileMeta, Kind, Message};
+use crate::protocol::{FileMeta, Kind, Message, Quote};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -52,9 +52,6 @@ pub struct Store {
     /// database, which only its one connection sees: those reads take the writer's lock.
     readers: Option<Arc<readers::Readers>>,
 }
-
-/// The columns a message is read from, in the order [`Store::each`] expects them.
-const COLUMNS: &str = "room, seq, id, ts, kind, nick, body, client_id, file";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS messages (
@@ -101,6 +98,8 @@ pub struct UploadRecord {
     /// Set once every byte arrived and the content is in the file store, before the message is
     /// posted: a restart in between posts it on the next `PATCH`.
     pub sha256: Option<String>,
+    /// The uploader's public user id (none for tickets from before identities).
+    pub user_id: Option<String>,
 }
 
 impl Store {
@@ -147,6 +146,30 @@ impl Store {
         if !has_file {
             conn.execute_batch("ALTER TABLE messages ADD COLUMN file TEXT")?;
         }
+        // Conversations (issue #14): the author's user id, event rows' target, replies,
+        // mentions, and the folded state of a message (edited, deleted, reactions).
+        let has_user: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'user_id'")?
+            .exists([])?;
+        if !has_user {
+            conn.execute_batch(
+                "ALTER TABLE messages ADD COLUMN user_id TEXT;
+                 ALTER TABLE messages ADD COLUMN target INTEGER;
+                 ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+                 ALTER TABLE messages ADD COLUMN mentions TEXT;
+                 ALTER TABLE messages ADD COLUMN edited_ts INTEGER;
+                 ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+                 ALTER TABLE messages ADD COLUMN reactions TEXT;
+                 ALTER TABLE uploads ADD COLUMN user_id TEXT;",
+            )?;
+        }
+        // A delete empties its message's edits: found through this (only event rows have a
+        // target, so chat rows cost nothing here).
+        conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS messages_target ON messages (room, target)
+             WHERE target IS NOT NULL",
+        )?;
+        // After the columns above: the index leaves deleted messages out.
         search::create(&conn)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
@@ -162,18 +185,23 @@ impl Store {
 
     /// Appends messages in one transaction: all are stored or none is.
     pub fn append(&self, messages: &[Message]) -> Result<(), StoreError> {
+        self.commit(messages, &[])
+    }
+
+    /// Appends `messages` and writes back `updated` — messages an edit, delete or reaction in
+    /// the same batch changed, already folded by the chat core — in one transaction. A deleted
+    /// message's edit rows lose their text too.
+    pub fn commit(&self, messages: &[Message], updated: &[Message]) -> Result<(), StoreError> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO messages (room, seq, id, ts, kind, nick, body, client_id, file)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO messages (room, seq, id, ts, kind, nick, body, client_id, file,
+                     user_id, target, reply_to, mentions, edited_ts, deleted, reactions)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
             for m in messages {
-                let file = match &m.file {
-                    Some(f) => Some(serde_json::to_string(f).map_err(StoreError::Json)?),
-                    None => None,
-                };
+                let (file, mentions, reactions) = encoded(m)?;
                 stmt.execute(params![
                     m.room,
                     m.seq as i64,
@@ -183,11 +211,56 @@ impl Store {
                     m.nick_name,
                     m.message,
                     m.client_id,
-                    file
+                    file,
+                    m.user_id,
+                    m.target.map(|t| t as i64),
+                    m.reply.as_ref().map(|q| q.seq as i64),
+                    mentions,
+                    m.edited_ts,
+                    m.deleted,
+                    reactions
                 ])?;
             }
+            search::index(&tx, messages)?;
+            let mut prior = tx.prepare_cached(
+                "SELECT body, deleted FROM messages WHERE room = ?1 AND seq = ?2",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE messages SET body = ?3, file = ?4, mentions = ?5, edited_ts = ?6,
+                     deleted = ?7, reactions = ?8
+                 WHERE room = ?1 AND seq = ?2",
+            )?;
+            // Messages whose text changed (an edit) or that were deleted: their search
+            // documents follow. A reaction alone leaves the index alone.
+            let mut retext = Vec::new();
+            let mut scrub = tx.prepare_cached(
+                "UPDATE messages SET body = '', mentions = NULL
+                 WHERE room = ?1 AND target = ?2 AND kind = 'edit'",
+            )?;
+            for m in updated {
+                let before: Option<(String, bool)> = prior
+                    .query_row(params![m.room, m.seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                if before.is_none_or(|(body, deleted)| body != m.message || deleted != m.deleted) {
+                    retext.push(m);
+                }
+                let (file, mentions, reactions) = encoded(m)?;
+                update.execute(params![
+                    m.room,
+                    m.seq as i64,
+                    m.message,
+                    file,
+                    mentions,
+                    m.edited_ts,
+                    m.deleted,
+                    reactions
+                ])?;
+                if m.deleted {
+                    scrub.execute(params![m.room, m.seq as i64])?;
+                }
+            }
+            search::reindex(&tx, &retext)?;
         }
-        search::index(&tx, messages)?;
         tx.commit()?;
         Ok(())
     }
@@ -201,6 +274,15 @@ impl Store {
             Some(readers) => readers.with(f),
             None => f(&self.lock()),
         }
+    }
+
+    /// Message `seq` of `room` (folded), if there is one: the target of an edit, delete,
+    /// reaction or reply older than the room's cache.
+    pub fn message(&self, room: &str, seq: u64) -> Result<Option<Message>, StoreError> {
+        let conn = self.lock();
+        let sql = format!("{SELECT} WHERE m.room = ?1 AND m.seq = ?2");
+        let mut rows = Self::query(&conn, &sql, params![room, seq as i64])?;
+        Ok(rows.pop())
     }
 
     /// Loads what the server keeps in memory for a room.
@@ -219,12 +301,24 @@ impl Store {
             )
             .optional()?
             .flatten();
+        // The shown messages and the event rows are cached apart (chat/room.rs): a run of
+        // reactions does not push the conversation out of a plain join's history.
         let mut recent_rows = Self::query(
             &conn,
-            &format!("SELECT {COLUMNS} FROM messages WHERE room = ?1 ORDER BY seq DESC LIMIT ?2"),
+            &format!(
+                "{SELECT} WHERE m.room = ?1 AND m.target IS NULL ORDER BY m.seq DESC LIMIT ?2"
+            ),
             params![room, recent as i64],
         )?;
         recent_rows.reverse();
+        let mut event_rows = Self::query(
+            &conn,
+            &format!(
+                "{SELECT} WHERE m.room = ?1 AND m.target IS NOT NULL ORDER BY m.seq DESC LIMIT ?2"
+            ),
+            params![room, recent as i64],
+        )?;
+        event_rows.reverse();
         let mut stmt = conn.prepare_cached(
             "SELECT nick, client_id, id, seq, ts FROM
                (SELECT nick, client_id, id, seq, ts FROM messages
@@ -246,6 +340,7 @@ impl Store {
         Ok(RoomSnapshot {
             last_seq: last_seq.unwrap_or(0) as u64,
             recent: recent_rows,
+            events: event_rows,
             client_ids: ids,
         })
     }
@@ -265,9 +360,7 @@ impl Store {
         let mut bytes = 0;
         Self::each(
             &conn,
-            &format!(
-                "SELECT {COLUMNS} FROM messages WHERE room = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3"
-            ),
+            &format!("{SELECT} WHERE m.room = ?1 AND m.seq > ?2 ORDER BY m.seq ASC LIMIT ?3"),
             params![room, since as i64, limit as i64],
             |m| {
                 bytes += crate::chat::wire_size(&m);
@@ -294,9 +387,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Runs `sql` (selecting [`COLUMNS`]) and hands each row to `f` as a message until `f`
-    /// says stop. The one place a row becomes a [`Message`]: joins, catch-ups and pages all
-    /// read through it.
+    /// Runs `sql` (a [`SELECT`] with its conditions) and hands each row to `f` as a message
+    /// until `f` says stop. Joins, catch-ups and pages all read through it.
     fn each(
         conn: &Connection,
         sql: &str,
@@ -306,27 +398,7 @@ impl Store {
         let mut stmt = conn.prepare_cached(sql)?;
         let mut rows = stmt.query(args)?;
         while let Some(r) = rows.next()? {
-            let (room, seq, kind): (String, i64, String) = (r.get(0)?, r.get(1)?, r.get(4)?);
-            // A row of a kind this version does not know (written by a newer one) is shown as
-            // a notice rather than failing every join of its room; its seq keeps the run whole.
-            let kind = Kind::parse(&kind).unwrap_or_else(|| {
-                tracing::debug!("{room} #{seq}: unknown kind {kind:?}, shown as a notice");
-                Kind::System
-            });
-            let file = file_meta(&room, seq, r.get(8)?);
-            let m = Message {
-                id: r.get(2)?,
-                room,
-                seq: seq as u64,
-                ts: r.get(3)?,
-                kind,
-                nick_name: r.get(5)?,
-                message: r.get(6)?,
-                client_id: r.get(7)?,
-                history: false,
-                file,
-            };
-            if !f(m) {
+            if !f(row_message(r)?) {
                 break;
             }
         }
@@ -338,8 +410,9 @@ impl Store {
     /// Records a new upload.
     pub fn add_upload(&self, u: &UploadRecord) -> Result<(), StoreError> {
         self.lock().execute(
-            "INSERT INTO uploads (id, room, nick, client_id, name, size, mime, touched, sha256)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO uploads (id, room, nick, client_id, name, size, mime, touched, sha256,
+                 user_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 u.id,
                 u.room,
@@ -349,7 +422,8 @@ impl Store {
                 u.size as i64,
                 u.mime,
                 u.touched,
-                u.sha256
+                u.sha256,
+                u.user_id
             ],
         )?;
         Ok(())
@@ -379,7 +453,8 @@ impl Store {
     pub fn uploads(&self) -> Result<Vec<UploadRecord>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
-            "SELECT id, room, nick, client_id, name, size, mime, touched, sha256 FROM uploads",
+            "SELECT id, room, nick, client_id, name, size, mime, touched, sha256, user_id
+             FROM uploads",
         )?;
         let rows = stmt
             .query_map([], |r| {
@@ -393,11 +468,88 @@ impl Store {
                     mime: r.get(6)?,
                     touched: r.get(7)?,
                     sha256: r.get(8)?,
+                    user_id: r.get(9)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
+}
+
+/// The columns [`row_message`] reads: a message row `m`, and the message it replies to `o`
+/// for its quote (a primary-key lookup per reply). Add conditions on `m`.
+pub const SELECT: &str = "SELECT m.room, m.seq, m.id, m.ts, m.kind, m.nick, m.body, m.client_id,
+        m.file, m.user_id, m.target, m.reply_to, m.mentions, m.edited_ts, m.deleted, m.reactions,
+        o.nick, substr(o.body, 1, 140), o.deleted
+    FROM messages m LEFT JOIN messages o ON o.room = m.room AND o.seq = m.reply_to";
+
+/// One stored row (selected with [`SELECT`]) as the message clients see: the ONE place a row
+/// becomes a [`Message`], folded state included (edited text, `deleted`, reactions, the
+/// reply's current quote). History on join, `since` catch-ups and the scrollback pages of
+/// issue #14 part B all read rows through it.
+pub fn row_message(r: &rusqlite::Row) -> Result<Message, rusqlite::Error> {
+    let (room, seq, kind): (String, i64, String) = (r.get(0)?, r.get(1)?, r.get(4)?);
+    // A row of a kind this version does not know (written by a newer one) is shown as a
+    // notice rather than failing every join of its room; its seq keeps the run whole.
+    let kind = Kind::parse(&kind).unwrap_or_else(|| {
+        tracing::debug!("{room} #{seq}: unknown kind {kind:?}, shown as a notice");
+        Kind::System
+    });
+    let file = file_meta(&room, seq, r.get(8)?);
+    let reply = match r.get::<_, Option<i64>>(11)? {
+        Some(to) => Some(Quote {
+            seq: to as u64,
+            nick_name: r.get::<_, Option<String>>(16)?.unwrap_or_default(),
+            text: r.get::<_, Option<String>>(17)?.unwrap_or_default(),
+            deleted: r.get::<_, Option<bool>>(18)?.unwrap_or(false),
+        }),
+        None => None,
+    };
+    let decode = |col: usize| -> Result<Option<String>, rusqlite::Error> { r.get(col) };
+    let mentions = decode(12)?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    let reactions = decode(15)?
+        .and_then(|j| serde_json::from_str(&j).ok())
+        .unwrap_or_default();
+    Ok(Message {
+        id: r.get(2)?,
+        room,
+        seq: seq as u64,
+        ts: r.get(3)?,
+        kind,
+        nick_name: r.get(5)?,
+        message: r.get(6)?,
+        client_id: r.get(7)?,
+        history: false,
+        file,
+        user_id: r.get(9)?,
+        target: r.get::<_, Option<i64>>(10)?.map(|t| t as u64),
+        reply,
+        mentions,
+        edited_ts: r.get(13)?,
+        deleted: r.get(14)?,
+        reactions,
+    })
+}
+
+/// A message's JSON columns: file meta, mentions, reactions (`None` when empty).
+type JsonColumns = (Option<String>, Option<String>, Option<String>);
+
+fn encoded(m: &Message) -> Result<JsonColumns, StoreError> {
+    let enc = |v: serde_json::Result<String>| v.map_err(StoreError::Json);
+    let file = m
+        .file
+        .as_ref()
+        .map(|f| enc(serde_json::to_string(f)))
+        .transpose()?;
+    let mentions = (!m.mentions.is_empty())
+        .then(|| enc(serde_json::to_string(&m.mentions)))
+        .transpose()?;
+    let reactions = (!m.reactions.is_empty())
+        .then(|| enc(serde_json::to_string(&m.reactions)))
+        .transpose()?;
+    Ok((file, mentions, reactions))
 }
 
 /// A stored file message's meta; one that does not decode (a newer version's) is left out, so
@@ -475,6 +627,7 @@ mod tests {
             client_id: cid.map(Into::into),
             history: false,
             file: None,
+            ..Default::default()
         }
     }
 

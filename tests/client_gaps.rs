@@ -24,21 +24,24 @@ async fn a_seq_gap_triggers_a_catch_up() {
             "joinRoom",
             async |s: SocketRef, Data(v): Data<Value>, ack: AckSender| {
                 let since = v.get("since").and_then(Value::as_u64);
-                let ack_body =
-                    json!({"ok": true, "room": "g", "nickName": "me", "lastSeq": 5, "members": []});
+                // `lastSeq` is the room's last seq as of the join: 2 for the first join (3 and 4
+                // come after it and are "lost"), 5 for the catch-up.
+                let ack_body = |last: u64| {
+                    json!({"ok": true, "room": "g", "nickName": "me", "lastSeq": last, "members": []})
+                };
                 match since {
                     None => {
                         for seq in 1..=2 {
                             s.emit("message", &msg(seq, true)).unwrap();
                         }
-                        ack.send(&ack_body).unwrap();
+                        ack.send(&ack_body(2)).unwrap();
                         s.emit("message", &msg(5, false)).unwrap(); // 3 and 4 "lost"
                     }
                     Some(since) => {
                         for seq in since + 1..=5 {
                             s.emit("message", &msg(seq, true)).unwrap();
                         }
-                        ack.send(&ack_body).unwrap();
+                        ack.send(&ack_body(5)).unwrap();
                         s.emit("message", &msg(6, false)).unwrap();
                     }
                 }

@@ -60,3 +60,39 @@ async fn changed_password_locks_out_the_old_one() {
     c.password = Some("new".into());
     Client::connect(c, tx).await.expect("new password works");
 }
+
+/// The host sees every occupied room and who is in it — also rooms its own window never
+/// joined — and the view follows people coming and going.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_host_sees_every_room_and_its_members() {
+    let s = start_default().await;
+    let ann = Peer::connect(&url(&s)).await;
+    let bob = Peer::connect(&url(&s)).await;
+    ann.join("alpha", "ann").await;
+    bob.join("alpha", "bob").await;
+    bob.join("beta", "bobby").await;
+    bob.send("beta", "hello").await;
+    let rooms = s.control.rooms().await;
+    let names: Vec<_> = rooms.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["alpha", "beta"]);
+    assert_eq!(rooms[0].members, ["ann", "bob"]);
+    assert_eq!(rooms[1].members, ["bobby"]);
+    assert!(rooms[1].last_seq >= 2, "join notice + message: {rooms:?}");
+    // The host kicks from the overview, in a room the host's window is not in.
+    s.control.kick("beta", "bobby", "the host").await.unwrap();
+    bob.wait_for("kicked", |v| v["room"] == "beta").await;
+    let rooms = s.control.rooms().await;
+    assert_eq!(
+        rooms.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["alpha"],
+        "an emptied room leaves the view"
+    );
+    // Guests only learn the counts, never the names.
+    let info: serde_json::Value = reqwest::get(format!("{}/api/info", url(&s)))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["rooms"], json!([{"name": "alpha", "members": 2}]));
+}

@@ -31,6 +31,7 @@ fn big_room() -> Store {
             client_id: None,
             history: false,
             file: None,
+            ..Default::default()
         })
         .collect();
     store.append(&rows).unwrap();

@@ -168,7 +168,9 @@ async fn unknown_fields_are_ignored_and_not_relayed() {
         "sendMessage with forged fields",
         "sendMessage",
         json!({"room": ROOM, "message": "forged?", "nickName": "calm-a", "kind": "system",
-               "seq": 1, "id": "forged-id", "ts": 0, "history": true, "extra": {"a": [1, 2]}}),
+               "seq": 1, "id": "forged-id", "ts": 0, "history": true, "extra": {"a": [1, 2]},
+               "userId": "forged-user", "target": 1, "deleted": true, "editedTs": 5,
+               "reactions": [{"emoji": "👍", "by": []}], "mentions": ["calm-b"]}),
     )
     .await;
     let m = calm.b.wait_for("message", text_is("forged?")).await;
@@ -176,7 +178,9 @@ async fn unknown_fields_are_ignored_and_not_relayed() {
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["id", "kind", "message", "nickName", "room", "seq", "ts"],
+        [
+            "id", "kind", "message", "nickName", "room", "seq", "ts", "userId"
+        ],
         "{m}"
     );
     assert_eq!(
@@ -185,6 +189,10 @@ async fn unknown_fields_are_ignored_and_not_relayed() {
         "{m}"
     );
     assert_ne!(m["ts"], 0);
+    assert_ne!(
+        m["userId"], "forged-user",
+        "the author's id is the server's to say"
+    );
     accepted(
         &eve,
         "typing with extra fields",

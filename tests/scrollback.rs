@@ -20,6 +20,7 @@ fn row(room: &str, seq: u64, text: String) -> Message {
         client_id: None,
         history: false,
         file: None,
+        ..Default::default()
     }
 }
 

@@ -15,6 +15,8 @@ pub struct UploadGrant {
     pub conn: ConnId,
     /// The nickname the connection joined the room with: the file is posted under it.
     pub nick: String,
+    /// Its public user id: the file message is theirs to delete.
+    pub user: String,
     pub req: FileUploadRequest,
 }
 
@@ -27,6 +29,9 @@ pub struct FilePost {
     /// last `PATCH`, a restart between storing and posting) gives the first message's ack.
     pub client_id: String,
     pub file: FileMeta,
+    /// The uploader's public user id, when the ticket knows it (tickets from before
+    /// identities do not): who may delete the file message.
+    pub user: Option<String>,
 }
 
 impl Chat {
@@ -46,7 +51,17 @@ impl Chat {
         if let Some(ack) = duplicate {
             return Ok(Done::UploadPosted(ack));
         }
-        Ok(Done::UploadAllowed(UploadGrant { conn, nick, req }))
+        let user = self
+            .peers
+            .get(&conn)
+            .map(|p| p.user.clone())
+            .unwrap_or_default();
+        Ok(Done::UploadAllowed(UploadGrant {
+            conn,
+            nick,
+            user,
+            req,
+        }))
     }
 
     /// Posts a finished file. The ticket is the authority — its holder may have disconnected
@@ -77,6 +92,8 @@ impl Chat {
             text: file_line(&post.file.name, post.file.size),
             client_id: Some(post.client_id),
             file: Some(post.file),
+            user: post.user,
+            ..Post::default()
         };
         self.post_acked(&post.room, p, ctx, b)
     }

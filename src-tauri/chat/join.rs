@@ -13,6 +13,7 @@ impl Chat {
         ctx: &Ctx,
         b: &mut Batch,
     ) -> Result<Done, WireError> {
+        self.may_join(conn, &req.room)?;
         let peer = self.peers.get(&conn);
         let session = peer.and_then(|p| p.session.clone());
         // A rejoin of a room this connection is in (a catch-up) keeps its nickname.
@@ -135,6 +136,7 @@ impl Chat {
             nick_name: req.nick,
             members: Vec::new(),
             more,
+            user_id: self.peers.get(&conn).map(|p| p.user.clone()),
         }))
     }
 

@@ -5,20 +5,30 @@
 //! One file per rule: [`join`] (nicknames, takeover, bans, history), [`send`] (seqs, clientId
 //! dedupe), [`leave`] (leaving and disconnecting), [`typing`], [`kick`], [`presence`] (one
 //! member-list delta per room per batch), [`file`] (upload tickets for members, posting a
-//! finished file), [`read`] (who may read a room's past). [`room`] is one room's state.
+//! finished file), [`edit`], [`delete`] (the author's, or the host's), [`react`], with
+//! [`target`] (finding the message they change and posting the event row), [`fold`] (how an
+//! event row changes its message) and [`mention`] (`@nick`), [`private`] (private
+//! conversations), [`read`] (who may read a room's past). [`room`] is one room's state.
 //!
 //! A batch is applied in three steps, so the caller can store between them:
 //! [`Chat::apply`] each input → [`Chat::finish`] → store `batch.stored` → [`Chat::settle`].
 
+mod delete;
+mod edit;
 mod effect;
 mod file;
+pub mod fold;
 mod join;
 mod kick;
 mod leave;
+pub mod mention;
 mod presence;
+mod private;
+mod react;
 mod read;
 mod room;
 mod send;
+mod target;
 mod typing;
 
 #[cfg(test)]
@@ -32,7 +42,7 @@ pub use room::{Ban, Member, Room, RoomSnapshot, as_history};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::protocol::{Kind, Message, Request, RoomInfo, WireError};
+use crate::protocol::{Kind, Message, Request, RoomOverview, WireError};
 
 /// History a join needs from the store: messages of `room` after seq `after`, oldest first, at
 /// most `limit` of them and (about) `max_bytes` — the first one always.
@@ -51,7 +61,19 @@ pub fn wire_size(m: &Message) -> usize {
         // The name appears percent-encoded in the url; the sig and hash are 64 hex each.
         f.name.len() * 4 + f.mime.len() + f.url.len() + f.thumb_url.as_ref().map_or(0, String::len)
     });
-    m.message.len() + m.nick_name.len() + m.room.len() + 120 + file
+    // Conversations: ids, a quote, mentions, and per reactor its id, nickname and envelope.
+    let extra = m.user_id.as_ref().map_or(0, |u| u.len() + 12)
+        + m.reply
+            .as_ref()
+            .map_or(0, |q| q.text.len() + q.nick_name.len() + 60)
+        + m.mentions.iter().map(|n| n.len() + 3).sum::<usize>()
+        + m.reactions
+            .iter()
+            .map(|r| {
+                r.emoji.len() + 20 + r.by.iter().map(|x| x.nick_name.len() + 48).sum::<usize>()
+            })
+            .sum::<usize>();
+    m.message.len() + m.nick_name.len() + m.room.len() + 120 + file + extra
 }
 
 /// A connection, as the core knows it: a number the server hands out at connect.
@@ -94,10 +116,12 @@ pub struct Ctx<'a> {
 /// What arrives at the core, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// A connection passed the handshake. `session` is its `auth.sessionId`.
+    /// A connection passed the handshake. `session` is its `auth.sessionId`, `user` the public
+    /// user id derived from its `auth.userKey` (or made for this connection alone).
     Connect {
         conn: ConnId,
         session: Option<String>,
+        user: String,
     },
     /// A connection is gone: it leaves every room it was in.
     Disconnect { conn: ConnId },
@@ -118,15 +142,29 @@ pub enum Input {
         nick: String,
         by: String,
     },
+    /// The host deletes message `seq` of `room` (anyone's).
+    HostDelete {
+        id: ReqId,
+        room: String,
+        seq: u64,
+        by: String,
+    },
 }
 
 /// A message about to be posted in a room.
+#[derive(Default)]
 struct Post {
     kind: Kind,
     nick: String,
     text: String,
     client_id: Option<String>,
     file: Option<crate::protocol::FileMeta>,
+    /// The author's public user id (none on notices).
+    user: Option<String>,
+    /// Event rows: the message they change.
+    target: Option<u64>,
+    reply: Option<crate::protocol::Quote>,
+    mentions: Vec<String>,
 }
 
 impl Post {
@@ -136,8 +174,7 @@ impl Post {
             kind,
             nick: nick.to_owned(),
             text,
-            client_id: None,
-            file: None,
+            ..Post::default()
         }
     }
 }
@@ -146,6 +183,8 @@ impl Post {
 #[derive(Debug, Default)]
 struct Peer {
     session: Option<String>,
+    /// Its public user id: whose messages it may edit and delete.
+    user: String,
     rooms: HashMap<String, String>,
     /// Bytes of history it may still be replayed, and when that was last topped up (`None`:
     /// never used, a full burst).
@@ -167,12 +206,19 @@ pub struct Batch {
     /// were cut: a repeat would send the same messages again, so it sends none (and says the
     /// same `more`).
     replayed: HashMap<(ConnId, String, Option<u64>), bool>,
+    /// Messages changed by this batch's event rows, folded, to write back to their rows in the
+    /// same transaction (the last copy of a message wins).
+    pub updated: Vec<Message>,
+    /// Those messages as they were before the batch, to put back if storing fails.
+    originals: HashMap<(String, u64), Message>,
 }
 
 pub struct Chat {
     cfg: ChatConfig,
     rooms: HashMap<String, Room>,
     peers: HashMap<ConnId, Peer>,
+    /// Rooms holding messages read for this batch (`Room::older`), cleared when it settles.
+    with_older: Vec<String>,
 }
 
 impl Chat {
@@ -181,6 +227,7 @@ impl Chat {
             cfg,
             rooms: HashMap::new(),
             peers: HashMap::new(),
+            with_older: Vec::new(),
         }
     }
 
@@ -193,6 +240,7 @@ impl Chat {
                 ..
             } => &j.room,
             Input::PostFile { post, .. } => &post.room,
+            Input::HostDelete { room, .. } => room,
             _ => return None,
         };
         (!self.rooms.contains_key(room)).then_some(room.as_str())
@@ -225,14 +273,47 @@ impl Chat {
         })
     }
 
+    /// The message an input targets (an edit, delete, reaction or reply) when it is older than
+    /// the room's cache: read it from the store and hand it over with [`Chat::load_target`]
+    /// before applying the input.
+    pub fn target_needed(&self, input: &Input) -> Option<(String, u64)> {
+        let (room, seq) = match input {
+            Input::Request { req, .. } => match req {
+                Request::Edit(e) => (&e.room, e.seq),
+                Request::Delete(d) => (&d.room, d.seq),
+                Request::React(r) => (&r.room, r.seq),
+                Request::Send(s) => (&s.room, s.reply_to?),
+                _ => return None,
+            },
+            Input::HostDelete { room, seq, .. } => (room, *seq),
+            _ => return None,
+        };
+        let r = self.rooms.get(room)?;
+        r.needs_read(seq).then(|| (room.clone(), seq))
+    }
+
+    /// Hands over a message read for [`Chat::target_needed`] (`None`: the store has no such
+    /// row). Kept until the batch settles.
+    pub fn load_target(&mut self, room: &str, seq: u64, msg: Option<Message>) {
+        if let Some(r) = self.rooms.get_mut(room) {
+            r.older.insert(seq, msg.filter(|m| !m.kind.is_event()));
+            self.with_older.push(room.to_owned());
+        }
+    }
+
     /// Applies one input, adding what it stores and does to `b`.
     pub fn apply(&mut self, input: Input, ctx: &Ctx, b: &mut Batch) {
         match input {
-            Input::Connect { conn, session } => {
+            Input::Connect {
+                conn,
+                session,
+                user,
+            } => {
                 self.peers.insert(
                     conn,
                     Peer {
                         session,
+                        user,
                         ..Peer::default()
                     },
                 );
@@ -253,6 +334,19 @@ impl Chat {
                     Request::Leave { room } => (self.leave(conn, room, ctx, b), None),
                     Request::Typing(t) => (self.typing(conn, t, b), None),
                     Request::FileUpload(f) => (self.file_upload(conn, f), None),
+                    Request::Edit(e) => {
+                        let r = self.edit(conn, e, ctx, b);
+                        Self::updated(r, b)
+                    }
+                    Request::Delete(d) => {
+                        let r = self.delete(conn, d, ctx, b);
+                        Self::updated(r, b)
+                    }
+                    Request::React(r) => {
+                        let r = self.react(conn, r, ctx, b);
+                        Self::updated(r, b)
+                    }
+                    Request::OpenPrivate(o) => (self.open_private(conn, o), None),
                     Request::History(h) => (self.read(conn, Read::History(h)), None),
                     Request::Search(q) => (self.read(conn, Read::Search(q)), None),
                     // Answered by the transport without queueing; harmless here.
@@ -267,6 +361,11 @@ impl Chat {
                 };
                 b.effects.push(Effect::Reply { id, result, stored });
             }
+            Input::HostDelete { id, room, seq, by } => {
+                let r = self.host_delete(&room, seq, &by, ctx, b);
+                let (result, stored) = Self::updated(r, b);
+                b.effects.push(Effect::Reply { id, result, stored });
+            }
             Input::Kick { id, room, nick, by } => {
                 let result = self.kick(&room, &nick, &by, ctx, b).map(|()| Done::Kicked);
                 b.effects.push(Effect::Reply {
@@ -275,6 +374,21 @@ impl Chat {
                     stored: None,
                 });
             }
+        }
+    }
+
+    /// An edit, delete or reaction's outcome: the ack with its event row's seq (none when
+    /// nothing changed), and that row's index in the batch.
+    fn updated(
+        r: Result<Option<usize>, WireError>,
+        b: &Batch,
+    ) -> (Result<Done, WireError>, Option<usize>) {
+        match r {
+            Ok(i) => {
+                let seq = i.map(|i| b.stored[i].seq);
+                (Ok(Done::Updated(crate::protocol::UpdateAck { seq })), i)
+            }
+            Err(e) => (Err(e), None),
         }
     }
 
@@ -311,6 +425,11 @@ impl Chat {
                 }
             }
             b.effects.retain(|e| !matches!(e, Effect::Broadcast(_)));
+            for ((room, seq), m) in b.originals.drain() {
+                if let Some(slot) = self.rooms.get_mut(&room).and_then(|r| r.find_mut(seq)) {
+                    *slot = m;
+                }
+            }
             for e in &mut b.effects {
                 if let Effect::Reply {
                     result,
@@ -322,6 +441,11 @@ impl Chat {
                 }
             }
         }
+        for room in self.with_older.drain(..) {
+            if let Some(r) = self.rooms.get_mut(&room) {
+                r.older.clear();
+            }
+        }
         for room in b.before.keys() {
             if self.rooms.get_mut(room).is_some_and(|r| r.is_idle(now)) {
                 self.rooms.remove(room);
@@ -329,15 +453,17 @@ impl Chat {
         }
     }
 
-    /// Rooms with people in them, by name.
-    pub fn rooms_info(&self) -> Vec<RoomInfo> {
-        let mut rooms: Vec<RoomInfo> = self
+    /// Rooms with people in them, by name, with who is in each (`/api/info` counts them; the
+    /// host's moderation view lists them).
+    pub fn rooms_overview(&self) -> Vec<RoomOverview> {
+        let mut rooms: Vec<RoomOverview> = self
             .rooms
             .iter()
             .filter(|(_, r)| !r.members.is_empty())
-            .map(|(name, r)| RoomInfo {
+            .map(|(name, r)| RoomOverview {
                 name: name.clone(),
-                members: r.members.len(),
+                members: r.members.keys().cloned().collect(),
+                last_seq: r.last_seq,
             })
             .collect();
         rooms.sort_by(|a, b| a.name.cmp(&b.name));
@@ -394,6 +520,10 @@ impl Chat {
             text,
             client_id,
             file,
+            user,
+            target,
+            reply,
+            mentions,
         } = post;
         let r = self
             .rooms
@@ -411,8 +541,18 @@ impl Chat {
             client_id,
             history: false,
             file,
+            user_id: user,
+            target,
+            reply,
+            mentions,
+            ..Message::default()
         };
         r.push(&msg);
+        if matches!(msg.kind, Kind::Chat | Kind::File)
+            && let Some(author) = &msg.user_id
+        {
+            self.invite_other(room, &msg.nick_name, author, b);
+        }
         b.stored.push(msg);
         b.effects.push(Effect::Broadcast(b.stored.len() - 1));
         Ok(b.stored.len() - 1)

@@ -1,5 +1,10 @@
 //! One room's state: its seq counter, recent history, clientId dedupe window, members and bans.
 //! Plain data owned by [`super::Chat`]; connections appear only as [`ConnId`]s.
+//!
+//! Recent history is two caches: the messages people see (chat, files, notices — folded: edited
+//! text, deleted, reactions) and the event rows that changed them (edits, deletes, reactions).
+//! A plain join replays the last N of the first, so a burst of reactions does not push the
+//! conversation out; a `since` catch-up replays both, merged in seq order.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Instant;
@@ -12,8 +17,11 @@ use crate::protocol::{Message, SendAck};
 pub struct RoomSnapshot {
     /// Highest seq ever stored for the room (0 if none), so seq never goes back after a restart.
     pub last_seq: u64,
-    /// The newest messages, oldest first (at most the requested count).
+    /// The newest shown messages (not event rows), folded, oldest first (at most the
+    /// requested count).
     pub recent: Vec<Message>,
+    /// The newest event rows, oldest first (at most the requested count).
+    pub events: Vec<Message>,
     /// `(sender, clientId, id, seq, ts)` of those of the room's newest `dedupe_len` messages
     /// that had a clientId, oldest first.
     pub client_ids: Vec<(String, String, String, u64, i64)>,
@@ -43,9 +51,17 @@ pub enum Ban {
 pub struct Room {
     /// Last seq handed out (stored, or in the batch being stored).
     pub last_seq: u64,
-    /// Newest messages, oldest first, at most `cache_len`: joins and short catch-ups are served
-    /// from here without touching the database.
+    /// Newest shown messages (folded), oldest first, at most `cache_len`: joins and short
+    /// catch-ups are served from here without touching the database.
     pub recent: VecDeque<Message>,
+    /// Newest event rows, oldest first, at most `cache_len`.
+    pub events: VecDeque<Message>,
+    /// Every row with a seq above this is in `recent` or `events` (a catch-up from here or
+    /// later needs no database).
+    floor: u64,
+    /// Older messages read from the store for this batch's edits, deletes, reactions and
+    /// replies (`None`: no such row). Forgotten when the batch settles.
+    pub(super) older: HashMap<u64, Option<Message>>,
     cache_len: usize,
     /// (sender, clientId) → ack of the message it produced, for the newest `dedupe_len` chat
     /// messages. Per sender, so someone who guesses another member's clientId cannot make the
@@ -62,9 +78,18 @@ pub struct Room {
 
 impl Room {
     pub fn from_snapshot(snap: RoomSnapshot, cache_len: usize, dedupe_len: usize) -> Room {
+        // A cache loaded full may have had older rows of its kind left in the store.
+        let floor_of = |rows: &[Message]| match rows.first() {
+            Some(m) if rows.len() >= cache_len => m.seq.saturating_sub(1),
+            _ => 0,
+        };
+        let floor = floor_of(&snap.recent).max(floor_of(&snap.events));
         let mut room = Room {
             last_seq: snap.last_seq,
             recent: snap.recent.into(),
+            events: snap.events.into(),
+            floor,
+            older: HashMap::new(),
             cache_len,
             client_ids: HashMap::new(),
             client_id_order: VecDeque::new(),
@@ -104,9 +129,59 @@ impl Room {
                 },
             );
         }
-        self.recent.push_back(msg.clone());
-        while self.recent.len() > self.cache_len {
-            self.recent.pop_front();
+        let cache = if msg.kind.is_event() {
+            &mut self.events
+        } else {
+            &mut self.recent
+        };
+        cache.push_back(msg.clone());
+        while cache.len() > self.cache_len {
+            if let Some(old) = cache.pop_front() {
+                self.floor = self.floor.max(old.seq);
+            }
+        }
+    }
+
+    /// The shown message `seq` of this room, if it is in memory (the cache or this batch's
+    /// reads from the store). `None` also when it may be in the store: see
+    /// [`Room::needs_read`].
+    pub fn find(&self, seq: u64) -> Option<&Message> {
+        match self.recent.binary_search_by_key(&seq, |m| m.seq) {
+            Ok(i) => self.recent.get(i),
+            Err(_) => self.older.get(&seq).and_then(Option::as_ref),
+        }
+    }
+
+    pub fn find_mut(&mut self, seq: u64) -> Option<&mut Message> {
+        match self.recent.binary_search_by_key(&seq, |m| m.seq) {
+            Ok(i) => self.recent.get_mut(i),
+            Err(_) => self.older.get_mut(&seq).and_then(Option::as_mut),
+        }
+    }
+
+    /// Whether message `seq` has to be read from the store before a rule can look at it: it is
+    /// older than the cache and was not read in this batch yet.
+    pub fn needs_read(&self, seq: u64) -> bool {
+        let oldest = self.recent.front().map_or(self.last_seq + 1, |m| m.seq);
+        seq < oldest && seq <= self.last_seq && !self.older.contains_key(&seq)
+    }
+
+    /// Cached replies to `seq` get its current quote (after an edit or a delete).
+    pub fn requote(&mut self, seq: u64, quote: &crate::protocol::Quote) {
+        for m in self.recent.iter_mut() {
+            if m.reply.as_ref().is_some_and(|q| q.seq == seq) {
+                m.reply = Some(quote.clone());
+            }
+        }
+    }
+
+    /// A deleted message's edits lose their text (in the cache; the store does the same).
+    pub fn scrub_edits(&mut self, seq: u64) {
+        for e in self.events.iter_mut() {
+            if e.kind == crate::protocol::Kind::Edit && e.target == Some(seq) {
+                e.message.clear();
+                e.mentions.clear();
+            }
         }
     }
 
@@ -115,6 +190,9 @@ impl Room {
     pub fn forget_after(&mut self, keep_up_to: u64) {
         while self.recent.back().is_some_and(|m| m.seq > keep_up_to) {
             self.recent.pop_back();
+        }
+        while self.events.back().is_some_and(|m| m.seq > keep_up_to) {
+            self.events.pop_back();
         }
         self.client_ids.retain(|_, ack| ack.seq <= keep_up_to);
         let ids = &self.client_ids;
@@ -138,25 +216,28 @@ impl Room {
         self.client_ids.get(&(sender.to_owned(), cid.to_owned()))
     }
 
-    /// The newest `n` messages, oldest first, marked as history.
+    /// The newest `n` shown messages (folded; no event rows), oldest first, marked as history.
     pub fn last_n(&self, n: usize) -> Vec<Message> {
         let skip = self.recent.len().saturating_sub(n);
         self.recent.iter().skip(skip).map(as_history).collect()
     }
 
     /// Messages after `since` if the cache still holds all of them; `None` means ask the store.
+    /// Every row after `since` — shown messages and event rows, in seq order — if the cache
+    /// still holds all of them; `None` means ask the store.
     pub fn cached_since(&self, since: u64) -> Option<Vec<Message>> {
-        let oldest = self.recent.front().map_or(self.last_seq + 1, |m| m.seq);
-        if since.saturating_add(1) < oldest && since < self.last_seq {
+        if since < self.floor && since < self.last_seq {
             return None;
         }
-        Some(
-            self.recent
-                .iter()
-                .filter(|m| m.seq > since)
-                .map(as_history)
-                .collect(),
-        )
+        let mut out: Vec<Message> = self
+            .recent
+            .iter()
+            .chain(self.events.iter())
+            .filter(|m| m.seq > since)
+            .map(as_history)
+            .collect();
+        out.sort_by_key(|m| m.seq);
+        Some(out)
     }
 
     pub fn member_names(&self) -> Vec<String> {

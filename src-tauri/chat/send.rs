@@ -1,7 +1,10 @@
-//! `sendMessage`: only members post, under the nickname they joined with; a clientId seen
-//! before gets the original ack back instead of a second copy.
+//! `sendMessage`: only members post, under the nickname they joined with and their user id; a
+//! clientId seen before gets the original ack back instead of a second copy. A reply must
+//! answer a chat or file message of the same room that is not deleted; `@nick` mentions of
+//! the room's members are marked.
 
-use super::{Batch, Chat, ConnId, Ctx, Post};
+use super::fold::quote_of;
+use super::{Batch, Chat, ConnId, Ctx, Post, mention};
 use crate::protocol::{Kind, SendAck, SendRequest, WireError};
 
 impl Chat {
@@ -18,12 +21,25 @@ impl Chat {
         if let Some(ack) = duplicate {
             return Ok((ack, None));
         }
+        let (_, user) = self.actor(conn, &req.room, "sending to it")?;
+        let reply = match req.reply_to {
+            Some(seq) => Some(quote_of(self.target(&req.room, seq)?)),
+            None => None,
+        };
+        let mentions = self
+            .rooms
+            .get(&req.room)
+            .map(|r| mention::mentions(&req.text, &r.members))
+            .unwrap_or_default();
         let post = Post {
             kind: Kind::Chat,
             nick,
             text: req.text,
             client_id: req.client_id,
-            file: None,
+            user: Some(user),
+            reply,
+            mentions,
+            ..Post::default()
         };
         self.post_acked(&req.room, post, ctx, b)
     }

@@ -43,12 +43,26 @@ impl World {
     fn snapshot(&self, room: &str) -> RoomSnapshot {
         let rows: Vec<&Message> = self.db.iter().filter(|m| m.room == room).collect();
         let c = cfg();
-        RoomSnapshot {
-            last_seq: rows.last().map_or(0, |m| m.seq),
-            recent: rows[rows.len().saturating_sub(c.cache_len)..]
+        let last = |rows: Vec<&Message>| {
+            rows[rows.len().saturating_sub(c.cache_len)..]
                 .iter()
                 .map(|m| (*m).clone())
-                .collect(),
+                .collect::<Vec<_>>()
+        };
+        RoomSnapshot {
+            last_seq: rows.last().map_or(0, |m| m.seq),
+            recent: last(
+                rows.iter()
+                    .copied()
+                    .filter(|m| m.target.is_none())
+                    .collect(),
+            ),
+            events: last(
+                rows.iter()
+                    .copied()
+                    .filter(|m| m.target.is_some())
+                    .collect(),
+            ),
             client_ids: rows
                 .iter()
                 .filter_map(|m| {
@@ -77,6 +91,10 @@ impl World {
                     .filter(|m| m.room == need.room && m.seq > need.after);
                 *backlog = Some(rows.take(need.limit).cloned().collect());
             }
+            if let Some((room, seq)) = self.chat.target_needed(&input) {
+                let row = self.db.iter().find(|m| m.room == room && m.seq == seq);
+                self.chat.load_target(&room, seq, row.cloned());
+            }
             let dead = self.dead.clone();
             let live = move |c: ConnId| !dead.contains(&c);
             let ctx = Ctx {
@@ -88,6 +106,16 @@ impl World {
         }
         self.chat.finish(&mut b);
         self.db.extend(b.stored.iter().cloned());
+        // What `Store::commit` does with the folded messages.
+        for u in &b.updated {
+            for m in self.db.iter_mut().filter(|m| m.room == u.room) {
+                if m.seq == u.seq {
+                    *m = u.clone();
+                } else if u.deleted && m.kind == Kind::Edit && m.target == Some(u.seq) {
+                    m.message.clear();
+                }
+            }
+        }
         self.chat.settle(&mut b, true, self.now);
         b
     }
@@ -106,9 +134,15 @@ impl World {
     }
 
     fn connect(&mut self, conn: u64, session: Option<&str>) {
+        self.connect_as(conn, session, &format!("user-{conn}"));
+    }
+
+    /// A connection whose `auth.userKey` gives the public id `user`.
+    fn connect_as(&mut self, conn: u64, session: Option<&str>, user: &str) {
         self.one(Input::Connect {
             conn: ConnId(conn),
             session: session.map(Into::into),
+            user: user.into(),
         });
     }
 
@@ -134,6 +168,7 @@ impl World {
                 room: room.into(),
                 text: text.into(),
                 client_id: cid.map(Into::into),
+                reply_to: None,
             }),
         );
         self.one(input)
@@ -432,6 +467,7 @@ fn a_batch_that_fails_to_store_is_refused_and_forgotten() {
     let input = w.req(
         1,
         Request::Send(SendRequest {
+            reply_to: None,
             room: "r".into(),
             text: "lost".into(),
             client_id: Some("c9".into()),
@@ -577,6 +613,7 @@ fn file_post(room: &str, nick: &str, cid: &str) -> FilePost {
             url: "/files/x".into(),
             thumb_url: None,
         },
+        user: None,
     }
 }
 
@@ -694,5 +731,466 @@ fn only_members_read_a_rooms_past() {
         code(reply(&w.one(input))),
         Some(ErrorCode::NotInRoom),
         "after leaving"
+    );
+}
+
+// ---- Conversations (issue #14): edits, deletes, reactions, replies, mentions ----
+
+fn edit(room: &str, seq: u64, text: &str) -> Request {
+    Request::Edit(crate::protocol::EditRequest {
+        room: room.into(),
+        seq,
+        text: text.into(),
+    })
+}
+
+fn delete(room: &str, seq: u64) -> Request {
+    Request::Delete(crate::protocol::DeleteRequest {
+        room: room.into(),
+        seq,
+    })
+}
+
+fn react(room: &str, seq: u64, emoji: &str, on: bool) -> Request {
+    Request::React(crate::protocol::ReactRequest {
+        room: room.into(),
+        seq,
+        emoji: emoji.into(),
+        on,
+    })
+}
+
+impl World {
+    fn ask(&mut self, conn: u64, req: Request) -> Result<Done, WireError> {
+        let input = self.req(conn, req);
+        reply(&self.one(input))
+    }
+
+    /// The seq of a chat message `conn` sends to `room`.
+    fn said(&mut self, conn: u64, room: &str, text: &str) -> u64 {
+        match reply(&self.send(conn, room, text, None)) {
+            Ok(Done::Sent(ack)) => ack.seq,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Message `seq` of `room` as the store holds it.
+    fn row(&self, room: &str, seq: u64) -> Message {
+        self.db
+            .iter()
+            .find(|m| m.room == room && m.seq == seq)
+            .cloned()
+            .unwrap()
+    }
+
+    /// A plain join's history for a new member.
+    fn plain_history(&mut self, conn: u64, room: &str, nick: &str) -> Vec<Message> {
+        self.connect(conn, None);
+        let input = self.req(conn, join(room, nick, None));
+        messages_of(&self.one(input))
+    }
+}
+
+fn messages_of(b: &Batch) -> Vec<Message> {
+    b.effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::History { messages, .. } => Some(messages.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn updated_seq(r: Result<Done, WireError>) -> Option<u64> {
+    match r {
+        Ok(Done::Updated(a)) => a.seq,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Who may change a message: edits by the author only (by user id), deletes by the author or
+/// the host, nobody outside the room; targets must be live chat or file messages of the room.
+#[test]
+fn edit_and_delete_rules() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.connect_as(2, None, "bob-id");
+    w.connect_as(3, None, "eve-id");
+    w.join(1, "r", "ann").unwrap();
+    w.join(2, "r", "bob").unwrap();
+    w.join(3, "other", "eve").unwrap();
+    let s = w.said(1, "r", "hello");
+    let join_seq = 1;
+    let cases: Vec<(u64, Request, Option<ErrorCode>)> = vec![
+        (2, edit("r", s, "hacked"), Some(ErrorCode::NotAuthor)),
+        (2, delete("r", s), Some(ErrorCode::NotAuthor)),
+        (3, edit("r", s, "x"), Some(ErrorCode::NotInRoom)),
+        (3, react("r", s, "👍", true), Some(ErrorCode::NotInRoom)),
+        (1, edit("r", 999, "x"), Some(ErrorCode::NoSuchMessage)),
+        (1, edit("other", s, "x"), Some(ErrorCode::NotInRoom)),
+        (1, edit("r", join_seq, "x"), Some(ErrorCode::NoSuchMessage)),
+        (
+            1,
+            react("r", join_seq, "👍", true),
+            Some(ErrorCode::NoSuchMessage),
+        ),
+        (1, edit("r", s, "hello again"), None),
+    ];
+    for (conn, req, want) in cases {
+        let got = w.ask(conn, req.clone());
+        assert_eq!(code(got), want, "{conn} {req:?}");
+    }
+    let row = w.row("r", s);
+    assert_eq!(row.message, "hello again");
+    assert!(row.edited_ts.is_some());
+    // The edit row itself is a target's event, not a message: edits of it are refused.
+    let edit_seq = w.chat.room("r").unwrap().last_seq;
+    assert_eq!(
+        code(w.ask(1, edit("r", edit_seq, "x"))),
+        Some(ErrorCode::NoSuchMessage)
+    );
+    assert!(updated_seq(w.ask(1, delete("r", s))).is_some());
+    assert!(w.row("r", s).deleted && w.row("r", s).message.is_empty());
+    for req in [
+        edit("r", s, "back"),
+        delete("r", s),
+        react("r", s, "👍", true),
+    ] {
+        assert_eq!(code(w.ask(1, req)), Some(ErrorCode::MessageDeleted));
+    }
+    // The deleted message's edit row lost its text too.
+    let e = w.row("r", edit_seq);
+    assert_eq!((e.kind, e.message.as_str()), (Kind::Edit, ""));
+}
+
+/// Rights follow the user id, not the nickname: someone who takes "ann" after she left cannot
+/// edit her messages; ann, back under another nickname with her key, still can.
+#[test]
+fn nickname_takeover_does_not_grant_edit_rights() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.join(1, "r", "ann").unwrap();
+    let s = w.said(1, "r", "mine");
+    w.one(Input::Disconnect { conn: ConnId(1) });
+    w.connect_as(2, None, "mallory-id");
+    w.join(2, "r", "ann").unwrap();
+    assert_eq!(
+        code(w.ask(2, edit("r", s, "pwned"))),
+        Some(ErrorCode::NotAuthor)
+    );
+    assert_eq!(code(w.ask(2, delete("r", s))), Some(ErrorCode::NotAuthor));
+    w.connect_as(3, None, "ann-id");
+    w.join(3, "r", "ann2").unwrap();
+    assert!(updated_seq(w.ask(3, edit("r", s, "still mine"))).is_some());
+    assert_eq!(w.row("r", s).message, "still mine");
+}
+
+/// The host deletes anyone's message; a file message is deleted by its uploader but never
+/// edited.
+#[test]
+fn host_deletes_and_files_are_not_edited() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.join(1, "r", "ann").unwrap();
+    let s = w.said(1, "r", "rude");
+    let b = w.one(Input::HostDelete {
+        id: 70,
+        room: "r".into(),
+        seq: s,
+        by: "the host".into(),
+    });
+    assert!(matches!(reply(&b), Ok(Done::Updated(_))));
+    let row = w.row("r", s);
+    assert!(row.deleted);
+    let del = b.stored.last().unwrap();
+    assert_eq!(
+        (del.kind, del.target, del.nick_name.as_str()),
+        (Kind::Delete, Some(s), "the host")
+    );
+    let mut post = file_post("r", "ann", "f1");
+    post.user = Some("ann-id".into());
+    let b = w.one(Input::PostFile { id: 71, post });
+    let f = match reply(&b) {
+        Ok(Done::Sent(a)) => a.seq,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        code(w.ask(1, edit("r", f, "x"))),
+        Some(ErrorCode::NotEditable)
+    );
+    assert!(updated_seq(w.ask(1, delete("r", f))).is_some());
+    assert!(w.row("r", f).file.is_none());
+}
+
+/// Reactions toggle once per user per emoji (a repeat changes nothing and stores nothing), at
+/// most 20 different emoji per message, and fold who reacted into the message.
+#[test]
+fn reactions_toggle_and_are_limited() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.connect_as(2, None, "bob-id");
+    w.join(1, "r", "ann").unwrap();
+    w.join(2, "r", "bob").unwrap();
+    let s = w.said(1, "r", "party?");
+    assert!(updated_seq(w.ask(2, react("r", s, "🎉", true))).is_some());
+    assert_eq!(
+        updated_seq(w.ask(2, react("r", s, "🎉", true))),
+        None,
+        "already on"
+    );
+    assert!(updated_seq(w.ask(1, react("r", s, "🎉", true))).is_some());
+    let r = &w.row("r", s).reactions;
+    assert_eq!(r.len(), 1);
+    let who: Vec<&str> = r[0].by.iter().map(|x| x.nick_name.as_str()).collect();
+    assert_eq!(who, ["bob", "ann"]);
+    assert!(updated_seq(w.ask(2, react("r", s, "🎉", false))).is_some());
+    assert_eq!(
+        updated_seq(w.ask(2, react("r", s, "🎉", false))),
+        None,
+        "already off"
+    );
+    assert_eq!(w.row("r", s).reactions[0].by.len(), 1);
+    // 20 different emoji fit; a 21st is refused, a known one still toggles.
+    let emoji: Vec<String> = (0..19)
+        .map(|i| char::from_u32(0x1F600 + i).unwrap().to_string())
+        .collect();
+    for e in &emoji {
+        assert!(updated_seq(w.ask(2, react("r", s, e, true))).is_some());
+    }
+    assert_eq!(
+        code(w.ask(2, react("r", s, "🦀", true))),
+        Some(ErrorCode::TooManyReactions)
+    );
+    assert!(updated_seq(w.ask(2, react("r", s, "🎉", true))).is_some());
+    assert_eq!(w.row("r", s).reactions.len(), 20);
+}
+
+/// A plain join shows the last messages folded (edited, deleted, reactions), never event
+/// rows, even after a run of reactions longer than the cache; a `since` catch-up replays
+/// every row in seq order.
+#[test]
+fn plain_history_is_folded_and_since_replays_events() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.join(1, "r", "ann").unwrap();
+    let a = w.said(1, "r", "one");
+    let b2 = w.said(1, "r", "two");
+    let since = w.chat.room("r").unwrap().last_seq;
+    w.ask(1, edit("r", a, "uno")).unwrap();
+    w.ask(1, delete("r", b2)).unwrap();
+    for i in 0..12 {
+        w.ask(1, react("r", a, "👍", i % 2 == 0)).unwrap();
+    }
+    let h = w.plain_history(2, "r", "bob");
+    assert!(h.iter().all(|m| !m.kind.is_event()), "{h:?}");
+    let one = h.iter().find(|m| m.seq == a).expect("still in the last 3");
+    assert_eq!(one.message, "uno");
+    assert!(one.reactions.is_empty(), "12 toggles end off");
+    assert!(h.iter().any(|m| m.seq == b2 && m.deleted));
+    // Catch-up from before the changes: every event row, in order, after the room reloads.
+    w.one(Input::Disconnect { conn: ConnId(1) });
+    w.one(Input::Disconnect { conn: ConnId(2) });
+    w.connect(3, None);
+    let input = w.req(3, join("r", "cat", Some(since)));
+    let h = messages_of(&w.one(input));
+    let kinds: Vec<Kind> = h.iter().map(|m| m.kind).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| k.is_event()).count(),
+        14,
+        "{kinds:?}"
+    );
+    assert!(h.windows(2).all(|p| p[0].seq < p[1].seq));
+}
+
+/// Targets older than the cache are read from the store: editing and reacting to them works,
+/// and a seq that was never handed out is `no_such_message`.
+#[test]
+fn old_targets_are_read_from_the_store() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.join(1, "r", "ann").unwrap();
+    let old = w.said(1, "r", "ancient");
+    for i in 0..10 {
+        w.said(1, "r", &format!("filler {i}"));
+    }
+    assert!(
+        w.chat.room("r").unwrap().find(old).is_none(),
+        "out of the cache"
+    );
+    assert!(updated_seq(w.ask(1, edit("r", old, "ancient, edited"))).is_some());
+    assert!(updated_seq(w.ask(1, react("r", old, "👀", true))).is_some());
+    let row = w.row("r", old);
+    assert_eq!(
+        (row.message.as_str(), row.reactions.len()),
+        ("ancient, edited", 1)
+    );
+    assert_eq!(
+        code(w.ask(1, react("r", 9_999, "👀", true))),
+        Some(ErrorCode::NoSuchMessage)
+    );
+}
+
+/// A reply carries a quote of its original (same room, live chat message); mentions mark the
+/// room's members named after an `@`, longest name first and only at a word's end.
+#[test]
+fn replies_quote_and_mentions_mark_members() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.connect_as(2, None, "bob-id");
+    w.join(1, "r", "ann").unwrap();
+    w.join(2, "r", "Ann Lee").unwrap();
+    let s = w.said(1, "r", "question?");
+    let send = |to: Option<u64>, text: &str| {
+        Request::Send(SendRequest {
+            room: "r".into(),
+            text: text.into(),
+            client_id: None,
+            reply_to: to,
+        })
+    };
+    let input = w.req(2, send(Some(s), "answer @ann and @Ann Lee, not @annie"));
+    let b = w.one(input);
+    let m = b.stored.last().unwrap();
+    let q = m.reply.as_ref().unwrap();
+    assert_eq!(
+        (q.seq, q.nick_name.as_str(), q.text.as_str()),
+        (s, "ann", "question?")
+    );
+    assert_eq!(m.mentions, ["ann", "Ann Lee"]);
+    assert_eq!(
+        code(w.ask(2, send(Some(1), "to a notice"))),
+        Some(ErrorCode::NoSuchMessage)
+    );
+    assert_eq!(
+        code(w.ask(2, send(Some(999), "to nothing"))),
+        Some(ErrorCode::NoSuchMessage)
+    );
+    // Editing the original updates the quote shown by cached replies.
+    w.ask(1, edit("r", s, "better question?")).unwrap();
+    let reply_seq = m.seq;
+    let h = w.plain_history(3, "r", "cat");
+    let r = h.iter().find(|m| m.seq == reply_seq).unwrap();
+    assert_eq!(r.reply.as_ref().unwrap().text, "better question?");
+}
+
+/// A batch that fails to store leaves the targets as they were.
+#[test]
+fn a_failed_batch_unfolds_its_changes() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.join(1, "r", "ann").unwrap();
+    let s = w.said(1, "r", "keep me");
+    let input = w.req(1, edit("r", s, "lost"));
+    let mut b = Batch::default();
+    let ctx = w.ctx();
+    w.chat.apply(input, &ctx, &mut b);
+    w.chat.finish(&mut b);
+    w.chat.settle(&mut b, false, w.now);
+    assert_eq!(code(reply(&b)), Some(ErrorCode::StorageFailed));
+    assert_eq!(
+        w.chat.room("r").unwrap().find(s).unwrap().message,
+        "keep me"
+    );
+}
+
+fn open_private(w: &mut World, conn: u64, room: &str, nick: &str) -> Result<Done, WireError> {
+    let input = w.req(
+        conn,
+        Request::OpenPrivate(crate::protocol::OpenPrivateRequest {
+            room: room.into(),
+            nick: nick.into(),
+        }),
+    );
+    reply(&w.one(input))
+}
+
+fn private_of(r: Result<Done, WireError>) -> String {
+    match r {
+        Ok(Done::PrivateOpened(o)) => o.room,
+        other => panic!("expected a private room, got {other:?}"),
+    }
+}
+
+fn invites(b: &Batch) -> Vec<(ConnId, String)> {
+    b.effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::PrivateInvite { to, invite } => Some((*to, invite.nick_name.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Two people in a room get the same private room whoever opens it; the first message there
+/// invites the other one's connection, and only once they are in it do invites stop.
+#[test]
+fn a_private_room_is_shared_by_its_two_users_and_invites_the_other() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.connect_as(2, None, "bob-id");
+    w.join(1, "lobby", "ann").unwrap();
+    w.join(2, "lobby", "bob").unwrap();
+    let dm = private_of(open_private(&mut w, 1, "lobby", "bob"));
+    assert_eq!(dm, private_of(open_private(&mut w, 2, "lobby", "ann")));
+    assert_eq!(dm, "dm:ann-id:bob-id");
+    w.join(1, &dm, "ann").unwrap();
+    let b = w.send(1, &dm, "psst", None);
+    assert_eq!(invites(&b), [(ConnId(2), "ann".to_owned())]);
+    w.join(2, &dm, "bob").unwrap();
+    let b = w.send(1, &dm, "still there?", None);
+    assert!(invites(&b).is_empty(), "bob is in the room now");
+    assert_eq!(w.members(&dm), ["ann", "bob"]);
+}
+
+/// Nobody else may join a pair's private room — not a third user, not someone who took one of
+/// the two nicknames later, not a tutorial client — and a malformed private name is refused.
+#[test]
+fn only_the_two_users_may_join_their_private_room() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.connect_as(2, None, "bob-id");
+    w.join(1, "lobby", "ann").unwrap();
+    w.join(2, "lobby", "bob").unwrap();
+    let dm = private_of(open_private(&mut w, 1, "lobby", "bob"));
+    w.one(Input::Disconnect { conn: ConnId(2) });
+    // Eve takes the nickname bob after bob left.
+    w.connect_as(3, None, "eve-id");
+    w.join(3, "lobby", "bob").unwrap();
+    assert_eq!(code(w.join(3, &dm, "bob")), Some(ErrorCode::PrivateRoom));
+    assert_eq!(
+        code(w.join(3, "dm:zzz:yyy", "bob")),
+        Some(ErrorCode::InvalidRoom)
+    );
+    assert_eq!(code(w.join(3, "dm:", "bob")), Some(ErrorCode::InvalidRoom));
+    // Bob comes back with his key from another connection and may.
+    w.connect_as(4, None, "bob-id");
+    assert!(w.join(4, &dm, "bob").is_ok());
+}
+
+/// Talking privately needs a shared room, someone in it, and someone other than yourself —
+/// also when "someone else" is your own second connection.
+#[test]
+fn open_private_refuses_yourself_absent_people_and_rooms_you_are_not_in() {
+    let mut w = World::new();
+    w.connect_as(1, None, "ann-id");
+    w.connect_as(2, None, "ann-id");
+    w.connect_as(3, None, "bob-id");
+    w.join(1, "lobby", "ann").unwrap();
+    w.join(2, "lobby", "ann-phone").unwrap();
+    assert_eq!(
+        code(open_private(&mut w, 1, "lobby", "ann")),
+        Some(ErrorCode::PrivateToSelf)
+    );
+    assert_eq!(
+        code(open_private(&mut w, 1, "lobby", "ann-phone")),
+        Some(ErrorCode::PrivateToSelf)
+    );
+    assert_eq!(
+        code(open_private(&mut w, 1, "lobby", "carol")),
+        Some(ErrorCode::NotInRoom)
+    );
+    assert_eq!(
+        code(open_private(&mut w, 3, "lobby", "ann")),
+        Some(ErrorCode::NotInRoom)
     );
 }

@@ -49,6 +49,7 @@ pub fn assumed_join(room: String, nick: &str) -> JoinAck {
         last_seq: 0,
         members: Vec::new(),
         more: false,
+        user_id: None,
     }
 }
 
@@ -87,6 +88,7 @@ pub fn message(data: &Value, room: &str, now_ms: i64) -> Option<Message> {
         client_id: None,
         history: false,
         file: None,
+        ..Default::default()
     })
 }
 
@@ -141,6 +143,7 @@ mod tests {
     #[test]
     fn echoes_match_nick_and_text() {
         let o = Outgoing {
+            reply_to: None,
             room: "lobby".into(),
             text: "hi".into(),
             client_id: "c".into(),

@@ -80,6 +80,9 @@ impl Link {
         if let Some(p) = &cfg.password {
             auth["password"] = json!(p);
         }
+        if let Some(k) = &cfg.user_key {
+            auth["userKey"] = json!(k);
+        }
         let builder = ClientBuilder::new(base_url)
             .transport_type(TransportType::Websocket)
             .reconnect(false)

@@ -34,7 +34,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::protocol::{
-    JoinAck, Kicked, Members, Message, SendAck, ServerClosing, ServerInfo, Typing,
+    JoinAck, Kicked, Members, Message, SendAck, ServerClosing, ServerInfo, Typing, UpdateAck,
+    events,
 };
 use link::Link;
 use outbox::{Op, Outgoing};
@@ -44,6 +45,9 @@ use supervisor::{Order, Supervisor};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "camelCase")]
+// A message is most events by far and moves once, through a channel: boxing it would cost an
+// allocation per message to shrink the rare ones.
+#[allow(clippy::large_enum_variant)]
 pub enum ClientEvent {
     Message(Message),
     Members(Members),
@@ -89,6 +93,9 @@ pub struct ClientConfig {
     pub password: Option<String>,
     /// Kept for the client's lifetime so the server lets us take over our own stale nickname.
     pub session_id: String,
+    /// The user's secret key (`identity.rs`), sent as `auth.userKey`: the host derives the
+    /// public user id that owns this user's messages. `None`: an id for this connection only.
+    pub user_key: Option<String>,
     /// Probe the server after this much silence (default 5 s)…
     pub idle_probe: Duration,
     /// …and give up on a request on the wire (and the connection) after this long (default
@@ -109,6 +116,7 @@ impl ClientConfig {
             address: address.into(),
             nick: nick.into(),
             password: None,
+            user_key: None,
             session_id: uuid::Uuid::new_v4().to_string(),
             idle_probe: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
@@ -220,14 +228,70 @@ impl Client {
         text: &str,
         client_id: Option<String>,
     ) -> Result<oneshot::Receiver<Result<SendAck, ClientError>>, ClientError> {
+        self.send_reply(room, text, client_id, None)
+    }
+
+    /// [`Client::send`], as a reply to message `reply_to` of the room when given.
+    pub fn send_reply(
+        &self,
+        room: &str,
+        text: &str,
+        client_id: Option<String>,
+        reply_to: Option<u64>,
+    ) -> Result<oneshot::Receiver<Result<SendAck, ClientError>>, ClientError> {
         let (tx, rx) = oneshot::channel();
         self.queue(Op::Send(Outgoing {
             room: room.to_owned(),
             text: text.to_owned(),
             client_id: client_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            reply_to,
             reply: Some(tx),
         }))?;
         Ok(rx)
+    }
+
+    /// Changes the text of our message `seq` in `room`.
+    pub async fn edit(&self, room: &str, seq: u64, text: &str) -> Result<UpdateAck, ClientError> {
+        let payload = serde_json::json!({ "room": room, "seq": seq, "message": text });
+        self.ask(room, events::EDIT_MESSAGE, payload).await
+    }
+
+    /// Deletes our message `seq` in `room`.
+    pub async fn delete(&self, room: &str, seq: u64) -> Result<UpdateAck, ClientError> {
+        let payload = serde_json::json!({ "room": room, "seq": seq });
+        self.ask(room, events::DELETE_MESSAGE, payload).await
+    }
+
+    /// Adds (`on`) or takes back our `emoji` on message `seq` in `room`.
+    pub async fn react(
+        &self,
+        room: &str,
+        seq: u64,
+        emoji: &str,
+        on: bool,
+    ) -> Result<UpdateAck, ClientError> {
+        let payload = serde_json::json!({ "room": room, "seq": seq, "emoji": emoji, "on": on });
+        self.ask(room, events::REACT, payload).await
+    }
+
+    /// Asks the server something about `room` and reads the ack's body as `T` (edits,
+    /// deletes, reactions, history pages, searches): in order with the client's other requests,
+    /// after the room's join, retried after a `rate_limited` pause.
+    async fn ask<T: serde::de::DeserializeOwned>(
+        &self,
+        room: &str,
+        event: &'static str,
+        payload: serde_json::Value,
+    ) -> Result<T, ClientError> {
+        let (tx, rx) = oneshot::channel();
+        self.queue(Op::Ask(outbox::Ask {
+            room: room.to_owned(),
+            event,
+            payload,
+            reply: tx,
+        }))?;
+        let body = rx.await.map_err(|_| ClientError::Stopped)??;
+        T::deserialize(&body).map_err(ClientError::malformed)
     }
 
     /// Tells the room we are (not) typing; dropped while disconnected.

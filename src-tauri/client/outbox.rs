@@ -31,14 +31,17 @@ pub enum Op {
     Send(Outgoing),
     /// A ticket for a file upload (the bytes go over HTTP, `client/files.rs`).
     FileUpload(FileAsk),
-    /// A read of a room's past (`history`, `search`), answered with the ack's body.
-    Read(ReadAsk),
+    /// A request answered with its ack's body, sent once the room is joined: edits, deletes
+    /// and reactions (`editMessage`, `deleteMessage`, `react`), scrollback pages and searches
+    /// (`history`, `search`).
+    Ask(Ask),
     /// A liveness probe: any answer proves the connection works.
     Ping,
 }
 
-/// `history` or `search`: the event, its payload, and who waits for the ack.
-pub struct ReadAsk {
+/// A request about a room that is answered with the ack's body: the event, its payload, and who
+/// waits for the ack (the `Client` method that asked turns the body into its type).
+pub struct Ask {
     pub room: String,
     pub event: &'static str,
     pub payload: serde_json::Value,
@@ -61,6 +64,8 @@ pub struct Outgoing {
     pub text: String,
     /// Kept across resends so the server stores and shows it once.
     pub client_id: String,
+    /// The seq of the message (same room) this one replies to.
+    pub reply_to: Option<u64>,
     pub reply: Option<Reply<SendAck>>,
 }
 
@@ -76,7 +81,7 @@ impl Queued {
         match &self.op {
             Op::Join { reply, .. } => reply.is_some(),
             Op::Leave { reply, .. } => reply.is_some(),
-            Op::Send(_) | Op::FileUpload(_) | Op::Read(_) => true,
+            Op::Send(_) | Op::FileUpload(_) | Op::Ask(_) => true,
             Op::Ping => false,
         }
     }
@@ -303,6 +308,7 @@ mod tests {
             room: "r".into(),
             text: text.into(),
             client_id: text.into(),
+            reply_to: None,
             reply: Some(tx),
         });
         (op, rx)
@@ -313,7 +319,7 @@ mod tests {
             Op::Send(o) => &o.text,
             Op::Join { room, .. } | Op::Leave { room, .. } => room,
             Op::FileUpload(f) => &f.name,
-            Op::Read(r) => r.event,
+            Op::Ask(a) => a.event,
             Op::Ping => "ping",
         }
     }
@@ -324,7 +330,7 @@ mod tests {
                 Op::Send(o) => o.text.as_str(),
                 Op::Join { room, .. } | Op::Leave { room, .. } => room.as_str(),
                 Op::FileUpload(f) => f.name.as_str(),
-                Op::Read(r) => r.event,
+                Op::Ask(a) => a.event,
                 Op::Ping => "ping",
             })
             .collect()

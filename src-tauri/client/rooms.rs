@@ -53,6 +53,15 @@ impl Rooms {
         r.members.clone()
     }
 
+    /// A join's ack without `more`: everything up to `last_seq` was replayed or deliberately
+    /// left out (a plain join replays the newest shown messages, not the edits and reactions
+    /// folded into them), so the next live row after it is not a gap.
+    pub fn caught_up_to(&mut self, room: &str, last_seq: u64) {
+        if let Some(r) = self.rooms.get_mut(room) {
+            r.last_seq = r.last_seq.max(last_seq);
+        }
+    }
+
     /// Joined without a confirmation (a legacy server never sends one).
     pub fn assume_joined(&mut self, room: &str) {
         self.entry(room).joined = true;
@@ -139,6 +148,7 @@ mod tests {
             client_id: None,
             history,
             file: None,
+            ..Default::default()
         }
     }
 
@@ -231,5 +241,19 @@ mod tests {
             ..p
         };
         assert_eq!(rooms.presence(&elsewhere), None);
+    }
+
+    /// After a plain join whose history ends before the room's last row (event rows are not
+    /// replayed), the ack's `lastSeq` keeps the next live row from looking like a gap.
+    #[test]
+    fn a_join_ack_moves_past_rows_left_out_of_history() {
+        let mut rooms = Rooms::default();
+        rooms.joining("r");
+        assert_eq!(rooms.seen(&msg("r", 5, true)), Seen::Show);
+        rooms.joined("r", vec![]);
+        rooms.caught_up_to("r", 9);
+        assert_eq!(rooms.seen(&msg("r", 10, false)), Seen::Show);
+        rooms.caught_up_to("r", 3);
+        assert_eq!(rooms.seen(&msg("r", 10, false)), Seen::Duplicate);
     }
 }

@@ -16,7 +16,8 @@ use super::outbox::{Op, Outbox, Outgoing, Queued, Reply};
 use super::rooms::{Rooms, Seen};
 use super::{ClientConfig, ClientError, ClientEvent, ConnState, legacy};
 use crate::protocol::{
-    ErrorCode, FileUploadAck, JoinAck, Kicked, Message, Presence, SendAck, WireError, events,
+    ErrorCode, FileUploadAck, JoinAck, Kicked, Message, Presence, SendAck, WireError,
+    events,
 };
 
 /// What a [`Client`](super::Client) handle asks of its supervisor.
@@ -168,7 +169,10 @@ impl Supervisor {
                     self.outbox.push_front(q);
                     return false;
                 }
-                let p = json!({ "room": o.room, "nickName": nick, "message": o.text, "clientId": o.client_id });
+                let mut p = json!({ "room": o.room, "nickName": nick, "message": o.text, "clientId": o.client_id });
+                if let Some(to) = o.reply_to {
+                    p["replyTo"] = json!(to);
+                }
                 (events::SEND_MESSAGE, p)
             }
             Op::FileUpload(f) => {
@@ -179,14 +183,15 @@ impl Supervisor {
                 let p = json!({ "room": f.room, "name": f.name, "size": f.size, "clientId": f.client_id });
                 (events::FILE_UPLOAD, p)
             }
-            Op::Read(r) => {
-                if self.rooms.is_wanted(&r.room) && !self.rooms.is_joined(&r.room) {
-                    // Members only: wait for the rejoin on this connection. (A room we are
+            Op::Ask(a) => {
+                if !self.legacy && self.rooms.is_wanted(&a.room) && !self.rooms.is_joined(&a.room)
+                {
+                    // Members only: wait for the (re)join on this connection. (A room we are
                     // not in is asked anyway: the host answers `not_in_room`.)
                     self.outbox.push_front(q);
                     return false;
                 }
-                (r.event, r.payload.clone())
+                (a.event, a.payload.clone())
             }
             Op::Ping => (events::PING, json!({})),
         };
@@ -234,10 +239,13 @@ impl Supervisor {
                     "this server only speaks the tutorial's events: no files",
                 ))));
             }
-            Op::Read(r) => {
-                let _ = r.reply.send(Err(ClientError::Refused(WireError::new(
+            Op::Ask(a) => {
+                let _ = a.reply.send(Err(ClientError::Refused(WireError::new(
                     ErrorCode::UnknownEvent,
-                    "this server only speaks the tutorial's events: no history or search",
+                    format!(
+                        "this server only speaks the tutorial's events: no {}",
+                        a.event
+                    ),
                 ))));
             }
             Op::Ping => {}
@@ -281,6 +289,8 @@ impl Supervisor {
                         // the last seq received.
                         if ack.more {
                             self.catch_up(room.clone());
+                        } else {
+                            self.rooms.caught_up_to(&room, ack.last_seq);
                         }
                     }
                     Err(e) => {
@@ -340,11 +350,24 @@ impl Supervisor {
                     let _ = f.reply.send(Err(err));
                 }
             }
-            Op::Read(r) => {
-                let _ = r.reply.send(if ok {
-                    Ok(body)
+            Op::Ask(a) => {
+                let err = if ok {
+                    None
                 } else {
-                    Err(ClientError::from_wire(&body))
+                    Some(ClientError::from_wire(&body))
+                };
+                if matches!(&err, Some(ClientError::Refused(w)) if w.code == ErrorCode::RateLimited)
+                {
+                    self.outbox.pause(Instant::now() + RATE_LIMIT_PAUSE);
+                    self.outbox.push_front(Queued {
+                        op: Op::Ask(a),
+                        at: q.at,
+                    });
+                    return;
+                }
+                let _ = a.reply.send(match err {
+                    None => Ok(body),
+                    Some(e) => Err(e),
                 });
             }
             Op::Ping => {}
@@ -380,7 +403,9 @@ impl Supervisor {
 
     fn event(&mut self, name: &str, data: Value) {
         let ev = match name {
-            events::MESSAGE => match self.message(data) {
+            // Event rows (edits, deletes, reactions) carry seqs like messages: the same tracker
+            // orders them and notices gaps; the app tells them apart by `target`.
+            events::MESSAGE | events::MESSAGE_UPDATE => match self.message(data) {
                 Some(m) => ClientEvent::Message(m),
                 None => return,
             },
@@ -520,8 +545,8 @@ impl Supervisor {
                 Op::FileUpload(f) => {
                     let _ = f.reply.send(Err(err.clone()));
                 }
-                Op::Read(r) => {
-                    let _ = r.reply.send(Err(err.clone()));
+                Op::Ask(a) => {
+                    let _ = a.reply.send(Err(err.clone()));
                 }
                 Op::Ping => {}
             }

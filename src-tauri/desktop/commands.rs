@@ -11,7 +11,8 @@ use super::state::AppState;
 use crate::client::{Client, ClientConfig, ClientEvent};
 use crate::discovery::{Browser, FoundHost};
 use crate::host::{self, HostInfo};
-use crate::protocol::JoinAck;
+use crate::protocol::{JoinAck, RoomOverview, UpdateAck};
+use crate::server::Control;
 
 #[tauri::command]
 pub fn suggest_port() -> u16 {
@@ -59,20 +60,47 @@ pub async fn host_status(state: State<'_, AppState>) -> IpcResult<Option<HostInf
     Ok(state.host.lock().await.as_ref().map(host::info))
 }
 
+/// Every room on the server the window hosts, with its members: the host's moderation view.
+#[tauri::command]
+pub async fn host_rooms(state: State<'_, AppState>) -> IpcResult<Vec<RoomOverview>> {
+    Ok(hosted(&state).await?.rooms().await)
+}
+
 #[tauri::command]
 pub async fn host_kick(
     state: State<'_, AppState>,
     room: String,
     nick_name: String,
 ) -> IpcResult<()> {
-    let control = state
+    Ok(hosted(&state)
+        .await?
+        .kick(&room, &nick_name, "the host")
+        .await?)
+}
+
+/// The controls of the server this window hosts.
+async fn hosted(state: &AppState) -> IpcResult<Control> {
+    state
         .host
         .lock()
         .await
         .as_ref()
         .map(|r| r.server.control.clone())
-        .ok_or_else(IpcError::not_hosting)?;
-    Ok(control.kick(&room, &nick_name, "the host").await?)
+        .ok_or_else(IpcError::not_hosting)
+}
+
+/// The host deletes anyone's message in a room it serves (moderation, like a kick: only the
+/// window that runs the server can ask).
+#[tauri::command]
+pub async fn host_delete_message(
+    state: State<'_, AppState>,
+    room: String,
+    seq: u64,
+) -> IpcResult<()> {
+    Ok(hosted(&state)
+        .await?
+        .delete_message(&room, seq, "the host")
+        .await?)
 }
 
 #[tauri::command]
@@ -124,7 +152,8 @@ pub fn discovery_stop(state: State<'_, AppState>, id: Option<u64>) -> IpcResult<
 }
 
 #[tauri::command]
-pub async fn client_connect(
+pub async fn client_connect<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     address: String,
     nick_name: String,
@@ -137,6 +166,14 @@ pub async fn client_connect(
     }
     let mut cfg = ClientConfig::new(address, nick_name);
     cfg.password = password.filter(|p| !p.is_empty());
+    // Who this user is across restarts (edits and deletes of their messages follow it). Without
+    // a data dir, this session gets an id of its own.
+    cfg.user_key = match app.path().app_data_dir() {
+        Ok(dir) => crate::identity::load_or_create(&dir)
+            .inspect_err(|e| tracing::warn!("no user key in {}: {e}", dir.display()))
+            .ok(),
+        Err(_) => None,
+    };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let client = Client::connect(cfg, tx).await?;
     tauri::async_runtime::spawn(async move {
@@ -177,11 +214,42 @@ pub async fn client_send(
     room: String,
     message: String,
     client_id: String,
+    reply_to: Option<u64>,
 ) -> IpcResult<()> {
     // Queued: the server's copy comes back as a `message` event with this clientId, and a
     // refusal (or giving up) as an `error` event with it.
-    client(&state)?.send(&room, &message, Some(client_id))?;
+    client(&state)?.send_reply(&room, &message, Some(client_id), reply_to)?;
     Ok(())
+}
+
+#[tauri::command]
+pub async fn client_edit(
+    state: State<'_, AppState>,
+    room: String,
+    seq: u64,
+    message: String,
+) -> IpcResult<UpdateAck> {
+    Ok(client(&state)?.edit(&room, seq, &message).await?)
+}
+
+#[tauri::command]
+pub async fn client_delete(
+    state: State<'_, AppState>,
+    room: String,
+    seq: u64,
+) -> IpcResult<UpdateAck> {
+    Ok(client(&state)?.delete(&room, seq).await?)
+}
+
+#[tauri::command]
+pub async fn client_react(
+    state: State<'_, AppState>,
+    room: String,
+    seq: u64,
+    emoji: String,
+    on: bool,
+) -> IpcResult<UpdateAck> {
+    Ok(client(&state)?.react(&room, seq, &emoji, on).await?)
 }
 
 #[tauri::command]

@@ -51,6 +51,22 @@ pub enum ErrorCode {
     Forbidden,
     #[error("the upload stopped sending")]
     UploadStalled,
+    #[error("there is no such message in this room")]
+    NoSuchMessage,
+    #[error("only the author may do that to this message")]
+    NotAuthor,
+    #[error("only chat messages can be edited")]
+    NotEditable,
+    #[error("that message was deleted")]
+    MessageDeleted,
+    #[error("a reaction must be one emoji")]
+    InvalidEmoji,
+    #[error("this message already has as many different reactions as it may have")]
+    TooManyReactions,
+    #[error("you cannot talk privately with yourself")]
+    PrivateToSelf,
+    #[error("that is a private conversation between two other people")]
+    PrivateRoom,
     #[error(
         "the search must have a word to look for, at most 200 characters, no control characters"
     )]
@@ -83,6 +99,14 @@ impl ErrorCode {
             ErrorCode::OffsetMismatch => "offset_mismatch",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::UploadStalled => "upload_stalled",
+            ErrorCode::NoSuchMessage => "no_such_message",
+            ErrorCode::NotAuthor => "not_author",
+            ErrorCode::NotEditable => "not_editable",
+            ErrorCode::MessageDeleted => "message_deleted",
+            ErrorCode::InvalidEmoji => "invalid_emoji",
+            ErrorCode::TooManyReactions => "too_many_reactions",
+            ErrorCode::PrivateToSelf => "private_to_self",
+            ErrorCode::PrivateRoom => "private_room",
             ErrorCode::InvalidQuery => "invalid_query",
         }
     }
@@ -91,6 +115,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::NotInRoom | ErrorCode::Kicked | ErrorCode::Forbidden => 403,
+            ErrorCode::PrivateRoom => 403,
             ErrorCode::FilesDisabled => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::UploadStalled => 408,
@@ -160,6 +185,14 @@ mod tests {
             OffsetMismatch,
             Forbidden,
             UploadStalled,
+            NoSuchMessage,
+            NotAuthor,
+            NotEditable,
+            MessageDeleted,
+            InvalidEmoji,
+            TooManyReactions,
+            PrivateToSelf,
+            PrivateRoom,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }

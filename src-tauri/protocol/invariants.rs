@@ -14,10 +14,11 @@ use serde_json::{Value, json};
 use super::validate::MAX_FILE_NAME_BYTES;
 use super::validate::{MAX_CLIENT_ID_CHARS, MAX_NICK_CHARS, MAX_ROOM_CHARS, is_invisible};
 use super::{
-    ErrorCode, FileUploadRequest, JoinRequest, Limits, Request, SendRequest, TypingRequest,
-    WireError, clean_client_id, clean_file_name, clean_message, clean_mime, clean_nick, clean_room,
-    events, parse_file_upload, parse_history, parse_join, parse_leave, parse_search, parse_send,
-    parse_typing,
+    ErrorCode, FileUploadRequest, JoinRequest, Limits, MAX_EMOJI_BYTES, QUICK_EMOJI, Request,
+    SendRequest, TypingRequest, WireError, clean_client_id, clean_emoji, clean_file_name,
+    clean_message, clean_mime, clean_nick, clean_room, events, parse_delete, parse_edit,
+    parse_file_upload, parse_history, parse_join, parse_leave, parse_open_private, parse_react,
+    parse_search, parse_send, parse_typing,
 };
 
 /// The nickname a bare-string `joinRoom` gets here (the server makes up a `guest-…` one).
@@ -27,7 +28,8 @@ const GUEST_NICK: &str = "guest-abcdef";
 const UNKNOWN_EVENT: &str = "frobnicate";
 
 /// The only codes validation may produce; anything else (say `rate_limited`) is a bug.
-const VALIDATION_CODES: [ErrorCode; 8] = [
+const VALIDATION_CODES: [ErrorCode; 9] = [
+    ErrorCode::InvalidEmoji,
     ErrorCode::InvalidQuery,
     ErrorCode::FileTooLarge,
     ErrorCode::InvalidPayload,
@@ -54,7 +56,8 @@ pub fn check_bytes(data: &[u8]) {
                 check_payload(&Value::String(s.to_owned()), &limits);
                 check_payload(
                     &json!({"roomName": s, "room": s, "nickName": s, "message": s, "clientId": s,
-                            "name": s, "mime": s, "size": s.len(), "q": s, "before": s.len()}),
+                            "name": s, "mime": s, "size": s.len(), "seq": s.len(), "emoji": s,
+                            "replyTo": s.len(), "q": s, "before": s.len()}),
                     &limits,
                 );
             }
@@ -100,6 +103,39 @@ pub fn check_payload(v: &Value, limits: &Limits) {
         Err(e) => check_refusal(e),
     }
 
+    let edit = parse_edit(v, limits);
+    match &edit {
+        Ok(e) => {
+            check_name(&e.room, MAX_ROOM_CHARS);
+            check_message(&e.text, limits);
+            assert!(e.seq >= 1, "seq 0 names no message");
+        }
+        Err(e) => check_refusal(e),
+    }
+    let delete = parse_delete(v);
+    match &delete {
+        Ok(d) => {
+            check_name(&d.room, MAX_ROOM_CHARS);
+            assert!(d.seq >= 1);
+        }
+        Err(e) => check_refusal(e),
+    }
+    let react = parse_react(v);
+    match &react {
+        Ok(r) => {
+            check_name(&r.room, MAX_ROOM_CHARS);
+            check_emoji(&r.emoji);
+        }
+        Err(e) => check_refusal(e),
+    }
+    let private = parse_open_private(v);
+    match &private {
+        Ok(p) => {
+            check_name(&p.room, MAX_ROOM_CHARS);
+            check_name(&p.nick, MAX_NICK_CHARS);
+        }
+        Err(e) => check_refusal(e),
+    }
     let history = parse_history(v);
     match &history {
         Ok(h) => {
@@ -137,6 +173,10 @@ pub fn check_payload(v: &Value, limits: &Limits) {
             events::TYPING => typing.clone().map(Request::Typing),
             events::PING => Ok(Request::Ping),
             events::FILE_UPLOAD => upload.clone().map(Request::FileUpload),
+            events::EDIT_MESSAGE => edit.clone().map(Request::Edit),
+            events::DELETE_MESSAGE => delete.clone().map(Request::Delete),
+            events::REACT => react.clone().map(Request::React),
+            events::OPEN_PRIVATE => private.clone().map(Request::OpenPrivate),
             events::HISTORY => history.clone().map(Request::History),
             events::SEARCH => search.clone().map(Request::Search),
             other => panic!("events::CLIENT has {other:?}, which this check does not know"),
@@ -176,6 +216,10 @@ pub fn check_text(s: &str, limits: &Limits) {
         Err(e) => check_refusal(&e),
     }
     check_file_name(&clean_file_name(s));
+    match clean_emoji(s) {
+        Ok(e) => check_emoji(&e),
+        Err(e) => check_refusal(&e),
+    }
     if let Some(m) = clean_mime(s) {
         assert_eq!(
             clean_mime(&m).as_ref(),
@@ -201,6 +245,25 @@ fn check_file_name(name: &str) {
     );
     assert!(has_visible(name), "invisible file name {name:?}");
     assert_eq!(clean_file_name(name), name, "cleaning is not idempotent");
+}
+
+/// An accepted reaction is one of the picker's, or a short single grapheme with nothing that
+/// draws text or moves the line: no control characters, no whitespace, no letters.
+fn check_emoji(e: &str) {
+    if QUICK_EMOJI.contains(&e) {
+        return;
+    }
+    assert!(!e.is_empty() && e.len() <= MAX_EMOJI_BYTES, "{e:?}");
+    assert!(
+        !e.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c.is_alphabetic()),
+        "{e:?}"
+    );
+    assert_eq!(
+        clean_emoji(e).as_deref(),
+        Ok(e),
+        "an accepted emoji is accepted again"
+    );
 }
 
 fn check_upload(u: &FileUploadRequest, limits: &Limits) {
@@ -259,7 +322,7 @@ fn check_send(s: &SendRequest, limits: &Limits) {
     }
     // The payload's nickName never reaches the request, whatever it is.
     let again = json!({"room": s.room, "message": s.text, "clientId": s.client_id,
-                       "nickName": ["not", "a", "string"]});
+                       "replyTo": s.reply_to, "nickName": ["not", "a", "string"]});
     assert_eq!(
         parse_send(&again, limits).as_ref(),
         Ok(s),

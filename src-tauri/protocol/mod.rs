@@ -2,25 +2,36 @@
 //! server, the Rust client and the UI (whose types are generated from these: `ui/src/generated/`,
 //! checked by the `typescript` test). See docs/protocol.md.
 
+mod conversation;
 mod errors;
 mod file;
 mod history;
 #[doc(hidden)]
 pub mod invariants;
+mod private;
 mod request;
 mod validate;
 
+pub use conversation::{
+    DeleteRequest, EditRequest, MAX_EMOJI_BYTES, MAX_REACTIONS, QUICK_EMOJI, QUOTE_CHARS, Quote,
+    ReactRequest, Reaction, Reactor, UpdateAck,
+};
 pub use errors::{ErrorCode, WireError};
 pub use file::{FileMeta, FileUploadAck, FileUploadRequest, UploadTicket, file_line, human_size};
 pub use history::{
     DEFAULT_HITS, DEFAULT_PAGE, HIT_END, HIT_START, HistoryPage, HistoryRequest, MAX_HITS,
     MAX_PAGE, MAX_QUERY_CHARS, MAX_QUERY_TERMS, PageAt, SearchHit, SearchRequest, SearchResults,
 };
+pub use private::{
+    OpenPrivateRequest, PRIVATE_PREFIX, PrivateInvite, PrivateOpened, is_private, private_pair,
+    private_room,
+};
 pub use request::Request;
 pub use validate::{
-    DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, clean_client_id, clean_file_name,
-    clean_message, clean_mime, clean_nick, clean_query, clean_room, parse_file_upload,
-    parse_history, parse_join, parse_leave, parse_search, parse_send, parse_typing, query_terms,
+    DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, MAX_NICK_CHARS, clean_client_id,
+    clean_emoji, clean_file_name, clean_message, clean_mime, clean_nick, clean_query, clean_room,
+    parse_delete, parse_edit, parse_file_upload, parse_history, parse_join, parse_leave,
+    parse_open_private, parse_react, parse_search, parse_send, parse_typing, query_terms,
 };
 
 use serde::{Deserialize, Serialize};
@@ -34,35 +45,50 @@ pub mod events {
     pub const PING: &str = "ping";
     /// Asks for an upload ticket; the file itself goes over HTTP (docs/protocol.md, "Files").
     pub const FILE_UPLOAD: &str = "fileUpload";
+    /// Conversations (docs/protocol.md, "Conversations").
+    pub const EDIT_MESSAGE: &str = "editMessage";
+    pub const DELETE_MESSAGE: &str = "deleteMessage";
+    pub const REACT: &str = "react";
+    /// Private conversations (docs/protocol.md, "Private conversations").
+    pub const OPEN_PRIVATE: &str = "openPrivate";
     /// A page of a room's older messages (scrollback, or around a seq).
     pub const HISTORY: &str = "history";
     /// Full-text search in a room.
     pub const SEARCH: &str = "search";
 
     /// Every client → server event, the one list handlers are registered from.
-    pub const CLIENT: [&str; 8] = [
+    pub const CLIENT: [&str; 12] = [
         JOIN_ROOM,
         SEND_MESSAGE,
         LEAVE_ROOM,
         TYPING,
         PING,
         FILE_UPLOAD,
+        EDIT_MESSAGE,
+        DELETE_MESSAGE,
+        REACT,
+        OPEN_PRIVATE,
         HISTORY,
         SEARCH,
     ];
 
     pub const MESSAGE: &str = "message";
+    /// An event row (edit, delete, reaction): a separate event name, so the tutorial's clients
+    /// (which print every `message`) never show one as a chat line.
+    pub const MESSAGE_UPDATE: &str = "messageUpdate";
     pub const PRESENCE: &str = "presence";
+    pub const PRIVATE_INVITE: &str = "privateInvite";
     pub const REQUEST_ERROR: &str = "requestError";
     pub const KICKED: &str = "kicked";
     pub const SERVER_CLOSING: &str = "serverClosing";
 }
 
 /// What a room message is: a chat line or a notice about the room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    #[default]
     Chat,
     Join,
     Leave,
@@ -71,9 +97,33 @@ pub enum Kind {
     /// A file someone shared: the message carries [`FileMeta`] in `file`, and its text is a
     /// readable line ("📎 report.pdf (1.2 MB)") for clients that only show text.
     File,
+    /// Event rows (sent as `messageUpdate`, with `target`): the author changed the text …
+    Edit,
+    /// … the author or the host deleted the message …
+    Delete,
+    /// … someone added (`react`) or took back (`unreact`) the emoji in `message`.
+    React,
+    Unreact,
 }
 
 impl Kind {
+    /// An event row: it changes the message in `target` and is not shown as a line of its own.
+    pub fn is_event(self) -> bool {
+        matches!(
+            self,
+            Kind::Edit | Kind::Delete | Kind::React | Kind::Unreact
+        )
+    }
+
+    /// The event a row of this kind goes out as.
+    pub fn event_name(self) -> &'static str {
+        if self.is_event() {
+            events::MESSAGE_UPDATE
+        } else {
+            events::MESSAGE
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Chat => "chat",
@@ -82,6 +132,10 @@ impl Kind {
             Kind::Kick => "kick",
             Kind::System => "system",
             Kind::File => "file",
+            Kind::Edit => "edit",
+            Kind::Delete => "delete",
+            Kind::React => "react",
+            Kind::Unreact => "unreact",
         }
     }
 
@@ -93,13 +147,17 @@ impl Kind {
             "kick" => Kind::Kick,
             "system" => Kind::System,
             "file" => Kind::File,
+            "edit" => Kind::Edit,
+            "delete" => Kind::Delete,
+            "react" => Kind::React,
+            "unreact" => Kind::Unreact,
             _ => return None,
         })
     }
 }
 
-/// A room message as stored and as sent in the `message` event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A room message as stored and as sent in the `message` event (event rows: `messageUpdate`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
@@ -120,6 +178,36 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub file: Option<FileMeta>,
+    /// The author's public id (docs/security.md, "Identity"): who may edit it. Absent on
+    /// notices and on messages stored before identities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub user_id: Option<String>,
+    /// On event rows only: the seq of the message the row changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub target: Option<u64>,
+    /// The message this one replies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub reply: Option<Quote>,
+    /// Nicknames `@mentioned` in the text that were members of the room when it was sent (or
+    /// last edited).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<String>>", optional))]
+    pub mentions: Vec<String>,
+    /// Folded state: when the text was last edited (ms since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub edited_ts: Option<i64>,
+    /// Folded state: deleted (its text, file and reactions are gone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(test, ts(as = "Option<bool>", optional))]
+    pub deleted: bool,
+    /// Folded state: reactions, in the order each emoji first appeared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<Reaction>>", optional))]
+    pub reactions: Vec<Reaction>,
 }
 
 /// `joinRoom` request, after validation.
@@ -137,6 +225,8 @@ pub struct SendRequest {
     pub room: String,
     pub text: String,
     pub client_id: Option<String>,
+    /// The seq of the message (in the same room) this one replies to.
+    pub reply_to: Option<u64>,
 }
 
 /// `typing` request, after validation.
@@ -160,6 +250,10 @@ pub struct JoinAck {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     #[cfg_attr(test, ts(as = "Option<bool>", optional))]
     pub more: bool,
+    /// The joiner's own public user id (so it knows which messages are its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub user_id: Option<String>,
 }
 
 /// Ack of a successful `sendMessage`.
@@ -257,6 +351,28 @@ pub struct ServerInfo {
 pub struct RoomInfo {
     pub name: String,
     pub members: usize,
+}
+
+/// A room as the host's moderation view shows it (`host_rooms`, docs/ipc.md): every room with
+/// people in it, whether or not the host's own window joined it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(rename_all = "camelCase")]
+pub struct RoomOverview {
+    pub name: String,
+    /// Nicknames, sorted.
+    pub members: Vec<String>,
+    /// The room's last seq: how many messages it has had.
+    pub last_seq: u64,
+}
+
+impl From<&RoomOverview> for RoomInfo {
+    fn from(r: &RoomOverview) -> RoomInfo {
+        RoomInfo {
+            name: r.name.clone(),
+            members: r.members.len(),
+        }
+    }
 }
 
 /// Builds the ack body `{ok: true, ...fields}`.

@@ -4,12 +4,12 @@
 use serde_json::Value;
 
 use super::validate::{
-    Limits, parse_file_upload, parse_history, parse_join, parse_leave, parse_search, parse_send,
-    parse_typing,
+    Limits, parse_delete, parse_edit, parse_file_upload, parse_history, parse_join, parse_leave,
+    parse_open_private, parse_react, parse_search, parse_send, parse_typing,
 };
 use super::{
-    ErrorCode, FileUploadRequest, HistoryRequest, JoinRequest, SearchRequest, SendRequest,
-    TypingRequest, WireError, events,
+    DeleteRequest, EditRequest, ErrorCode, FileUploadRequest, HistoryRequest, JoinRequest,
+    OpenPrivateRequest, ReactRequest, SearchRequest, SendRequest, TypingRequest, WireError, events,
 };
 
 /// Every client → server event lanchat understands, validated.
@@ -25,6 +25,14 @@ pub enum Request {
     Ping,
     /// A ticket to upload a file to a room (the bytes follow over HTTP).
     FileUpload(FileUploadRequest),
+    /// The author changes a message's text.
+    Edit(EditRequest),
+    /// The author deletes a message.
+    Delete(DeleteRequest),
+    /// Adds or takes back a reaction.
+    React(ReactRequest),
+    /// Asks for the private room with someone in a room you are in.
+    OpenPrivate(OpenPrivateRequest),
     /// A page of a room's past (members only; read off the hub).
     History(HistoryRequest),
     /// Full-text search in a room (members only; read off the hub).
@@ -47,6 +55,10 @@ impl Request {
             events::TYPING => parse_typing(payload).map(Request::Typing),
             events::PING => Ok(Request::Ping),
             events::FILE_UPLOAD => parse_file_upload(payload, limits).map(Request::FileUpload),
+            events::EDIT_MESSAGE => parse_edit(payload, limits).map(Request::Edit),
+            events::DELETE_MESSAGE => parse_delete(payload).map(Request::Delete),
+            events::REACT => parse_react(payload).map(Request::React),
+            events::OPEN_PRIVATE => parse_open_private(payload).map(Request::OpenPrivate),
             events::HISTORY => parse_history(payload).map(Request::History),
             events::SEARCH => parse_search(payload).map(Request::Search),
             other => Err(WireError::new(
@@ -68,6 +80,10 @@ impl Request {
             Request::Typing(_) => events::TYPING,
             Request::Ping => events::PING,
             Request::FileUpload(_) => events::FILE_UPLOAD,
+            Request::Edit(_) => events::EDIT_MESSAGE,
+            Request::Delete(_) => events::DELETE_MESSAGE,
+            Request::React(_) => events::REACT,
+            Request::OpenPrivate(_) => events::OPEN_PRIVATE,
             Request::History(_) => events::HISTORY,
             Request::Search(_) => events::SEARCH,
         }
@@ -96,6 +112,13 @@ mod tests {
                 events::FILE_UPLOAD,
                 json!({"room": "a", "name": "f.txt", "size": 3}),
             ),
+            (
+                events::EDIT_MESSAGE,
+                json!({"room": "a", "seq": 1, "message": "hi"}),
+            ),
+            (events::DELETE_MESSAGE, json!({"room": "a", "seq": 1})),
+            (events::REACT, json!({"room": "a", "seq": 1, "emoji": "👍"})),
+            (events::OPEN_PRIVATE, json!({"room": "a", "nickName": "b"})),
             (events::HISTORY, json!({"room": "a", "before": 10})),
             (events::SEARCH, json!({"room": "a", "q": "hello"})),
         ];

@@ -7,7 +7,10 @@ use super::history::{
     DEFAULT_HITS, DEFAULT_PAGE, HistoryRequest, MAX_HITS, MAX_PAGE, MAX_QUERY_CHARS,
     MAX_QUERY_TERMS, PageAt, SearchRequest,
 };
-use super::{ErrorCode, FileUploadRequest, JoinRequest, SendRequest, TypingRequest, WireError};
+use super::{
+    DeleteRequest, EditRequest, ErrorCode, FileUploadRequest, JoinRequest, MAX_EMOJI_BYTES,
+    OpenPrivateRequest, QUICK_EMOJI, ReactRequest, SendRequest, TypingRequest, WireError,
+};
 
 /// Longest room name, in characters.
 pub const MAX_ROOM_CHARS: usize = 64;
@@ -220,11 +223,113 @@ pub fn parse_send(v: &Value, limits: &Limits) -> Result<SendRequest, WireError> 
     let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
     let text = clean_message(string_field(map, "message")?, limits)?;
     let client_id = optional_client_id(map)?;
+    let reply_to = match map.get("replyTo") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(seq_field(map, "replyTo")?),
+    };
     Ok(SendRequest {
         room,
         text,
         client_id,
+        reply_to,
     })
+}
+
+/// A required message seq: a JSON integer ≥ 1 (seqs start at 1).
+fn seq_field(map: &serde_json::Map<String, Value>, key: &str) -> Result<u64, WireError> {
+    match map.get(key).and_then(Value::as_u64) {
+        Some(n) if n >= 1 => Ok(n),
+        _ => Err(bad(
+            ErrorCode::InvalidPayload,
+            format!("`{key}` must be a message's seq (a positive integer)"),
+        )),
+    }
+}
+
+/// `editMessage`: `{room, seq, message}` (`text` is accepted for `message`); the new text
+/// follows `sendMessage`'s rules.
+pub fn parse_edit(v: &Value, limits: &Limits) -> Result<EditRequest, WireError> {
+    let map = object(v)?;
+    let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
+    let seq = seq_field(map, "seq")?;
+    let text = clean_message(string_field_any(map, &["message", "text"])?, limits)?;
+    Ok(EditRequest { room, seq, text })
+}
+
+/// `deleteMessage`: `{room, seq}`.
+pub fn parse_delete(v: &Value) -> Result<DeleteRequest, WireError> {
+    let map = object(v)?;
+    let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
+    let seq = seq_field(map, "seq")?;
+    Ok(DeleteRequest { room, seq })
+}
+
+/// `openPrivate`: `{room, nickName}` — someone in `room` to talk to privately.
+pub fn parse_open_private(v: &Value) -> Result<OpenPrivateRequest, WireError> {
+    let map = object(v)?;
+    Ok(OpenPrivateRequest {
+        room: clean_room(string_field_any(map, &["room", "roomName"])?)?,
+        nick: clean_nick(string_field(map, "nickName")?)?,
+    })
+}
+
+/// `react`: `{room, seq, emoji, on?}` (`on` defaults to true).
+pub fn parse_react(v: &Value) -> Result<ReactRequest, WireError> {
+    let map = object(v)?;
+    let room = clean_room(string_field_any(map, &["room", "roomName"])?)?;
+    let seq = seq_field(map, "seq")?;
+    let emoji = clean_emoji(string_field(map, "emoji")?)?;
+    let on = match map.get("on") {
+        None => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(bad(ErrorCode::InvalidPayload, "`on` must be true or false")),
+    };
+    Ok(ReactRequest {
+        room,
+        seq,
+        emoji,
+        on,
+    })
+}
+
+/// A reaction: one of the picker's emoji, or any single grapheme cluster of at most
+/// [`MAX_EMOJI_BYTES`] bytes that is an emoji — it has a pictographic character (or is a flag
+/// or a keycap) and no letters, digits, controls or whitespace. Not trimmed: `" 👍"` is refused.
+pub fn clean_emoji(raw: &str) -> Result<String, WireError> {
+    use unicode_segmentation::UnicodeSegmentation;
+    let refuse = || bad(ErrorCode::InvalidEmoji, "a reaction must be one emoji");
+    if QUICK_EMOJI.contains(&raw) {
+        return Ok(raw.to_owned());
+    }
+    if raw.is_empty() || raw.len() > MAX_EMOJI_BYTES || raw.graphemes(true).count() != 1 {
+        return Err(refuse());
+    }
+    let pictographic = |c: char| {
+        matches!(c as u32,
+            0x1F000..=0x1FAFF   // emoticons, symbols and pictographs, transport, supplemental
+            | 0x2600..=0x27BF   // miscellaneous symbols, dingbats
+            | 0x2B00..=0x2BFF   // arrows, stars (⭐ ⬆)
+            | 0x2300..=0x23FF   // technical (⌚ ⏰)
+            | 0x2190..=0x21FF   // arrows
+            | 0x3030 | 0x303D | 0x3297 | 0x3299 | 0x00A9 | 0x00AE | 0x203C | 0x2049 | 0x2122
+            | 0x2139)
+    };
+    let keycap = raw.contains('\u{20E3}');
+    let mut has_pict = keycap;
+    for c in raw.chars() {
+        if c.is_control() || c.is_whitespace() {
+            return Err(refuse());
+        }
+        if pictographic(c) {
+            has_pict = true;
+        } else if c.is_alphanumeric() && !(keycap && (c.is_ascii_digit())) {
+            return Err(refuse());
+        }
+    }
+    if !has_pict {
+        return Err(refuse());
+    }
+    Ok(raw.to_owned())
 }
 
 /// A file name as the host keeps and serves it. Names are cleaned, never refused (a sender's
@@ -764,9 +869,43 @@ mod tests {
             SendRequest {
                 room: "r".into(),
                 text: "hi".into(),
-                client_id: None
+                client_id: None,
+                reply_to: None
             }
         );
+    }
+
+    /// Reactions are one emoji: the picker's set, flags, keycaps, skin tones and ZWJ families
+    /// pass; text, two emoji, whitespace around one, and a 40-byte cluster do not.
+    #[test]
+    fn reactions_are_one_emoji() {
+        for ok in ["👍", "❤️", "🇫🇷", "1️⃣", "👍🏽", "👩‍👩‍👧", "⭐", "🦀"]
+        {
+            assert_eq!(clean_emoji(ok).as_deref(), Ok(ok), "{ok:?}");
+        }
+        let long = format!("👩{}", "\u{200D}👩".repeat(6));
+        for bad in [
+            "", "a", "ok", "👍👍", " 👍", "👍\n", "1", "é", "\u{200D}", &long,
+        ] {
+            let e = clean_emoji(bad).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidEmoji, "{bad:?}");
+        }
+    }
+
+    /// Edits, deletes and reactions name a message by its seq, a positive integer.
+    #[test]
+    fn conversation_requests_need_a_seq() {
+        let l = Limits::default();
+        for seq in [json!(0), json!(-1), json!(1.5), json!("3"), json!(null)] {
+            let e = parse_delete(&json!({"room": "r", "seq": seq})).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidPayload);
+        }
+        let e = parse_edit(&json!({"room": "r", "seq": 2, "message": " "}), &l).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidMessage);
+        let r = parse_react(&json!({"room": "r", "seq": 2, "emoji": "🎉", "on": false})).unwrap();
+        assert!(!r.on);
+        let s = parse_send(&json!({"room": "r", "message": "hi", "replyTo": 4}), &l).unwrap();
+        assert_eq!(s.reply_to, Some(4));
     }
 
     /// A history request names one anchor; the page size defaults, and is capped, not refused.

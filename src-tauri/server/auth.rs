@@ -61,7 +61,9 @@ pub async fn authenticate(
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty() && s.len() <= 128)
         .map(str::to_owned);
-    connection::register(&socket, shared, session);
+    // The key itself goes no further than this line: only its one-way id is kept.
+    let user = crate::identity::user_id_for(auth.get("userKey").and_then(Value::as_str));
+    connection::register(&socket, shared, session, user);
     Ok(())
 }
 

@@ -124,7 +124,7 @@ impl Deliver {
                 let peer = self.peers.get(&to)?;
                 let rest = messages.split_off(messages.len().min(HISTORY_CHUNK));
                 for m in &messages {
-                    if !emit(&peer.socket, &peer.outflow, events::MESSAGE, m) {
+                    if !emit(&peer.socket, &peer.outflow, m.kind.event_name(), m) {
                         return None;
                     }
                 }
@@ -154,8 +154,11 @@ impl Deliver {
             }
             Effect::Broadcast(i) => {
                 let m = stored.get(i)?;
-                self.charge_room(&m.room, None, event_len(events::MESSAGE, m));
-                if let Err(e) = at_once(self.io.to(m.room.clone()).emit(events::MESSAGE, m)) {
+                // Event rows go out as `messageUpdate`: the tutorial's clients print every
+                // `message` they get, and must not show an edit or a reaction as a chat line.
+                let event = m.kind.event_name();
+                self.charge_room(&m.room, None, event_len(event, m));
+                if let Err(e) = at_once(self.io.to(m.room.clone()).emit(event, m)) {
                     // A member whose send queue is full (16,384 packets behind) misses this one;
                     // the heartbeat drops it, since its ping cannot be queued either. lanchat's
                     // clients notice the seq gap and catch up with `since`.
@@ -182,6 +185,11 @@ impl Deliver {
                     emit(&peer.socket, &peer.outflow, events::KICKED, &notice);
                 }
             }
+            Effect::PrivateInvite { to, invite } => {
+                if let Some(peer) = self.peers.get(&to) {
+                    emit(&peer.socket, &peer.outflow, events::PRIVATE_INVITE, &invite);
+                }
+            }
             Effect::Reply { id, result, .. } => match sinks.get_mut(id).and_then(Option::take) {
                 Some(Sink::Client(reply)) => match result {
                     // Answered when the read is done, off the hub.
@@ -192,6 +200,7 @@ impl Deliver {
                     }
                 },
                 Some(Sink::Host(done)) => {
+                    // Nobody waiting any more (the host's caller gave up) is fine.
                     let _ = done.send(result.map(|_| ()));
                 }
                 Some(Sink::Posted(done)) => {
@@ -290,6 +299,8 @@ impl Deliver {
             Done::Sent(ack) => ok_ack(&ack),
             Done::Left { room } => json!({ "ok": true, "room": room }),
             Done::Typing | Done::Kicked => json!({ "ok": true }),
+            Done::Updated(ack) => ok_ack(&ack),
+            Done::PrivateOpened(opened) => ok_ack(&opened),
             Done::UploadAllowed(grant) => match &self.files {
                 Some(files) => ok_ack(&files.grant(grant)?),
                 None => return Err(ErrorCode::FilesDisabled.into()),

@@ -22,7 +22,7 @@ use super::deliver::{Deliver, Reply, Sink};
 use super::lock;
 use super::outflow::Outflow;
 use crate::chat::{Batch, Chat, ConnId, Ctx, Effect, FilePost, Input};
-use crate::protocol::{ErrorCode, Message, Request, RoomInfo, SendAck, WireError};
+use crate::protocol::{ErrorCode, Message, Request, RoomOverview, SendAck, WireError};
 use crate::store::Store;
 
 /// One unit of work for the hub.
@@ -34,6 +34,8 @@ pub enum Job {
         /// Its queued output, charged by `deliver`.
         outflow: Arc<Outflow>,
         session: Option<String>,
+        /// Its public user id (from `auth.userKey`).
+        user: String,
     },
     Disconnect {
         conn: ConnId,
@@ -55,8 +57,16 @@ pub enum Job {
         by: String,
         done: oneshot::Sender<Result<(), WireError>>,
     },
-    Info {
-        done: oneshot::Sender<Vec<RoomInfo>>,
+    /// The host deletes a message.
+    HostDelete {
+        room: String,
+        seq: u64,
+        by: String,
+        done: oneshot::Sender<Result<(), WireError>>,
+    },
+    /// Occupied rooms and their members (`/api/info`, the host's moderation view).
+    Rooms {
+        done: oneshot::Sender<Vec<RoomOverview>>,
     },
 }
 
@@ -280,9 +290,14 @@ impl Hub {
                     socket,
                     outflow,
                     session,
+                    user,
                 } => {
                     self.deliver.add(conn, socket, outflow);
-                    Input::Connect { conn, session }
+                    Input::Connect {
+                        conn,
+                        session,
+                        user,
+                    }
                 }
                 Job::Disconnect { conn } => {
                     gone.push(conn);
@@ -320,8 +335,22 @@ impl Hub {
                     sinks.push(Some(Sink::Host(done)));
                     Input::Kick { id, room, nick, by }
                 }
-                Job::Info { done } => {
-                    let _ = done.send(self.chat.rooms_info());
+                Job::HostDelete {
+                    room,
+                    seq,
+                    by,
+                    done,
+                } => {
+                    let id = sinks.len();
+                    sinks.push(Some(Sink::Host(done)));
+                    let input = Input::HostDelete { id, room, seq, by };
+                    match self.read_or_refuse(input, id, &mut b) {
+                        Some(input) => input,
+                        None => continue,
+                    }
+                }
+                Job::Rooms { done } => {
+                    let _ = done.send(self.chat.rooms_overview());
                     continue;
                 }
             };
@@ -339,7 +368,7 @@ impl Hub {
         if !b.stored.is_empty() {
             // Inline: a batch insert into the WAL takes tens of microseconds (checkpoints run
             // on their own thread).
-            if let Err(e) = self.store.append(&b.stored) {
+            if let Err(e) = self.store.commit(&b.stored, &b.updated) {
                 tracing::error!("storing {} messages failed: {e}", b.stored.len());
                 ok = false;
             }
@@ -382,6 +411,13 @@ impl Hub {
                 .load_room(room, cache, dedupe)
                 .map_err(|e| storage_failed(&format!("loading room {room}"), e))?;
             self.chat.load_room(room, snap);
+        }
+        if let Some((room, seq)) = self.chat.target_needed(&input) {
+            let msg = self
+                .store
+                .message(&room, seq)
+                .map_err(|e| storage_failed(&format!("reading {room} #{seq}"), e))?;
+            self.chat.load_target(&room, seq, msg);
         }
         if let Some(need) = self.chat.backlog_needed(&input) {
             let messages = self

@@ -48,7 +48,9 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::chat::{Chat, ChatConfig};
-use crate::protocol::{Limits, ServerClosing, ServerInfo, WireError, events};
+use crate::protocol::{
+    Limits, RoomInfo, RoomOverview, ServerClosing, ServerInfo, WireError, events,
+};
 use crate::store::Store;
 use hub::{Hub, HubHandle, Job};
 
@@ -189,9 +191,7 @@ impl Control {
         let rooms = if password_required {
             Vec::new()
         } else {
-            let (tx, rx) = oneshot::channel();
-            self.shared.hub().submit(Job::Info { done: tx });
-            rx.await.unwrap_or_default()
+            self.rooms().await.iter().map(RoomInfo::from).collect()
         };
         ServerInfo {
             server: "lanchat".into(),
@@ -200,6 +200,14 @@ impl Control {
             password_required,
             rooms,
         }
+    }
+
+    /// Every room with people in it and who they are, for the host (never sent to guests:
+    /// `/api/info` only counts them).
+    pub async fn rooms(&self) -> Vec<RoomOverview> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.hub().submit(Job::Rooms { done: tx });
+        rx.await.unwrap_or_default()
     }
 
     pub fn password_required(&self) -> bool {
@@ -221,6 +229,20 @@ impl Control {
         self.shared.hub().submit(Job::Kick {
             room: room.to_owned(),
             nick: nick.to_owned(),
+            by: by.to_owned(),
+            done: tx,
+        });
+        rx.await
+            .map_err(|_| ControlError::Stopped)?
+            .map_err(ControlError::Refused)
+    }
+
+    /// Deletes message `seq` of `room`, whoever wrote it (the host's moderation).
+    pub async fn delete_message(&self, room: &str, seq: u64, by: &str) -> Result<(), ControlError> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.hub().submit(Job::HostDelete {
+            room: room.to_owned(),
+            seq,
             by: by.to_owned(),
             done: tx,
         });

@@ -1,16 +1,16 @@
 //! Scrollback: a page of a room's displayable messages before, after or around a seq, bounded
 //! in count and bytes like a join's replay. Rows become messages through the store's one
-//! conversion ([`Store::each`]), so whatever a row folds in (edits, reactions) shows the same in
-//! a page as in a join's replay.
+//! conversion ([`super::row_message`], via [`Store::each`]), so whatever a row folds in (edits,
+//! deletes, reactions, the reply's quote) shows the same in a page as in a join's replay.
 
 use rusqlite::{Connection, params};
 
-use super::{COLUMNS, Store, StoreError};
+use super::{SELECT, Store, StoreError};
 use crate::protocol::{Message, PageAt};
 
 /// The kinds a page shows: messages and room notices. Room events that only change an earlier
 /// message (edits, reactions, deletes) are folded into that message's row and never listed.
-const SHOWN: &str = "kind IN ('chat', 'file', 'join', 'leave', 'kick', 'system')";
+const SHOWN: &str = "m.kind IN ('chat', 'file', 'join', 'leave', 'kick', 'system')";
 
 /// A page of history, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -80,8 +80,7 @@ fn older(
         return Ok((Vec::new(), exists_before(conn, room, before)?));
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM messages WHERE room = ?1 AND seq < ?2 AND {SHOWN}
-         ORDER BY seq DESC LIMIT ?3"
+        "{SELECT} WHERE m.room = ?1 AND m.seq < ?2 AND {SHOWN} ORDER BY m.seq DESC LIMIT ?3"
     );
     let (mut rows, more) = bounded(conn, &sql, room, before, limit, max_bytes)?;
     rows.reverse();
@@ -97,8 +96,7 @@ fn newer(
     max_bytes: usize,
 ) -> Result<(Vec<Message>, bool), StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM messages WHERE room = ?1 AND seq > ?2 AND {SHOWN}
-         ORDER BY seq ASC LIMIT ?3"
+        "{SELECT} WHERE m.room = ?1 AND m.seq > ?2 AND {SHOWN} ORDER BY m.seq ASC LIMIT ?3"
     );
     if limit == 0 {
         let (_, more) = bounded(conn, &sql, room, after, 0, max_bytes)?;
@@ -139,8 +137,9 @@ fn bounded(
 
 /// Whether `room` has a shown message with `seq < before`.
 fn exists_before(conn: &Connection, room: &str, before: u64) -> Result<bool, StoreError> {
-    let sql =
-        format!("SELECT EXISTS (SELECT 1 FROM messages WHERE room = ?1 AND seq < ?2 AND {SHOWN})");
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM messages m WHERE m.room = ?1 AND m.seq < ?2 AND {SHOWN})"
+    );
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(
         stmt.query_row(params![room, before.min(i64::MAX as u64) as i64], |r| {
@@ -166,6 +165,7 @@ mod tests {
             client_id: None,
             history: false,
             file: None,
+            ..Default::default()
         }
     }
 
@@ -218,6 +218,50 @@ mod tests {
         assert!(p.more && !p.more_after);
         let p = s.page("zzz", PageAt::Around(3), 10, usize::MAX).unwrap();
         assert_eq!(p, Page::default());
+    }
+
+    /// Pages show messages folded (edited text, deleted, reactions, the reply's quote) and
+    /// leave the event rows out.
+    #[test]
+    fn pages_show_folded_messages_without_event_rows() {
+        let s = Store::memory().unwrap();
+        let mut reply = msg(2, Kind::Chat);
+        reply.reply = Some(crate::protocol::Quote {
+            seq: 1,
+            nick_name: "n".into(),
+            text: "m1".into(),
+            deleted: false,
+        });
+        s.append(&[msg(1, Kind::Chat), reply, msg(3, Kind::Chat)])
+            .unwrap();
+        let event = |seq: u64, kind: Kind, target: u64| Message {
+            kind,
+            target: Some(target),
+            ..msg(seq, kind)
+        };
+        let mut edited = msg(1, Kind::Chat);
+        edited.message = "changed".into();
+        edited.edited_ts = Some(4);
+        let mut deleted = msg(3, Kind::Chat);
+        deleted.message = String::new();
+        deleted.deleted = true;
+        s.commit(
+            &[
+                event(4, Kind::Edit, 1),
+                event(5, Kind::Delete, 3),
+                event(6, Kind::React, 1),
+            ],
+            &[edited, deleted],
+        )
+        .unwrap();
+        let p = s.page("a", PageAt::Before(u64::MAX), 10, usize::MAX).unwrap();
+        assert_eq!(seqs(&p), vec![1, 2, 3]);
+        assert_eq!(p.messages[0].message, "changed");
+        assert_eq!(p.messages[0].edited_ts, Some(4));
+        assert_eq!(p.messages[1].reply.as_ref().unwrap().text, "changed");
+        assert!(p.messages[2].deleted);
+        let p = s.page("a", PageAt::After(3), 10, usize::MAX).unwrap();
+        assert!(p.messages.is_empty() && !p.more_after && p.more);
     }
 
     /// A page stops at the byte budget (the first message always fits) and says `more`.

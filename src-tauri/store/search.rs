@@ -7,11 +7,12 @@
 //! size again on disk; the messages table has no integer rowid (`WITHOUT ROWID`) to point an
 //! external-content index at.
 //!
-//! The index is written in the append's own transaction ([`index`]), so a stored message is
-//! searchable exactly when it is stored. **Anything that changes a message's text later (an
-//! edit, a delete) must go through [`index`]'s neighbours here in the same transaction:
-//! `DELETE FROM message_text WHERE rowid = doc(room, seq)` and, for an edit, insert the new
-//! text** — this file is the one place that knows the index's shape.
+//! The index is written in the commit's own transaction ([`index`]), so a stored message is
+//! searchable exactly when it is stored. A message whose text changes later (an edit) or that
+//! is deleted goes through [`reindex`] in the same transaction as its row's update: its
+//! document is deleted and, unless the message was deleted, inserted again with the new text.
+//! Event rows (edit, delete, react, unreact) are never documents. This file is the one place
+//! that knows the index's shape.
 
 use std::time::Instant;
 
@@ -72,7 +73,8 @@ pub(super) fn create(conn: &Connection) -> Result<(), StoreError> {
            SELECT (r.id << 40) | m.seq,
                   CASE m.kind WHEN 'file' THEN json_extract(m.file, '$.name') ELSE m.body END
            FROM messages m JOIN rooms r ON r.name = m.room
-           WHERE m.kind IN ('chat', 'file') AND (m.kind = 'chat' OR json_valid(m.file));",
+           WHERE m.kind IN ('chat', 'file') AND NOT m.deleted
+             AND (m.kind = 'chat' OR json_valid(m.file));",
     )?;
     tx.commit()?;
     let n: i64 = conn.query_row("SELECT COUNT(*) FROM message_text", [], |r| r.get(0))?;
@@ -85,8 +87,12 @@ pub(super) fn create(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// What a message puts in the index: a chat line's text, a file's name; notices nothing.
+/// What a message puts in the index: a chat line's (current) text, a file's name; notices,
+/// event rows and deleted messages nothing.
 fn indexed_text(m: &Message) -> Option<&str> {
+    if m.deleted {
+        return None;
+    }
     match m.kind {
         Kind::Chat => Some(&m.message),
         Kind::File => m.file.as_ref().map(|f| f.name.as_str()),
@@ -94,7 +100,7 @@ fn indexed_text(m: &Message) -> Option<&str> {
     }
 }
 
-/// Indexes a batch of new messages, inside the append's transaction.
+/// Indexes a batch of new messages, inside the commit's transaction.
 pub(super) fn index(tx: &Transaction, messages: &[Message]) -> Result<(), StoreError> {
     let mut insert = tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?;
     let mut last: Option<(&str, i64)> = None;
@@ -108,6 +114,28 @@ pub(super) fn index(tx: &Transaction, messages: &[Message]) -> Result<(), StoreE
         };
         last = Some((&m.room, id));
         insert.execute(params![doc(id, m.seq), text])?;
+    }
+    Ok(())
+}
+
+/// Brings the documents of messages an edit or delete changed up to date, inside the commit's
+/// transaction, after their rows were updated: each document is deleted, and put back with the
+/// message's new text unless the message is deleted now.
+pub(super) fn reindex(tx: &Transaction, updated: &[&Message]) -> Result<(), StoreError> {
+    if updated.is_empty() {
+        return Ok(());
+    }
+    let mut delete = tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?;
+    let mut insert = tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?;
+    for m in updated {
+        if m.kind.is_event() {
+            continue;
+        }
+        let id = room_id(tx, &m.room)?;
+        delete.execute([doc(id, m.seq)])?;
+        if let Some(text) = indexed_text(m) {
+            insert.execute(params![doc(id, m.seq), text])?;
+        }
     }
     Ok(())
 }
@@ -225,6 +253,7 @@ mod tests {
             client_id: None,
             history: false,
             file: None,
+            ..Default::default()
         }
     }
 
@@ -298,6 +327,69 @@ mod tests {
         assert_eq!(hits[0].nick_name, "ann");
     }
 
+    /// An edited message is found by its new text and not by its old; a deleted one is not
+    /// found at all; event rows are not documents. Also when the message and its edit are
+    /// committed together.
+    #[test]
+    fn edits_and_deletes_follow_into_the_index() {
+        let s = Store::memory().unwrap();
+        s.append(&[
+            msg("a", 1, "original wording"),
+            msg("a", 2, "doomed sentence"),
+        ])
+        .unwrap();
+        let event = |seq: u64, kind: Kind, target: u64, text: &str| Message {
+            kind,
+            target: Some(target),
+            ..msg("a", seq, text)
+        };
+        let mut edited = msg("a", 1, "revised phrasing");
+        edited.edited_ts = Some(3);
+        let mut deleted = msg("a", 2, "");
+        deleted.deleted = true;
+        s.commit(
+            &[
+                event(3, Kind::Edit, 1, "revised phrasing"),
+                event(4, Kind::Delete, 2, ""),
+                event(5, Kind::React, 1, "👍"),
+            ],
+            &[edited, deleted],
+        )
+        .unwrap();
+        assert_eq!(seqs(&s, "a", "revised"), vec![1]);
+        assert_eq!(seqs(&s, "a", "phrasing"), vec![1]);
+        assert_eq!(seqs(&s, "a", "original"), Vec::<u64>::new());
+        assert_eq!(seqs(&s, "a", "wording"), Vec::<u64>::new());
+        assert_eq!(seqs(&s, "a", "doomed"), Vec::<u64>::new());
+        assert_eq!(seqs(&s, "a", "sentence"), Vec::<u64>::new());
+        // A reaction alone leaves the document as it is.
+        let mut reacted = msg("a", 1, "revised phrasing");
+        reacted.edited_ts = Some(3);
+        s.commit(&[event(6, Kind::React, 1, "🎉")], &[reacted])
+            .unwrap();
+        assert_eq!(seqs(&s, "a", "revised"), vec![1]);
+
+        // Posted and edited in one batch.
+        let mut again = msg("a", 7, "second thoughts");
+        again.edited_ts = Some(8);
+        s.commit(
+            &[
+                msg("a", 7, "first draft"),
+                event(8, Kind::Edit, 7, "second thoughts"),
+            ],
+            &[again],
+        )
+        .unwrap();
+        assert_eq!(seqs(&s, "a", "draft"), Vec::<u64>::new());
+        assert_eq!(seqs(&s, "a", "thoughts"), vec![7]);
+
+        let n: i64 = s
+            .lock()
+            .query_row("SELECT COUNT(*) FROM message_text", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2, "messages 1 and 7 only");
+    }
+
     /// A database from before search gets its old messages indexed when it is opened.
     #[test]
     fn old_databases_are_indexed_at_open() {
@@ -314,5 +406,14 @@ mod tests {
         assert_eq!(seqs(&s, "a", "words"), vec![2, 1]);
         s.append(&[msg("a", 3, "words again")]).unwrap();
         assert_eq!(seqs(&s, "a", "words"), vec![3, 2, 1]);
+        let mut gone = msg("a", 2, "");
+        gone.deleted = true;
+        s.commit(&[], &[gone]).unwrap();
+        s.lock()
+            .execute_batch("DROP TABLE message_text; DROP TABLE rooms;")
+            .unwrap();
+        drop(s);
+        let s = Store::open_dir(dir.path()).unwrap();
+        assert_eq!(seqs(&s, "a", "words"), vec![3, 1], "deleted messages stay out");
     }
 }

@@ -54,6 +54,7 @@ pub fn long_room(room: &str, n: u64) -> Store {
             client_id: None,
             file: None,
             history: false,
+            ..Default::default()
         })
         .collect();
     store.append(&rows).unwrap();

@@ -605,6 +605,121 @@ async function scenario(cfg) {
     }
   });
 
+
+  // ---- conversations (issue #14) between the windows and the browser guest ----
+  const C = {
+    reply: 'Thanks for fixing it — printing my slides now.',
+    edited: 'Yes, fixed yesterday (new toner too). Welcome, Carol!',
+    mention: 'the cake is in the kitchen.',
+  };
+  /** A part of message `seq`'s row. */
+  const inMsg = (seq, id, extra = '') => `${tid('message', `[data-seq="${seq}"]`)} ${tid(id, extra)}`;
+  const seqOf = (s, nick, text) => chats(s).find((m) => m.nick === nick && m.text === text)?.seq;
+  /** Opens message `seq`'s actions. The "⋯" button shows on hover or focus: focused and pressed here. */
+  async function openActions(client, seq) {
+    await client.eval((sel) => {
+      const b = document.querySelector(sel);
+      b.focus();
+      b.click();
+    }, inMsg(seq, 'message-more'));
+    await client.until(`the actions of #${seq}`, () => client.eval((sel) => Boolean(document.querySelector(sel)), inMsg(seq, 'message-menu')));
+  }
+
+  await step('conversations: carol replies and reacts from the browser, bob adds his reaction, alice edits and deletes in her window, carol gets a mention notification', async () => {
+    for (const c of [alice, bob, carol]) await openRoom(c, room);
+    const s0 = await alice.until('the lobby conversation', (s) => s.active === room && seqOf(s, 'alice', M.a2) && s);
+    const a2 = seqOf(s0, 'alice', M.a2);
+    const a1 = seqOf(s0, 'alice', M.a1);
+
+    // A reply from the browser, quoting alice's message.
+    await openActions(carol, a2);
+    await carol.click(inMsg(a2, 'message-reply'));
+    await carol.until('the reply bar above the composer', (s) => s.compose === 'reply');
+    await say(carol, 'carol', room, C.reply);
+    for (const c of [alice, bob, carol]) {
+      await c.until("carol's reply with a quote of alice's message", (s) =>
+        chats(s).some((m) => m.text === C.reply && m.reply?.to === a2 && m.reply.nick === 'alice' && m.reply.text.startsWith('Yes, fixed')),
+      );
+    }
+
+    // A reaction from the browser, then bob toggles the same one from his window.
+    await openActions(carol, a2);
+    await carol.click(inMsg(a2, 'react-pick', '[data-emoji="🎉"]'));
+    const oneParty = (n) => (s) => {
+      const m = chats(s).find((x) => x.seq === a2);
+      return m?.reactions?.length === 1 && m.reactions[0].emoji === '🎉' && m.reactions[0].count === String(n) && m;
+    };
+    for (const c of [alice, bob, carol]) await c.until('🎉 1 on alice\'s message', oneParty(1));
+    await bob.click(inMsg(a2, 'reaction', '[data-emoji="🎉"]'));
+    for (const c of [alice, bob, carol]) {
+      const m = await c.until('🎉 2 on alice\'s message', oneParty(2));
+      check(m.reactions[0].mine === (c !== alice), c, `🎉 marked mine=${m.reactions[0].mine}`);
+      check(/carol/.test(m.reactions[0].who) && /bob/.test(m.reactions[0].who), c, `who reacted: ${m.reactions[0].who}`);
+    }
+
+    // alice edits her message in the window: the composer starts from its text.
+    await openActions(alice, a2);
+    await alice.click(inMsg(a2, 'message-edit'));
+    await alice.until('the edit bar with the old text', async (s) =>
+      s.compose === 'edit' && (await alice.eval((sel) => document.querySelector(sel)?.value, tid('composer'))) === M.a2,
+    );
+    await alice.clear(tid('composer'));
+    await alice.type(tid('composer'), C.edited);
+    await alice.click(tid('send'));
+    for (const c of [alice, bob, carol]) {
+      await c.until('the edited text, marked edited, and the reply quoting it', (s) =>
+        chats(s).some((m) => m.seq === a2 && m.text === C.edited && m.edited) &&
+        chats(s).some((m) => m.text === C.reply && m.reply?.text.startsWith('Yes, fixed yesterday (new toner')),
+      );
+    }
+
+    // alice deletes her first message (two presses: Delete, then confirm).
+    await openActions(alice, a1);
+    await alice.click(inMsg(a1, 'message-delete'));
+    await alice.click(inMsg(a1, 'message-delete-confirm'));
+    for (const c of [alice, bob, carol]) {
+      await c.until('a "message deleted" placeholder', (s) =>
+        s.messages.some((m) => m.seq === a1 && m.deleted && m.text === 'Message deleted') && !chats(s).some((m) => m.text === M.a1),
+      );
+    }
+    await shots('conversations');
+
+    // A mention while carol looks at #side: a notification and a mention count in her sidebar.
+    await openRoom(carol, 'side');
+    await carol.eval(() => {
+      window.__notes = [];
+      window.Notification = class {
+        static permission = 'granted';
+        static requestPermission() {
+          return Promise.resolve('granted');
+        }
+        constructor(title, o) {
+          window.__notes.push(`${title} | ${o?.body ?? ''}`);
+        }
+        close() {}
+      };
+    });
+    await alice.type(tid('composer'), 'Heads up @car');
+    await alice.until('carol offered to mention', async () =>
+      alice.eval((sel) => Array.from(document.querySelectorAll(sel), (e) => e.textContent).includes('@carol'), tid('mention-option')),
+    );
+    await alice.type(tid('composer'), '\uE004'); // Tab takes the suggestion
+    await alice.until('the completed mention', async () =>
+      (await alice.eval((sel) => document.querySelector(sel)?.value, tid('composer'))) === 'Heads up @carol ',
+    );
+    await alice.type(tid('composer'), C.mention);
+    await alice.click(tid('send'));
+    const full = `Heads up @carol ${C.mention}`;
+    const n = await carol.until('a mention notification and @1 on the lobby tab', (s) =>
+      s.notes?.some((t) => t.startsWith(`alice mentioned you in #${room}`)) && tab(s, room)?.mentions === '@1' && s,
+    );
+    log(`carol's notifications: ${JSON.stringify(n.notes)}`);
+    await shots('mention');
+    await openRoom(carol, room);
+    await carol.until('the mention highlighted in the lobby', (s) => chats(s).some((m) => m.text === full && m.mentioned));
+    await alice.until('no highlight on her own mention', (s) => chats(s).some((m) => m.text === full && !m.mentioned));
+  });
+
   await step("bob's window closes: alice and carol see him leave", async () => {
     await bob.close();
     await waitFor('bob\'s lanchat process to exit after its WebDriver session was deleted', () => !appRunningIn(bobDriver.pid), {

@@ -452,6 +452,13 @@ function fakeTauri({ hosting }) {
     invoke: async (cmd, args = {}) => {
       if (cmd === 'host_status') return hosting ? info : null;
       if (cmd === 'suggest_port') return 7878;
+      // The moderation view: the window's own room, and one it never joined.
+      if (cmd === 'host_rooms') {
+        return [
+          { name: 'design-review', members: ['Kofi', 'Priya'], lastSeq: 212 },
+          { name: 'lobby', members: ['alice', 'bob', 'Mei'], lastSeq: 6 },
+        ];
+      }
       if (cmd.startsWith('plugin:notification|')) return cmd.endsWith('permission_granted') ? true : 'granted';
       if (cmd === 'client_connect') {
         const cb = callbacks.get(args.events.id);
@@ -485,8 +492,19 @@ function fakeTauri({ hosting }) {
           );
           const message = `📎 ${guide.name} (2.3 MB)`;
           emit({ type: 'message', id: 'f1', room, seq: lines.length + 1, ts: Date.now(), kind: 'file', nickName: 'bob', message, history: true, file: guide });
+          // Conversations: a reply that mentions alice with reactions, her edited answer, a deleted message.
+          const n = lines.length + 1;
+          const who = (nickName) => ({ userId: `${nickName}-id`, nickName });
+          emit({
+            type: 'message', id: 'c1', room, seq: n + 1, ts: Date.now(), kind: 'chat', nickName: 'Mei', userId: 'Mei-id',
+            message: '@alice could you book it for 2pm?', mentions: ['alice'], history: true,
+            reply: { seq: 3, nickName: 'bob', text: 'Is the projector in room 2 free after lunch?' },
+            reactions: [{ emoji: '👍', by: [who('bob'), who('alice')] }, { emoji: '🎉', by: [who('bob')] }],
+          });
+          emit({ type: 'message', id: 'c2', room, seq: n + 2, ts: Date.now(), kind: 'chat', nickName: 'alice', userId: 'alice-id', message: 'Booked, see you there.', editedTs: Date.now(), history: true });
+          emit({ type: 'message', id: 'c3', room, seq: n + 3, ts: Date.now(), kind: 'chat', nickName: 'bob', userId: 'bob-id', message: '', deleted: true, history: true });
         });
-        return { room, nickName: 'alice', lastSeq: lines.length + 1, members: ['alice', 'bob', 'Mei'] };
+        return { room, nickName: 'alice', lastSeq: lines.length + 4, members: ['alice', 'bob', 'Mei'], userId: 'alice-id' };
       }
       // Saved into Downloads at once (the Rust side is tested on its own).
       if (cmd === 'file_download') return `/home/alice/Downloads/${args.name}`;

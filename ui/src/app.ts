@@ -3,8 +3,9 @@
 //! calls and store actions. Views read its snapshot and call its methods; it never touches the
 //! DOM except `document.title`.
 
+import { type ComposeTarget, hasReacted, quoteText } from './chat/conversation';
 import { spanOf } from './chat/pages';
-import { type Action, type ChatState, documentTitle, findRoom, initialState, reduce, shouldNotify } from './chat/store';
+import { type Action, type ChatState, documentTitle, findRoom, initialState, mentionsMe, reduce, shouldNotify } from './chat/store';
 import { TypingSignal } from './chat/typing';
 import { FileTransfers } from './fileTransfers';
 import { type Lang, pickLang, type Translate, translator } from './i18n';
@@ -17,6 +18,7 @@ import {
   type ClientEvent,
   type HostInfo,
   type PageAt,
+  type RoomOverview,
   type SearchResults,
   type ServerInfo,
   type Transport,
@@ -136,7 +138,8 @@ export class ChatApp {
   private onEvent(ev: ClientEvent) {
     if (shouldNotify(this.chat, ev) && ev.type === 'message') {
       const body = ev.message.length > 200 ? `${ev.message.slice(0, 200)}…` : ev.message;
-      this.notifier.show(this.t('notify.title', { nick: ev.nickName, room: ev.room }), body);
+      const title = mentionsMe(this.chat, ev) ? 'notify.mention' : 'notify.title';
+      this.notifier.show(this.t(title, { nick: ev.nickName, room: ev.room }), body);
     }
     this.dispatch({ type: 'event', ev, now: Date.now() });
   }
@@ -276,11 +279,60 @@ export class ChatApp {
   send(text: string): boolean {
     const room = findRoom(this.chat, this.chat.active);
     if (!room || room.status !== 'joined' || text.trim() === '') return false;
-    const clientId = randomId();
     this.typingSignals.get(room.name)?.stop();
-    this.dispatch({ type: 'pending', room: room.name, clientId, message: text, ts: Date.now() });
-    this.deliver(room.name, text, clientId);
+    const compose = room.compose;
+    if (compose) this.dispatch({ type: 'compose', room: room.name, target: null });
+    if (compose?.mode === 'edit') {
+      if (text !== compose.text) this.transport.edit(room.name, compose.seq, text).catch((e) => this.report(e));
+      return true;
+    }
+    const clientId = randomId();
+    const replyTo = compose?.mode === 'reply' ? compose.seq : undefined;
+    this.dispatch({ type: 'pending', room: room.name, clientId, message: text, ts: Date.now(), replyTo });
+    this.deliver(room.name, text, clientId, replyTo);
     return true;
+  }
+
+  // ---- conversations: replies, edits, deletes, reactions ----
+
+  /** The composer of the active room replies to (or edits) message `seq`. */
+  startCompose(mode: ComposeTarget['mode'], seq: number) {
+    const room = findRoom(this.chat, this.chat.active);
+    const m = room?.messages.find((x) => x.seq === seq);
+    if (!room || !m || m.deleted) return;
+    if (mode === 'edit' && (!m.own || m.kind !== 'chat')) return;
+    const text = mode === 'edit' ? m.message : quoteText(m.message || m.file?.name || '');
+    this.dispatch({ type: 'compose', room: room.name, target: { mode, seq, nickName: m.nickName, text } });
+  }
+
+  cancelCompose() {
+    const room = this.chat.active;
+    if (room) this.dispatch({ type: 'compose', room, target: null });
+  }
+
+  /** Whether this window may delete anyone's message: it hosts the server it is in. */
+  canModerate(): boolean {
+    return Boolean(this.session.hosting && this.session.server?.own && this.transport.host);
+  }
+
+  /** Toggles our `emoji` on message `seq` of the active room. */
+  react(seq: number, emoji: string) {
+    const room = findRoom(this.chat, this.chat.active);
+    const m = room?.messages.find((x) => x.seq === seq);
+    if (!room || !m) return;
+    const on = !hasReacted(m, room.userId, emoji);
+    this.transport.react(room.name, seq, emoji, on).catch((e) => this.report(e));
+  }
+
+  /** Deletes message `seq` of the active room: ours, or anyone's when we host. */
+  deleteMessage(seq: number) {
+    const room = findRoom(this.chat, this.chat.active);
+    const m = room?.messages.find((x) => x.seq === seq);
+    if (!room || !m) return;
+    const done = m.own
+      ? this.transport.deleteMessage(room.name, seq)
+      : (this.transport.host?.deleteMessage(room.name, seq) ?? Promise.resolve());
+    done.catch((e) => this.report(e));
   }
 
   /** Sends files to the active room (picked, dropped or pasted). False when there is no live room. */
@@ -368,15 +420,15 @@ export class ChatApp {
     const p = findRoom(this.chat, room)?.pending.find((x) => x.clientId === clientId);
     if (!p) return;
     this.dispatch({ type: 'retry', room, clientId });
-    this.deliver(room, p.message, clientId);
+    this.deliver(room, p.message, clientId, p.replyTo);
   }
 
   discard(room: string, clientId: string) {
     this.dispatch({ type: 'discard', room, clientId });
   }
 
-  private deliver(room: string, text: string, clientId: string) {
-    this.transport.send(room, text, clientId).catch((e) => {
+  private deliver(room: string, text: string, clientId: string, replyTo?: number) {
+    this.transport.send(room, text, clientId, replyTo).catch((e) => {
       const err = toTransportError(e);
       this.dispatch({ type: 'sendFailed', room, clientId, error: err.message || err.code });
     });
@@ -468,6 +520,11 @@ export class ChatApp {
 
   async kick(room: string, nickName: string): Promise<void> {
     await this.transport.host?.kick(room, nickName);
+  }
+
+  /** Every occupied room on the server this window hosts, with its members (empty otherwise). */
+  async hostedRooms(): Promise<RoomOverview[]> {
+    return (await this.transport.host?.rooms()) ?? [];
   }
 
   /** Kick from the member list: failures become toasts. */

@@ -15,6 +15,7 @@ import { followVisualViewport } from './viewport';
 import './styles/theme.css';
 import './styles.css';
 import './styles/files.css';
+import './styles/conversation.css';
 import './styles/history.css';
 import './styles/narrow.css';
 

@@ -16,6 +16,7 @@ import type {
   SendAck,
   ServerClosing,
   Typing,
+  UpdateAck,
   WireError,
 } from './generated/protocol';
 
@@ -31,6 +32,9 @@ export type {
   Kind,
   Message,
   Presence,
+  Quote,
+  Reaction,
+  Reactor,
   RequestError,
   RoomInfo,
   SearchHit,
@@ -39,6 +43,7 @@ export type {
   ServerClosing,
   ServerInfo,
   Typing,
+  UpdateAck,
   UploadTicket,
   WireError,
 } from './generated/protocol';
@@ -58,6 +63,29 @@ export interface SendMessagePayload {
   nickName?: string;
   message: string;
   clientId?: string;
+  /** The seq of the message (same room) this one replies to. */
+  replyTo?: number;
+}
+
+/** `editMessage`: the author changes their chat message's text (docs/protocol.md, "Conversations"). */
+export interface EditMessagePayload {
+  room: string;
+  seq: number;
+  message: string;
+}
+
+/** `deleteMessage`: the author deletes their message. */
+export interface DeleteMessagePayload {
+  room: string;
+  seq: number;
+}
+
+/** `react`: adds (`on`, the default) or takes back one emoji. */
+export interface ReactPayload {
+  room: string;
+  seq: number;
+  emoji: string;
+  on?: boolean;
 }
 
 export interface LeaveRoomPayload {
@@ -103,6 +131,8 @@ export interface LeaveAck {
 export interface HandshakeAuth {
   password?: string;
   sessionId?: string;
+  /** The user's secret key (kept in localStorage); the host derives the public `userId`. */
+  userKey?: string;
 }
 
 /** An ack: `{ok: true, ...body}` or `{ok: false, error}`. */
@@ -117,6 +147,9 @@ export interface C2SEvents {
   leaveRoom: { payload: LeaveRoomPayload; ack: LeaveAck };
   typing: { payload: TypingPayload; ack: never };
   fileUpload: { payload: FileUploadPayload; ack: FileUploadAck };
+  editMessage: { payload: EditMessagePayload; ack: UpdateAck };
+  deleteMessage: { payload: DeleteMessagePayload; ack: UpdateAck };
+  react: { payload: ReactPayload; ack: UpdateAck };
   ping: { payload: Record<string, never>; ack: Record<string, never> };
   history: { payload: HistoryPayload; ack: HistoryPage };
   search: { payload: SearchPayload; ack: SearchResults };
@@ -125,6 +158,8 @@ export interface C2SEvents {
 /** Server → client: each event's payload (the generated Rust types). */
 export interface S2CEvents {
   message: Message;
+  /** Event rows (edit, delete, react, unreact) with `target`: never shown as lines. */
+  messageUpdate: Message;
   presence: Presence;
   typing: Typing;
   requestError: RequestError;
@@ -139,6 +174,9 @@ export const C2S = {
   leaveRoom: 'leaveRoom',
   typing: 'typing',
   fileUpload: 'fileUpload',
+  editMessage: 'editMessage',
+  deleteMessage: 'deleteMessage',
+  react: 'react',
   ping: 'ping',
   history: 'history',
   search: 'search',
@@ -147,6 +185,7 @@ export const C2S = {
 /** Server → client event names. */
 export const S2C = {
   message: 'message',
+  messageUpdate: 'messageUpdate',
   presence: 'presence',
   typing: 'typing',
   requestError: 'requestError',

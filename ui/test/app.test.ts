@@ -66,6 +66,15 @@ class ScriptedTransport implements Transport {
   async typing(room: string, typing: boolean) {
     this.calls.push(`typing ${room} ${typing}`);
   }
+  async edit(room: string, seq: number, message: string) {
+    this.calls.push(`edit ${room} ${seq} ${message}`);
+  }
+  async deleteMessage(room: string, seq: number) {
+    this.calls.push(`delete ${room} ${seq}`);
+  }
+  async react(room: string, seq: number, emoji: string, on: boolean) {
+    this.calls.push(`react ${room} ${seq} ${emoji} ${on}`);
+  }
   /** What `history` answers (the anchor is recorded in `calls`). */
   pages: HistoryPage[] = [];
   async history(room: string, at: PageAt, limit?: number): Promise<HistoryPage> {
@@ -187,8 +196,10 @@ describe('ChatApp', () => {
       },
       status: async () => null,
       kick: async () => {},
+      deleteMessage: async () => {},
       setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null }),
       setAnnounce: async () => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null }),
+      rooms: async () => [],
     };
     const app = new ChatApp(tr, notifier);
     expect(app.isDesktop).toBe(true);
@@ -215,6 +226,8 @@ describe('ChatApp', () => {
       stop: async () => {},
       status: async () => null,
       kick: async () => {},
+      rooms: async () => [],
+      deleteMessage: async () => {},
       setPassword: async () => info(true),
       setAnnounce: async (announce) => {
         asked.push(announce);

@@ -42,6 +42,7 @@ beforeEach(() => {
     },
     defaultAddress: 'http://127.0.0.1:7878',
     sessionId: 'sess-1',
+    userKey: 'key-of-this-test-user',
     ackTimeoutMs: 5000,
     fetchInfo: async () => ({ server: 'lanchat', name: 'box', version: '0.1.0', passwordRequired: false, rooms: [{ name: 'lobby', members: 2 }] }),
   });
@@ -74,7 +75,7 @@ describe('connect', () => {
 
   it('sends password and session id, reports connecting then connected, returns server info', async () => {
     const info = await connected();
-    expect(lastAuth).toEqual({ sessionId: 'sess-1', password: 'pw' });
+    expect(lastAuth).toEqual({ sessionId: 'sess-1', userKey: 'key-of-this-test-user', password: 'pw' });
     expect(info.name).toBe('box');
     expect(await tr.serverInfo()).toMatchObject({ server: 'lanchat', rooms: [{ name: 'lobby', members: 2 }] });
     expect(states()).toEqual(['connecting', 'connected']);
@@ -166,6 +167,19 @@ describe('gaps', () => {
     rest.ack?.({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 6, members: ['alice'] });
     sock.fire('message', msg('lobby', 7));
     expect(seqs('lobby')).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('takes the join ack lastSeq as seen: rows a plain join leaves out (folded edits, reactions) are no gap', async () => {
+    await connected();
+    const p = tr.join('lobby');
+    const [j] = sock.take('joinRoom');
+    for (const s of [1, 2]) sock.fire('message', msg('lobby', s, { history: true }));
+    j.ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 5, members: ['alice'] });
+    await p;
+    sock.fire('messageUpdate', msg('lobby', 6, { kind: 'react', target: 2, message: '👍', userId: 'u' }));
+    sock.fire('message', msg('lobby', 7));
+    expect(seqs('lobby')).toEqual([1, 2, 6, 7]);
+    expect(sock.take('joinRoom')).toEqual([]);
   });
 
   it('resyncs with since when a live message skips seqs, then shows everything once, in order', async () => {

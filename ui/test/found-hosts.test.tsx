@@ -59,6 +59,9 @@ class FakeDesktop implements Transport {
   leave = async () => {};
   send = async () => {};
   typing = async () => {};
+  edit = async () => {};
+  deleteMessage = async () => {};
+  react = async () => {};
   history = async (room: string) => ({ room, messages: [], more: false, moreAfter: false });
   search = async (room: string) => ({ room, results: [], more: false });
   disconnect = async () => {};

@@ -51,7 +51,7 @@ describe('tauri transport', () => {
     expect(calls).toEqual([
       ['client_connect', { address: 'http://127.0.0.1:7878', nickName: 'me', password: null, events: 'Channel' }],
       ['client_join', { room: 'lobby' }],
-      ['client_send', { room: 'lobby', message: 'hi', clientId: 'c1' }],
+      ['client_send', { room: 'lobby', message: 'hi', clientId: 'c1', replyTo: null }],
       ['client_typing', { room: 'lobby', typing: true }],
       ['client_leave', { room: 'lobby' }],
       ['client_disconnect', {}],

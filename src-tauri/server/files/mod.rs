@@ -274,6 +274,7 @@ impl Files {
             mime: req.mime.clone(),
             touched: crate::clock::now_ms(),
             sha256: None,
+            user_id: Some(g.user.clone()),
         };
         if let Err(e) = self.store.add_upload(&rec) {
             tracing::error!("recording upload {id}: {e}");

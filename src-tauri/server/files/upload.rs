@@ -304,6 +304,7 @@ impl Files {
                 nick: up.rec.nick.clone(),
                 client_id: up.rec.client_id.clone(),
                 file,
+                user: up.rec.user_id.clone(),
             },
             done: tx,
         });

@@ -33,7 +33,23 @@ export function readUi() {
       m.nick = nickEl ? nickEl.textContent : groupNick;
       groupNick = m.nick;
       const body = li.querySelector('.msg-text');
-      m.text = text(body);
+      // The "(edited)" marker sits inside the text's box; the text is what comes before it.
+      const edited = body?.querySelector('.msg-edited');
+      m.text = edited ? body.textContent.slice(0, -edited.textContent.length) : text(body);
+      m.edited = Boolean(edited);
+      m.deleted = li.getAttribute('data-deleted') === 'true';
+      m.mentioned = li.getAttribute('data-mentioned') === 'true';
+      const quote = li.querySelector(T('reply-quote'));
+      if (quote) m.reply = { to: quote.getAttribute('data-reply-to'), nick: text(quote.querySelector('.reply-nick')), text: text(quote.querySelector('.reply-text')) };
+      const chips = all(T('reaction'), li);
+      if (chips.length) {
+        m.reactions = chips.map((b) => ({
+          emoji: b.getAttribute('data-emoji'),
+          count: text(b.querySelector('.reaction-count')),
+          mine: b.getAttribute('aria-pressed') === 'true',
+          who: b.getAttribute('title'),
+        }));
+      }
       m.elements = body ? all('*', body).map((e) => e.tagName.toLowerCase()) : [];
       const card = li.querySelector(T('file-card'));
       if (card) {
@@ -61,6 +77,7 @@ export function readUi() {
     status: b.getAttribute('data-status'),
     active: b.getAttribute('aria-current') === 'page',
     unread: text(b.querySelector(T('room-unread'))),
+    mentions: text(b.querySelector(T('room-mentions'))),
   }));
   const attr = (id, name) => document.querySelector(T(id))?.getAttribute(name) ?? null;
   return {
@@ -94,6 +111,8 @@ export function readUi() {
     viewer: Boolean(document.querySelector(`${T('viewer')}[open]`)),
     banners: all(T('banner')).map((e) => `${e.getAttribute('data-kind')}: ${e.textContent}`),
     pwned: typeof window.__pwned === 'undefined' ? null : String(window.__pwned),
+    compose: document.querySelector(T('compose-bar'))?.getAttribute('data-mode') ?? null,
+    notes: window.__notes ?? null,
   };
 }
 
@@ -112,7 +131,16 @@ export function describeUi(s) {
   if (s.pwned !== null) lines.push(`window.__pwned = ${s.pwned}`);
   lines.push(`messages (${s.messages.length}, last 12):`);
   for (const m of s.messages.slice(-12)) {
-    const flags = [m.seq ? `seq ${m.seq}` : 'no seq', m.own ? `own=${m.own}` : '', m.pending ? 'pending' : '']
+    const flags = [
+      m.seq ? `seq ${m.seq}` : 'no seq',
+      m.own ? `own=${m.own}` : '',
+      m.pending ? 'pending' : '',
+      m.edited ? 'edited' : '',
+      m.deleted ? 'deleted' : '',
+      m.mentioned ? 'mentions me' : '',
+      m.reply ? `reply to #${m.reply.to} ${m.reply.nick}: ${JSON.stringify(m.reply.text)}` : '',
+      m.reactions ? `reactions ${m.reactions.map((r) => `${r.emoji}${r.count}${r.mine ? '*' : ''}`).join(' ')}` : '',
+    ]
       .filter(Boolean)
       .join(',');
     const body = m.file ? `file ${JSON.stringify(m.file.name)}${m.file.thumb ? ` thumb ${m.file.thumb.loaded ? 'loaded' : 'not loaded'}` : ''}` : JSON.stringify(m.text);

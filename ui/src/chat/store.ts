@@ -8,6 +8,7 @@ import type { HistoryPage, Message } from '../protocol';
 import type { ClientEvent, ConnState, JoinAck, PageAt } from '../transport/types';
 import { addSpan, clipSpans, mergeBySeq, pageSpan, type Span } from './pages';
 import { applyDownload, applyUpload, type DownloadChange, type DownloadView, settleUploads, type UploadChange, type UploadView } from './transfers';
+import { applyUpdate, type ComposeTarget, isUpdate, mentions } from './conversation';
 
 /** At most this many messages are kept per room; older ones fall off the top when new ones
  * arrive (pages loaded by scrolling up count too). */
@@ -24,6 +25,8 @@ export interface PendingMessage {
   clientId: string;
   message: string;
   ts: number;
+  /** The seq of the message it replies to. */
+  replyTo?: number;
   /** Set when the send failed for good: the error text to show. */
   failed?: string;
 }
@@ -45,6 +48,12 @@ export interface RoomView {
   /** nickname → time (ms) its typing indicator expires. */
   typing: Record<string, number>;
   unread: number;
+  /** Of the unread, how many mention us (`@nick`). */
+  mentioned: number;
+  /** Our public user id here (from the join ack): which messages are ours to edit. */
+  userId?: string;
+  /** The composer is replying to or editing a message (conversation.ts). */
+  compose?: ComposeTarget;
   /** The first join ack arrived: history from now on is catch-up and counts as unread. */
   caughtUp: boolean;
   /** Which seqs between the loaded messages are known complete (chat/pages.ts). */
@@ -78,13 +87,14 @@ export type Action =
   | { type: 'joinFailed'; room: string }
   | { type: 'left'; room: string }
   | { type: 'event'; ev: ClientEvent; now: number }
-  | { type: 'pending'; room: string; clientId: string; message: string; ts: number }
+  | { type: 'pending'; room: string; clientId: string; message: string; ts: number; replyTo?: number }
   | { type: 'sendFailed'; room: string; clientId: string; error: string }
   | { type: 'retry'; room: string; clientId: string }
   | { type: 'discard'; room: string; clientId: string }
   | { type: 'page'; room: string; at: PageAt; page: HistoryPage }
   | { type: 'upload'; room: string; change: UploadChange }
   | { type: 'download'; change: DownloadChange }
+  | { type: 'compose'; room: string; target: ComposeTarget | null }
   | { type: 'activate'; room: string }
   | { type: 'attention'; value: boolean }
   | { type: 'tick'; now: number }
@@ -132,6 +142,13 @@ export function isAuthored(kind: string): boolean {
   return kind === 'chat' || kind === 'file';
 }
 
+/** Whether a message event mentions us in its room (for the notification's wording). */
+export function mentionsMe(state: ChatState, ev: ClientEvent): boolean {
+  if (ev.type !== 'message') return false;
+  const room = findRoom(state, ev.room);
+  return Boolean(room && mentions(ev, room.nickName));
+}
+
 /** Whether a message event deserves a desktop notification in this state. */
 export function shouldNotify(state: ChatState, ev: ClientEvent): boolean {
   if (ev.type !== 'message' || !isAuthored(ev.kind) || ev.history) return false;
@@ -151,13 +168,15 @@ function newRoom(name: string, nickName: string): RoomView {
     members: [],
     typing: {},
     unread: 0,
+    mentioned: 0,
     caughtUp: false,
     spans: [],
   };
 }
 
-/** A protocol message as the chat keeps it. The one conversion: live, replayed and paged
- * messages all go through it. */
+/** A protocol message as the chat keeps it, folded state included (edited text, deleted,
+ * reactions, the reply's quote). The one conversion: live, replayed and paged messages all go
+ * through it (event rows do not: they fold into their target, conversation.ts). */
 export function chatMessage(m: Message, own: boolean): ChatMessage {
   const msg: ChatMessage = {
     id: m.id,
@@ -170,7 +189,18 @@ export function chatMessage(m: Message, own: boolean): ChatMessage {
   };
   if (m.clientId) msg.clientId = m.clientId;
   if (m.kind === 'file' && m.file) msg.file = m.file;
+  if (m.userId) msg.userId = m.userId;
+  if (m.reply) msg.reply = m.reply;
+  if (m.mentions?.length) msg.mentions = m.mentions;
+  if (m.editedTs) msg.editedTs = m.editedTs;
+  if (m.deleted) msg.deleted = true;
+  if (m.reactions?.length) msg.reactions = m.reactions;
   return msg;
+}
+
+/** Ours by user id when both are known (a nickname can be taken by someone else later). */
+function isOwn(m: Pick<Message, 'userId' | 'nickName'>, r: RoomView): boolean {
+  return m.userId && r.userId ? m.userId === r.userId : m.nickName === r.nickName;
 }
 
 function updateRoom(state: ChatState, name: string, fn: (r: RoomView) => RoomView): ChatState {
@@ -215,7 +245,12 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
   switch (ev.type) {
     case 'message':
       return updateRoom(state, ev.room, (r) => {
-        const own = ev.nickName === r.nickName;
+        // Edits, deletes and reactions change a message we have (conversation.ts); not a line.
+        if (isUpdate(ev)) {
+          const messages = applyUpdate(r.messages, ev);
+          return messages === r.messages ? r : { ...r, messages };
+        }
+        const own = isOwn(ev, r);
         const msg = chatMessage(ev, own);
         const messages = insertBySeq(r.messages, msg);
         if (messages === r.messages) return r;
@@ -228,7 +263,8 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
         const authored = isAuthored(ev.kind);
         const counts = authored && !own && !seen && (!ev.history || r.caughtUp);
         const typing = authored ? withoutTyping(r, ev.nickName) : r.typing;
-        return { ...r, messages, spans, pending, uploads, typing, unread: counts ? r.unread + 1 : r.unread };
+        const mentioned = counts && mentions(ev, r.nickName) ? r.mentioned + 1 : r.mentioned;
+        return { ...r, messages, spans, pending, uploads, typing, unread: counts ? r.unread + 1 : r.unread, mentioned };
       });
     case 'members':
       return updateRoom(state, ev.room, (r) => ({ ...r, members: ev.members }));
@@ -293,6 +329,7 @@ export function reduce(state: ChatState, action: Action): ChatState {
         nickName: ack.nickName || r.nickName,
         status: 'joined',
         members: ack.members,
+        userId: ack.userId ?? r.userId,
         caughtUp: true,
       }));
       return reduce(next, { type: 'activate', room: ack.room });
@@ -316,7 +353,12 @@ export function reduce(state: ChatState, action: Action): ChatState {
     case 'pending':
       return updateRoom(state, action.room, (r) => ({
         ...r,
-        pending: r.pending.concat({ clientId: action.clientId, message: action.message, ts: action.ts }),
+        pending: r.pending.concat({
+          clientId: action.clientId,
+          message: action.message,
+          ts: action.ts,
+          ...(action.replyTo !== undefined ? { replyTo: action.replyTo } : {}),
+        }),
       }));
     case 'sendFailed':
       return updateRoom(state, action.room, (r) => {
@@ -329,7 +371,7 @@ export function reduce(state: ChatState, action: Action): ChatState {
     case 'retry':
       return updateRoom(state, action.room, (r) => ({
         ...r,
-        pending: r.pending.map((p) => (p.clientId === action.clientId ? { clientId: p.clientId, message: p.message, ts: p.ts } : p)),
+        pending: r.pending.map((p) => (p.clientId === action.clientId ? { ...p, failed: undefined } : p)),
       }));
     case 'discard':
       return updateRoom(state, action.room, (r) => ({
@@ -339,7 +381,8 @@ export function reduce(state: ChatState, action: Action): ChatState {
     case 'page':
       // Older (or, around a jump, newer) history: shown in place, never counted as unread.
       return updateRoom(state, action.room, (r) => {
-        const page = action.page.messages.map((m) => chatMessage(m, m.nickName === r.nickName));
+        // Pages hold folded messages only; an event row here (a host that lists them) is skipped.
+        const page = action.page.messages.filter((m) => !isUpdate(m)).map((m) => chatMessage(m, isOwn(m, r)));
         return { ...r, messages: mergeBySeq(r.messages, page), spans: addSpan(r.spans, pageSpan(action.at, action.page)) };
       });
     case 'upload':
@@ -352,12 +395,17 @@ export function reduce(state: ChatState, action: Action): ChatState {
     case 'activate': {
       if (!findRoom(state, action.room)) return state;
       const next = { ...state, active: action.room };
-      return state.attention ? updateRoom(next, action.room, (r) => (r.unread ? { ...r, unread: 0 } : r)) : next;
+      return state.attention ? updateRoom(next, action.room, (r) => (r.unread || r.mentioned ? { ...r, unread: 0, mentioned: 0 } : r)) : next;
     }
+    case 'compose':
+      return updateRoom(state, action.room, (r) => {
+        if (!action.target) return r.compose ? { ...r, compose: undefined } : r;
+        return { ...r, compose: action.target };
+      });
     case 'attention': {
       const next = { ...state, attention: action.value };
       if (!action.value || state.active === null) return next;
-      return updateRoom(next, state.active, (r) => (r.unread ? { ...r, unread: 0 } : r));
+      return updateRoom(next, state.active, (r) => (r.unread || r.mentioned ? { ...r, unread: 0, mentioned: 0 } : r));
     }
     case 'tick': {
       let next = state;

@@ -1,7 +1,7 @@
 // Generated from the Rust types by `src-tauri/typescript.rs` (ts-rs). Do not edit:
 // change the Rust type, then run `UPDATE_TS=1 cargo test --lib typescript`.
 
-export type Kind = "chat" | "join" | "leave" | "kick" | "system" | "file";
+export type Kind = "chat" | "join" | "leave" | "kick" | "system" | "file" | "edit" | "delete" | "react" | "unreact";
 
 export type FileMeta = { 
 /**
@@ -37,20 +37,70 @@ url: string,
  */
 thumbUrl?: string, };
 
+export type Quote = { 
+/**
+ * The original's seq, in the same room.
+ */
+seq: number, nickName: string, 
+/**
+ * Its first [`QUOTE_CHARS`] characters (current text: edits show, a delete empties it).
+ */
+text: string, deleted?: boolean, };
+
+export type Reactor = { userId: string, nickName: string, };
+
+export type Reaction = { emoji: string, by: Array<Reactor>, };
+
 export type Message = { id: string, room: string, seq: number, ts: number, kind: Kind, nickName: string, message: string, clientId?: string, history?: boolean, 
 /**
  * The shared file, on `kind: "file"` messages only.
  */
-file?: FileMeta, };
+file?: FileMeta, 
+/**
+ * The author's public id (docs/security.md, "Identity"): who may edit it. Absent on
+ * notices and on messages stored before identities.
+ */
+userId?: string, 
+/**
+ * On event rows only: the seq of the message the row changes.
+ */
+target?: number, 
+/**
+ * The message this one replies to.
+ */
+reply?: Quote, 
+/**
+ * Nicknames `@mentioned` in the text that were members of the room when it was sent (or
+ * last edited).
+ */
+mentions?: Array<string>, 
+/**
+ * Folded state: when the text was last edited (ms since the epoch).
+ */
+editedTs?: number, 
+/**
+ * Folded state: deleted (its text, file and reactions are gone).
+ */
+deleted?: boolean, 
+/**
+ * Folded state: reactions, in the order each emoji first appeared.
+ */
+reactions?: Array<Reaction>, };
 
 export type JoinAck = { room: string, nickName: string, lastSeq: number, members: Array<string>, 
 /**
  * The history replayed before this ack was cut at the server's byte budget: rejoin with
  * `since` = the last seq received for the rest.
  */
-more?: boolean, };
+more?: boolean, 
+/**
+ * The joiner's own public user id (so it knows which messages are its own).
+ */
+userId?: string, };
 
 export type SendAck = { id: string, seq: number, ts: number, duplicate: boolean, };
+
+export type UpdateAck = { seq?: number, };
 
 export type UploadTicket = { 
 /**
@@ -80,40 +130,25 @@ export type Typing = { room: string, nickName: string, typing: boolean, };
 
 export type Kicked = { room: string, by: string, reason: string, };
 
-export type HistoryPage = { room: string, messages: Array<Message>, 
-/**
- * Older messages exist before the first one here (or, on an empty page, before the anchor).
- */
-more: boolean, 
-/**
- * Newer messages exist after the last one here (always false for `before` pages, which end
- * at the anchor: the client has what follows).
- */
-moreAfter: boolean, };
-
-export type SearchHit = { seq: number, ts: number, nickName: string, 
-/**
- * Up to about 16 words of the message around what matched, the matched words between
- * [`HIT_START`] and [`HIT_END`]. Those two are control characters, which no stored message
- * or file name can contain, so a client splits on them and shows the parts as text.
- */
-snippet: string, };
-
-export type SearchResults = { room: string, results: Array<SearchHit>, 
-/**
- * More (older) messages matched than `limit`.
- */
-more: boolean, };
-
 export type ServerClosing = { message: string, };
 
-export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled" | "invalid_query";
+export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled" | "no_such_message" | "not_author" | "not_editable" | "message_deleted" | "invalid_emoji" | "too_many_reactions" | "private_to_self" | "private_room";
 
 export type WireError = { code: ErrorCode, message: string, };
 
 export type RequestError = { event: string, code: ErrorCode, message: string, };
 
 export type RoomInfo = { name: string, members: number, };
+
+export type RoomOverview = { name: string, 
+/**
+ * Nicknames, sorted.
+ */
+members: Array<string>, 
+/**
+ * The room's last seq: how many messages it has had.
+ */
+lastSeq: number, };
 
 export type ServerInfo = { server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
 

@@ -6,7 +6,7 @@
 
 import { io } from 'socket.io-client';
 import { isServerPath } from '../chat/files';
-import { randomId, tabSessionId } from '../ids';
+import { randomId, storedUserKey, tabSessionId } from '../ids';
 import {
   applyPresence,
   C2S,
@@ -49,6 +49,8 @@ export interface BrowserTransportOptions {
   /** Where to connect when `connect()` gets no address; defaults to the page's origin. */
   defaultAddress?: string;
   sessionId?: string;
+  /** The user key sent as `auth.userKey`; defaults to the one kept in localStorage. */
+  userKey?: string;
   /** How long to wait for an ack before resending (sends) or giving up (joins). */
   ackTimeoutMs?: number;
   /** Looks up `GET /api/info`; defaults to fetch. Returning null means "unknown". */
@@ -111,6 +113,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   const fetchInfo = opts.fetchInfo ?? defaultFetchInfo;
   const sessionId =
     opts.sessionId ?? tabSessionId(typeof sessionStorage === 'undefined' ? null : sessionStorage);
+  const userKey = opts.userKey ?? storedUserKey(typeof localStorage === 'undefined' ? null : localStorage);
 
   const listeners = new Set<(ev: ClientEvent) => void>();
   /** Rejects of requests awaiting an ack on the current connection. */
@@ -178,6 +181,15 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
     });
   }
 
+  /**
+   * A join acked without `more`: every row up to `lastSeq` was replayed or deliberately left
+   * out (a plain join replays the newest shown messages, not the edits and reactions folded into
+   * them), so the next live row after it is not a gap.
+   */
+  function caughtUp(r: RoomSync, lastSeq: number | undefined) {
+    if (typeof lastSeq === 'number' && lastSeq > r.lastSeq) r.lastSeq = lastSeq;
+  }
+
   /** After a reconnect: back into the room from where we left off, then resume its sends. */
   function rejoin(room: string, r: RoomSync, tries = 0) {
     r.rejoining = true;
@@ -189,6 +201,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         if (ack.members) setMembers(room, ack.members);
         // The server cut the replay at its byte budget: the rest, from the last seq received.
         if (ack.more) return rejoin(room, r);
+        caughtUp(r, ack.lastSeq);
         delivery.pump(room);
       },
       (e: TransportError) => {
@@ -255,7 +268,8 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       }
     });
 
-    on(S2C.message, (p) => {
+    // Messages and event rows (edits, deletes, reactions) share the room's seqs: one tracker.
+    const onRow = (p: S2CEvents['message']) => {
       const verdict = delivery.accept(p);
       if (verdict === 'gap') {
         const r = rooms.get(p.room);
@@ -263,7 +277,9 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       } else if (verdict) {
         dispatch({ type: 'message', ...p });
       }
-    });
+    };
+    on(S2C.message, onRow);
+    on(S2C.messageUpdate, onRow);
     on(S2C.presence, (p) => {
       const list = members.get(p.room);
       if (!list || !rooms.has(p.room)) return;
@@ -301,7 +317,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       nickName = o.nickName;
       const address = o.address || opts.defaultAddress || location.origin;
       base = new URL(address).origin;
-      const auth: HandshakeAuth = { sessionId };
+      const auth: HandshakeAuth = { sessionId, userKey };
       if (o.password) auth.password = o.password;
       setState('connecting');
       return new Promise<ServerInfo>((resolve, reject) => {
@@ -339,12 +355,16 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         r.joined = true;
         members.set(room, ack.members ?? []);
         if (ack.more) rejoin(room, r);
-        else delivery.pump(room);
+        else {
+          caughtUp(r, ack.lastSeq);
+          delivery.pump(room);
+        }
         return {
           room: ack.room ?? room,
           nickName: ack.nickName ?? nickName,
           lastSeq: ack.lastSeq ?? r.lastSeq,
           members: ack.members ?? [],
+          ...(ack.userId ? { userId: ack.userId } : {}),
         };
       } catch (e) {
         if (!r.joined && rooms.get(room) === r) rooms.delete(room);
@@ -357,8 +377,20 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       if (socket?.connected) await request(C2S.leaveRoom, { room });
     },
 
-    send(room: string, message: string, clientId: string): Promise<void> {
-      return delivery.enqueue(room, message, clientId);
+    send(room: string, message: string, clientId: string, replyTo?: number): Promise<void> {
+      return delivery.enqueue(room, message, clientId, replyTo);
+    },
+
+    async edit(room, seq, message) {
+      await request(C2S.editMessage, { room, seq, message });
+    },
+
+    async deleteMessage(room, seq) {
+      await request(C2S.deleteMessage, { room, seq });
+    },
+
+    async react(room, seq, emoji, on) {
+      await request(C2S.react, { room, seq, emoji, on });
     },
 
     async typing(room: string, typing: boolean): Promise<void> {

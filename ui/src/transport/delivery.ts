@@ -21,6 +21,7 @@ export interface Wire {
 interface Outgoing {
   clientId: string;
   message: string;
+  replyTo?: number;
   attempt: number;
   retries: number;
   resolve: () => void;
@@ -91,7 +92,10 @@ export class Delivery {
     }
   }
 
-  /** Whether a `message` event is new; a new one of ours also settles its queued send. */
+  /**
+   * Whether a `message` (or `messageUpdate`: edits, deletes and reactions carry seqs in the
+   * same sequence) is new; a new one of ours also settles its queued send.
+   */
   accept(p: Message): boolean | 'gap' {
     const r = this.rooms.get(p.room);
     if (!r) return true; // not tracked (e.g. a legacy broadcast): pass it on
@@ -110,11 +114,11 @@ export class Delivery {
     return true;
   }
 
-  enqueue(room: string, message: string, clientId: string): Promise<void> {
+  enqueue(room: string, message: string, clientId: string, replyTo?: number): Promise<void> {
     const r = this.rooms.get(room);
     if (!r) return Promise.reject(new TransportError('not_in_room', `not in ${room}`));
     return new Promise<void>((resolve, reject) => {
-      r.outbox.push({ clientId, message, attempt: 0, retries: 0, resolve, reject });
+      r.outbox.push({ clientId, message, replyTo, attempt: 0, retries: 0, resolve, reject });
       this.pump(room);
     });
   }
@@ -134,7 +138,9 @@ export class Delivery {
       r.sending = false; // no ack in time: send again, the server dedupes by clientId
       this.pump(room);
     }, this.ackTimeoutMs);
-    this.wire.emit(C2S.sendMessage, { room, message: item.message, clientId: item.clientId }, (res) => {
+    const payload: SendMessagePayload = { room, message: item.message, clientId: item.clientId };
+    if (item.replyTo !== undefined) payload.replyTo = item.replyTo;
+    this.wire.emit(C2S.sendMessage, payload, (res) => {
       clearTimeout(timer);
       if (!current()) return;
       r.sending = false;

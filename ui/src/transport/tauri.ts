@@ -3,6 +3,7 @@
 //! (main.tsx imports it dynamically), so the browser bundle never pulls in Tauri.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
+import type { UpdateAck } from '../generated/protocol';
 import { isServerPath } from '../chat/files';
 import type { ConnectInfo, TransferProgress } from '../generated/protocol';
 import {
@@ -17,6 +18,7 @@ import {
   type HostInfo,
   type JoinAck,
   type OnProgress,
+  type RoomOverview,
   type SearchResults,
   type SendAck,
   type ServerInfo,
@@ -46,6 +48,8 @@ const host: HostControls = {
   stop: () => call<null>('host_stop').then(() => undefined),
   status: () => call<HostInfo | null>('host_status'),
   kick: (room, nickName) => call<null>('host_kick', { room, nickName }).then(() => undefined),
+  rooms: () => call<RoomOverview[]>('host_rooms'),
+  deleteMessage: (room, seq) => call<null>('host_delete_message', { room, seq }).then(() => undefined),
   setPassword: (password) => call<HostInfo>('host_set_password', { password }),
   setAnnounce: (announce) => call<HostInfo>('host_set_announce', { announce }),
 };
@@ -139,8 +143,11 @@ export function createTauriTransport(): Transport {
     serverInfo: async () => null,
     join: (room) => call<JoinAck>('client_join', { room }),
     leave: (room) => call<null>('client_leave', { room }).then(() => undefined),
-    send: (room, message, clientId) =>
-      call<null>('client_send', { room, message, clientId }).then(() => undefined),
+    send: (room, message, clientId, replyTo) =>
+      call<null>('client_send', { room, message, clientId, replyTo: replyTo ?? null }).then(() => undefined),
+    edit: (room, seq, message) => call<UpdateAck>('client_edit', { room, seq, message }).then(() => undefined),
+    deleteMessage: (room, seq) => call<UpdateAck>('client_delete', { room, seq }).then(() => undefined),
+    react: (room, seq, emoji, on) => call<UpdateAck>('client_react', { room, seq, emoji, on }).then(() => undefined),
     typing: (room, typing) => call<null>('client_typing', { room, typing }).then(() => undefined),
     history: (room, at, limit) => call<HistoryPage>('client_history', { room, ...at, limit }),
     search: (room, q, limit) => call<SearchResults>('client_search', { room, q, limit }),

@@ -2,12 +2,12 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { ClientEvent, FileMeta, FoundHost, HistoryPage, HostInfo, JoinAck, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
+import type { ClientEvent, FileMeta, FoundHost, HistoryPage, HostInfo, JoinAck, RoomOverview, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
 
 // What crosses this seam from Rust — `client_connect`'s ServerInfo, `client_join`'s JoinAck, the
 // `Channel`'s ClientEvents — is generated from the Rust types; the browser transport builds the
 // same values from the protocol's events.
-export type { ClientEvent, ConnState, FileMeta, HistoryPage, JoinAck, SearchHit, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
+export type { ClientEvent, ConnState, FileMeta, HistoryPage, JoinAck, RoomOverview, SearchHit, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
 
 /** Where a page of history is anchored (docs/protocol.md, `history`). */
 export type PageAt = { before: number } | { after: number } | { around: number };
@@ -57,6 +57,10 @@ export interface HostControls {
   stop(): Promise<void>;
   status(): Promise<HostInfo | null>;
   kick(room: string, nickName: string): Promise<void>;
+  /** Every occupied room on the hosted server with its members (the moderation view). */
+  rooms(): Promise<RoomOverview[]>;
+  /** Deletes anyone's message in a room this window hosts (moderation). */
+  deleteMessage(room: string, seq: number): Promise<void>;
   setPassword(password: string | null): Promise<HostInfo>;
   /** The host panel's switch: announce on the LAN or stop. Rejects with `discovery_off`… */
   setAnnounce(announce: boolean): Promise<HostInfo>;
@@ -114,7 +118,16 @@ export interface Transport {
    * `clientId` across reconnects; the server dedupes) — the server's copy arrives as a
    * `message` event carrying `clientId`. Rejects if it can never be delivered.
    */
-  send(room: string, message: string, clientId: string): Promise<void>;
+  send(room: string, message: string, clientId: string, replyTo?: number): Promise<void>;
+  /**
+   * Conversations (docs/protocol.md): change our message's text, delete our message, add or take
+   * back a reaction. Each resolves once the host stored the change (its event row then arrives
+   * as a `message` event with `target`); rejects with `not_author`, `no_such_message`,
+   * `message_deleted`, `too_many_reactions`, `invalid_emoji`…
+   */
+  edit(room: string, seq: number, message: string): Promise<void>;
+  deleteMessage(room: string, seq: number): Promise<void>;
+  react(room: string, seq: number, emoji: string, on: boolean): Promise<void>;
   typing(room: string, typing: boolean): Promise<void>;
   /**
    * A page of a joined room's past (docs/protocol.md, `history`): at most `limit` messages

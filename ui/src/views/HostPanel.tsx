@@ -1,5 +1,5 @@
 //! The host's panel, opened from the chat header: invite link + QR, the password, whether people
-//! on the network can find the room, the people in the rooms this window is in (with Kick), and
+//! on the network can find the room, every room on the server and its people (with Kick), and
 //! Stop. A modal `<dialog>`: focus stays inside and
 //! Escape closes it.
 
@@ -8,6 +8,7 @@ import { AnnounceSwitch } from './AnnounceSwitch';
 import { useApp } from './context';
 import { failure } from './failure';
 import { InviteBox } from './InviteBox';
+import { HostRooms } from './HostRooms';
 import { Icon } from './Icon';
 
 export function HostPanel({ onClose }: { onClose: () => void }) {
@@ -38,8 +39,6 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
       setBusy(false);
     }
   };
-
-  const ownRooms = app.session.server?.own ? app.chat.rooms.filter((r) => r.status === 'joined') : [];
 
   return (
     <dialog
@@ -88,33 +87,7 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
         disabled={busy}
         onChange={(on) => void run(() => app.setAnnounce(on))}
       />
-      {ownRooms.map((r) => (
-        <section class="panel-room" key={r.name}>
-          <h3>{t('host.people', { room: `#${r.name}` })}</h3>
-          <ul class="panel-members">
-            {r.members.map((nick) => (
-              <li key={nick} data-testid="panel-member" data-nick={nick}>
-                <span>{nick}</span>
-                {nick === r.nickName ? (
-                  <span class="you-tag">{t('chat.you')}</span>
-                ) : (
-                  <button
-                    type="button"
-                    class="btn btn-small btn-danger-outline"
-                    data-testid="panel-kick"
-                    data-nick={nick}
-                    data-room={r.name}
-                    aria-label={t('host.kickLabel', { nick, room: r.name })}
-                    onClick={() => void run(() => app.kick(r.name, nick))}
-                  >
-                    {t('host.kick')}
-                  </button>
-                )}
-              </li>
-            ))}
-          </ul>
-        </section>
-      ))}
+      <HostRooms busy={busy} run={run} />
       {error && (
         <p class="form-error" role="alert">
           {error}

@@ -16,6 +16,7 @@ import type { Lang, Translate } from '../i18n';
 import { Avatar } from './Avatar';
 import { toTransportError } from '../transport/types';
 import { useApp } from './context';
+import { MessageActions, Reactions, ReplyQuote } from './Conversation';
 import { FileCard } from './FileCard';
 import { ImageViewer } from './ImageViewer';
 import { MessageText } from './MessageText';
@@ -48,6 +49,15 @@ interface RowProps {
   /** Flashed: the message a search result jumped to. */
   flash: boolean;
   onView: (messageId: string, opener: HTMLElement) => void;
+  /** Conversations: the room, our user id and nickname, the message a reply quotes (when
+   * loaded), whether we may delete anyone's message (the host), and whether the room is live. */
+  room: string;
+  me: string;
+  userId?: string;
+  original?: ChatMessage;
+  canModerate: boolean;
+  live: boolean;
+  t: Translate;
 }
 
 /** Messages someone wrote or sent: they get a header and group with the sender's next ones. */
@@ -58,11 +68,21 @@ class MessageRow extends Component<RowProps> {
   override shouldComponentUpdate(next: RowProps) {
     const p = this.props;
     return (
-      next.msg !== p.msg || next.compact !== p.compact || next.lang !== p.lang || next.download !== p.download || next.flash !== p.flash
+      next.msg !== p.msg ||
+      next.compact !== p.compact ||
+      next.lang !== p.lang ||
+      next.download !== p.download ||
+      next.flash !== p.flash ||
+      next.original !== p.original ||
+      next.userId !== p.userId ||
+      next.me !== p.me ||
+      next.canModerate !== p.canModerate ||
+      next.live !== p.live ||
+      next.t !== p.t
     );
   }
 
-  override render({ msg, compact, lang, download, flash, onView }: RowProps) {
+  override render({ msg, compact, lang, download, flash, onView, room, me, userId, original, canModerate, live, t }: RowProps) {
     const time = new Date(msg.ts);
     const stamp = (
       <time class="msg-time" dateTime={time.toISOString()} title={fullFmt(lang).format(time)}>
@@ -79,10 +99,22 @@ class MessageRow extends Component<RowProps> {
     }
     let cls = 'msg';
     if (msg.own) cls += ' own';
-    if (compact) cls += ' compact';
+    if (compact && !msg.reply) cls += ' compact';
+    const mentioned = !msg.own && Boolean(msg.mentions?.includes(me));
+    if (mentioned) cls += ' mentioned';
+    if (msg.deleted) cls += ' deleted';
     if (flash) cls += ' flash';
+    compact = compact && !msg.reply;
     return (
-      <li class={cls} data-testid="message" data-kind={msg.kind} data-seq={msg.seq} data-own={msg.own ? 'true' : 'false'}>
+      <li
+        class={cls}
+        data-testid="message"
+        data-kind={msg.kind}
+        data-seq={msg.seq}
+        data-own={msg.own ? 'true' : 'false'}
+        data-mentioned={mentioned ? 'true' : undefined}
+        data-deleted={msg.deleted ? 'true' : undefined}
+      >
         {compact ? <span class="msg-gutter">{stamp}</span> : <Avatar nick={msg.nickName} />}
         <div class="msg-main">
           {!compact && (
@@ -91,14 +123,27 @@ class MessageRow extends Component<RowProps> {
               {stamp}
             </div>
           )}
-          {msg.file ? (
+          {msg.reply && <ReplyQuote quote={msg.reply} original={original} />}
+          {msg.deleted ? (
+            <div class="msg-text msg-deleted" data-testid="message-deleted">
+              {t('conv.deleted')}
+            </div>
+          ) : msg.file ? (
             <FileCard messageId={msg.id} file={msg.file} download={download} onView={onView} />
           ) : (
             <div class="msg-text">
               <MessageText text={msg.message} />
+              {msg.editedTs && (
+                <span class="msg-edited" data-testid="message-edited" title={t('conv.editedAt', { time: fullFmt(lang).format(new Date(msg.editedTs)) })}>
+                  {' '}
+                  {t('conv.edited')}
+                </span>
+              )}
             </div>
           )}
+          <Reactions msg={msg} room={room} userId={userId} live={live} />
         </div>
+        <MessageActions msg={msg} canModerate={canModerate} live={live} />
       </li>
     );
   }
@@ -263,6 +308,10 @@ export function MessageList({ room }: { room: RoomView }) {
     }
   }
   const today = dayKey(Date.now());
+  const live = room.status === 'joined' && app.chat.connection !== 'disconnected';
+  const canModerate = app.canModerate();
+  const bySeq = new Map<number, ChatMessage>();
+  for (const m of room.messages) if (m.kind === 'chat' || m.kind === 'file') bySeq.set(m.seq, m);
   let prev: ChatMessage | undefined;
   for (const msg of room.messages) {
     const after = holes.get(msg.seq);
@@ -309,6 +358,13 @@ export function MessageList({ room }: { room: RoomView }) {
         download={app.chat.downloads[msg.id]}
         flash={msg.seq === flash}
         onView={onView}
+        room={room.name}
+        me={room.nickName}
+        userId={room.userId}
+        original={msg.reply ? bySeq.get(msg.reply.seq) : undefined}
+        canModerate={canModerate}
+        live={live}
+        t={t}
       />,
     );
     prev = msg;

@@ -84,6 +84,11 @@ export function Sidebar({
                   #
                 </span>
                 <span class="room-name">{r.name}</span>
+                {r.mentioned > 0 && (
+                  <span class="badge badge-mention" data-testid="room-mentions" aria-label={t('conv.mentions', { n: r.mentioned })}>
+                    @{r.mentioned > 99 ? '99+' : r.mentioned}
+                  </span>
+                )}
                 {r.unread > 0 && (
                   <span class="badge" data-testid="room-unread" aria-label={t('chat.unread', { n: r.unread })}>
                     {r.unread > 99 ? '99+' : r.unread}

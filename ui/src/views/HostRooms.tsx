@@ -1,0 +1,78 @@
+//! The host's moderation view inside the host panel: every room on the server this window hosts
+//! and who is in it — also rooms the window never joined — with Kick. Refreshed while open, since
+//! the host's own chat state only knows the rooms it joined.
+
+import { useEffect, useState } from 'preact/hooks';
+import type { RoomOverview } from '../transport/types';
+import { useApp } from './context';
+
+/** How often the open panel asks the server again (ms). */
+const REFRESH_MS = 2000;
+
+export function HostRooms({ busy, run }: { busy: boolean; run: (fn: () => Promise<void>) => Promise<void> }) {
+  const app = useApp();
+  const { t } = app;
+  const [rooms, setRooms] = useState<RoomOverview[] | null>(null);
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    app.hostedRooms().then(
+      (r) => live && setRooms(r),
+      () => live && setRooms([]),
+    );
+    const timer = setTimeout(() => setTick((n) => n + 1), REFRESH_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [app, tick]);
+
+  // The window's own nickname in each room it joined on its own server.
+  const own = new Map(
+    app.session.server?.own ? app.chat.rooms.filter((r) => r.status === 'joined').map((r) => [r.name, r.nickName]) : [],
+  );
+
+  return (
+    <section class="panel-rooms" aria-labelledby="host-rooms-title" data-testid="host-rooms">
+      <h3 id="host-rooms-title">{t('host.rooms')}</h3>
+      {rooms !== null && rooms.length === 0 && <p class="panel-rooms-empty">{t('host.noRooms')}</p>}
+      {rooms?.map((r) => (
+        <section class="panel-room" key={r.name} data-testid="host-room" data-room={r.name}>
+          <h4>
+            #{r.name}{' '}
+            <span class="panel-room-count">{t('host.roomCount', { count: r.members.length, messages: r.lastSeq })}</span>
+          </h4>
+          <ul class="panel-members">
+            {r.members.map((nick) => (
+              <li key={nick} data-testid="panel-member" data-nick={nick} data-room={r.name}>
+                <span>{nick}</span>
+                {nick === own.get(r.name) ? (
+                  <span class="you-tag">{t('chat.you')}</span>
+                ) : (
+                  <button
+                    type="button"
+                    class="btn btn-small btn-danger-outline"
+                    data-testid="panel-kick"
+                    data-nick={nick}
+                    data-room={r.name}
+                    disabled={busy}
+                    aria-label={t('host.kickLabel', { nick, room: r.name })}
+                    onClick={() =>
+                      void run(async () => {
+                        await app.kick(r.name, nick);
+                        setTick((n) => n + 1);
+                      })
+                    }
+                  >
+                    {t('host.kick')}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ))}
+    </section>
+  );
+}
