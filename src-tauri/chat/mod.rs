@@ -92,10 +92,12 @@ pub struct Ctx<'a> {
 /// What arrives at the core, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// A connection passed the handshake. `session` is its `auth.sessionId`.
+    /// A connection passed the handshake. `session` is its `auth.sessionId`; `plain`: it came
+    /// over plain HTTP, not TLS.
     Connect {
         conn: ConnId,
         session: Option<String>,
+        plain: bool,
     },
     /// A connection is gone: it leaves every room it was in.
     Disconnect { conn: ConnId },
@@ -144,6 +146,8 @@ impl Post {
 #[derive(Debug, Default)]
 struct Peer {
     session: Option<String>,
+    /// Connected over plain HTTP.
+    plain: bool,
     rooms: HashMap<String, String>,
     /// Bytes of history it may still be replayed, and when that was last topped up (`None`:
     /// never used, a full burst).
@@ -226,11 +230,16 @@ impl Chat {
     /// Applies one input, adding what it stores and does to `b`.
     pub fn apply(&mut self, input: Input, ctx: &Ctx, b: &mut Batch) {
         match input {
-            Input::Connect { conn, session } => {
+            Input::Connect {
+                conn,
+                session,
+                plain,
+            } => {
                 self.peers.insert(
                     conn,
                     Peer {
                         session,
+                        plain,
                         ..Peer::default()
                     },
                 );
@@ -285,11 +294,10 @@ impl Chat {
                 ..
             } = e
             {
-                ack.members = self
-                    .rooms
-                    .get(&ack.room)
-                    .map(Room::member_names)
-                    .unwrap_or_default();
+                if let Some(r) = self.rooms.get(&ack.room) {
+                    ack.members = r.member_names();
+                    ack.unencrypted = r.unencrypted_names();
+                }
             }
         }
         b.effects.extend(deltas);

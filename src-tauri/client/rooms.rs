@@ -46,10 +46,11 @@ impl Rooms {
 
     /// The server confirmed a join; returns the whole member list it sent, for the app (after
     /// a reconnect this refreshes it too).
-    pub fn joined(&mut self, room: &str, members: Vec<String>) -> Members {
+    pub fn joined(&mut self, room: &str, members: Vec<String>, unencrypted: Vec<String>) -> Members {
         let r = self.entry(room);
         r.joined = true;
         r.members.members = members;
+        r.members.unencrypted = unencrypted;
         r.members.clone()
     }
 
@@ -112,6 +113,7 @@ impl Rooms {
             members: Members {
                 room: room.to_owned(),
                 members: Vec::new(),
+                unencrypted: Vec::new(),
             },
         })
     }
@@ -140,7 +142,7 @@ mod tests {
     fn joined(room: &str) -> Rooms {
         let mut rooms = Rooms::default();
         rooms.joining(room);
-        rooms.joined(room, vec!["ann".into()]);
+        rooms.joined(room, vec!["ann".into()], Vec::new());
         rooms
     }
 
@@ -162,7 +164,7 @@ mod tests {
             rooms.seen(&msg("g", seq, false));
         }
         rooms.connection_lost();
-        rooms.joined("g", Vec::new());
+        rooms.joined("g", Vec::new(), Vec::new());
         let shown: Vec<Seen> = (1..=4).map(|s| rooms.seen(&msg("g", s, true))).collect();
         assert_eq!(
             shown,

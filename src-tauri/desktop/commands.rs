@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use super::error::{IpcError, IpcResult};
 use super::ipc::ConnectInfo;
 use super::state::AppState;
-use crate::client::{Client, ClientConfig, ClientEvent};
+use crate::client::{Client, ClientConfig, ClientEvent, Trust};
 use crate::discovery::{Browser, FoundHost};
 use crate::host::{self, HostInfo};
 use crate::protocol::JoinAck;
@@ -124,7 +124,8 @@ pub fn discovery_stop(state: State<'_, AppState>, id: Option<u64>) -> IpcResult<
 }
 
 #[tauri::command]
-pub async fn client_connect(
+pub async fn client_connect<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     address: String,
     nick_name: String,
@@ -137,6 +138,7 @@ pub async fn client_connect(
     }
     let mut cfg = ClientConfig::new(address, nick_name);
     cfg.password = password.filter(|p| !p.is_empty());
+    cfg.trust = trust(&app, &state, &cfg.address).await?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let client = Client::connect(cfg, tx).await?;
     tauri::async_runtime::spawn(async move {
@@ -154,6 +156,32 @@ pub async fn client_connect(
         return Err(IpcError::not_connected());
     }
     Ok(info)
+}
+
+/// The window's trust: hosts remembered in `known_hosts` in the app's data dir, a new host
+/// trusted on first use (its fingerprint is on the Join screen's warning if it ever changes),
+/// and the window's own server pinned to its own fingerprint.
+async fn trust<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    address: &str,
+) -> IpcResult<Trust> {
+    let dir = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| IpcError::new("storage_failed", e.to_string()))?;
+    let own = state.host.lock().await.as_ref().and_then(|h| {
+        let port = h.server.addr.port();
+        let target = crate::client::parse_target(address).ok()?;
+        super::window::is_own_server(&target.base_url, port, &crate::net::lan_addresses())
+            .then(|| h.server.control.fingerprint())
+    });
+    Ok(Trust {
+        fingerprint: own,
+        accept_new_host: true,
+        known_hosts: state.known_hosts(&dir.join(crate::tls::known_hosts::FILE)),
+        plain: false,
+    })
 }
 
 /// The current session's handle, cloned out so the slot's lock is not held while it works.

@@ -51,6 +51,8 @@ pub enum ErrorCode {
     Forbidden,
     #[error("the upload stopped sending")]
     UploadStalled,
+    #[error("this host accepts only encrypted connections: use https://")]
+    TlsRequired,
 }
 
 impl ErrorCode {
@@ -78,6 +80,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::OffsetMismatch => "offset_mismatch",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::TlsRequired => "tls_required",
             ErrorCode::UploadStalled => "upload_stalled",
         }
     }
@@ -86,7 +89,7 @@ impl ErrorCode {
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::NotInRoom | ErrorCode::Kicked | ErrorCode::Forbidden => 403,
-            ErrorCode::FilesDisabled => 403,
+            ErrorCode::FilesDisabled | ErrorCode::TlsRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::UploadStalled => 408,
             ErrorCode::OffsetMismatch => 409,
@@ -155,6 +158,7 @@ mod tests {
             OffsetMismatch,
             Forbidden,
             UploadStalled,
+            TlsRequired,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }

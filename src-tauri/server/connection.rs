@@ -158,7 +158,7 @@ impl Connection {
 }
 
 /// Gives an authenticated socket its state and handlers, and tells the hub it is here.
-pub fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>) {
+pub fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>, plain: bool) {
     let id = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
     let outflow = Arc::new(Outflow::new(shared.config.send_budget));
     wire::attach(socket, &outflow, &shared.outflows);
@@ -179,6 +179,7 @@ pub fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>
         socket: socket.clone(),
         outflow,
         session,
+        plain,
     });
     socket.on_disconnect(async move |s: SocketRef, reason: DisconnectReason| {
         tracing::debug!(sid = %s.id, ?reason, "disconnected");

@@ -34,6 +34,8 @@ pub enum Job {
         /// Its queued output, charged by `deliver`.
         outflow: Arc<Outflow>,
         session: Option<String>,
+        /// Came over plain HTTP, not TLS.
+        plain: bool,
     },
     Disconnect {
         conn: ConnId,
@@ -280,9 +282,14 @@ impl Hub {
                     socket,
                     outflow,
                     session,
+                    plain,
                 } => {
                     self.deliver.add(conn, socket, outflow);
-                    Input::Connect { conn, session }
+                    Input::Connect {
+                        conn,
+                        session,
+                        plain,
+                    }
                 }
                 Job::Disconnect { conn } => {
                     gone.push(conn);
