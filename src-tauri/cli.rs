@@ -326,9 +326,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("a password is required to join");
     }
     if running.control.plain_guests_allowed() {
-        println!("browsers may also use plain http:// (not encrypted; --plain-guests off refuses it)");
+        println!(
+            "browsers may also use plain http:// (not encrypted; --plain-guests off refuses it)"
+        );
     } else {
-        println!("browsers must use https:// (plain http:// is refused; --plain-guests on allows it)");
+        println!(
+            "browsers must use https:// (plain http:// is refused; --plain-guests on allows it)"
+        );
     }
     let announcer = if args.no_announce {
         None
@@ -790,7 +794,10 @@ async fn ask_trust(host: &str, seen: crate::tls::Fingerprint) -> anyhow::Result<
     tokio::io::BufReader::new(tokio::io::stdin())
         .read_line(&mut line)
         .await?;
-    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 fn explain(e: ClientError) -> anyhow::Error {

@@ -308,7 +308,11 @@ fn the_window_uploads_a_staged_file_and_saves_one_to_downloads() {
         json!({"address": format!("127.0.0.1:{}", info["port"]), "nickName": "win", "password": null, "events": "__CHANNEL__:7"}),
     )
     .unwrap();
-    assert_eq!(connected["baseUrl"], base);
+    // The window's client reaches its own host over TLS; `base` is for a plain browser guest.
+    assert_eq!(
+        connected["baseUrl"],
+        format!("https://127.0.0.1:{}", info["port"])
+    );
     invoke(&w, "client_join", json!({"room": "r"})).unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let bob = rt.block_on(async {

@@ -54,7 +54,11 @@ async fn a_passive_observer_reads_nothing() {
     let mut u = User::connect(cfg).await;
     u.client.join("ops").await.unwrap();
     let sent = u.client.send("ops", TEXT, None).unwrap();
-    tokio::time::timeout(WAIT, sent).await.unwrap().unwrap().unwrap();
+    tokio::time::timeout(WAIT, sent)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     let src = dir.path().join("numbers.txt");
     std::fs::write(&src, FILE_BODY.repeat(100)).unwrap();
     u.client
@@ -67,7 +71,10 @@ async fn a_passive_observer_reads_nothing() {
     let capture = spy.capture();
     assert!(capture.len() > 4000, "the session went through the proxy");
     for secret in [PASSWORD, NICK, TEXT, FILE_BODY, "numbers.txt", "joinRoom"] {
-        assert!(!contains(&capture, secret), "{secret:?} crossed in the clear");
+        assert!(
+            !contains(&capture, secret),
+            "{secret:?} crossed in the clear"
+        );
     }
     u.client.disconnect().await;
     s.stop().await.unwrap();
@@ -94,7 +101,10 @@ async fn an_https_guest_is_unreadable_too() {
     assert_eq!(guest.send("ops", TEXT).await["ok"], true);
     let capture = spy.capture();
     for secret in [PASSWORD, NICK, TEXT] {
-        assert!(!contains(&capture, secret), "{secret:?} crossed in the clear");
+        assert!(
+            !contains(&capture, secret),
+            "{secret:?} crossed in the clear"
+        );
     }
     guest.close().await;
     s.stop().await.unwrap();
@@ -122,7 +132,10 @@ async fn an_impostor_is_refused_and_gets_nothing() {
     }
     assert_eq!(err.code(), "host_changed");
     let text = err.to_string();
-    assert!(text.contains(&real.to_string()) && text.contains(&evil.identity.fingerprint().to_string()), "{text}");
+    assert!(
+        text.contains(&real.to_string()) && text.contains(&evil.identity.fingerprint().to_string()),
+        "{text}"
+    );
 
     // `lanchat join --fingerprint` against it: refused, the same warning, nothing sent.
     let dir = tempfile::tempdir().unwrap();
@@ -136,10 +149,14 @@ async fn an_impostor_is_refused_and_gets_nothing() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains(&real.to_string()) && stderr.contains(&evil.identity.fingerprint().to_string()),
+        stderr.contains(&real.to_string())
+            && stderr.contains(&evil.identity.fingerprint().to_string()),
         "{stderr}"
     );
-    assert!(evil.plaintext().is_empty(), "the impostor got application data");
+    assert!(
+        evil.plaintext().is_empty(),
+        "the impostor got application data"
+    );
     assert!(!contains(&evil.raw(), PASSWORD));
     s.stop().await.unwrap();
 }
@@ -173,9 +190,14 @@ async fn first_use_remembered_then_a_change_refused() {
         "remembered in the file"
     );
     // Another process, no first-use allowed: it is known now.
-    let c = connect(pinned(&addr.to_string(), "ann", Arc::new(KnownHosts::file(&file)), false))
-        .await
-        .expect("a known host is accepted silently");
+    let c = connect(pinned(
+        &addr.to_string(),
+        "ann",
+        Arc::new(KnownHosts::file(&file)),
+        false,
+    ))
+    .await
+    .expect("a known host is accepted silently");
     c.disconnect().await;
     s.stop().await.unwrap();
 
@@ -192,10 +214,15 @@ async fn first_use_remembered_then_a_change_refused() {
     )
     .await
     .unwrap();
-    let err = connect(pinned(&addr.to_string(), "ann", Arc::new(KnownHosts::file(&file)), true))
-        .await
-        .err()
-        .expect("a changed host is refused");
+    let err = connect(pinned(
+        &addr.to_string(),
+        "ann",
+        Arc::new(KnownHosts::file(&file)),
+        true,
+    ))
+    .await
+    .err()
+    .expect("a changed host is refused");
     assert_eq!(
         err,
         ClientError::Host(PinError::Changed {
@@ -228,10 +255,15 @@ async fn an_invite_fingerprint_is_pinned() {
 
     let wrong = Fingerprint::of(b"someone else");
     let link = format!("https://{}/?room=r&fp={}", s.addr, wrong.hex());
-    let err = connect(pinned(&link, "ann", Arc::new(KnownHosts::in_memory()), true))
-        .await
-        .err()
-        .expect("a wrong fingerprint is refused");
+    let err = connect(pinned(
+        &link,
+        "ann",
+        Arc::new(KnownHosts::in_memory()),
+        true,
+    ))
+    .await
+    .err()
+    .expect("a wrong fingerprint is refused");
     assert!(
         matches!(&err, ClientError::Host(PinError::Mismatch { expected, seen, .. }) if *expected == wrong && *seen == fp),
         "{err:?}"
@@ -239,7 +271,11 @@ async fn an_invite_fingerprint_is_pinned() {
     // A malformed fingerprint is a bad address, not a silent first use.
     let bad = format!("http://{}/?fp=1234", s.addr);
     assert_eq!(
-        connect(pinned(&bad, "ann", known, true)).await.err().unwrap().code(),
+        connect(pinned(&bad, "ann", known, true))
+            .await
+            .err()
+            .unwrap()
+            .code(),
         "bad_address"
     );
     s.stop().await.unwrap();
@@ -280,9 +316,14 @@ async fn a_discovery_record_fingerprint_is_pinned() {
     };
     let host = found(&heard(&announced));
     let address = lanchat::cli::join_address(&host);
-    let c = connect(pinned(&address, "ann", Arc::new(KnownHosts::in_memory()), false))
-        .await
-        .expect("the record's fingerprint is the host's");
+    let c = connect(pinned(
+        &address,
+        "ann",
+        Arc::new(KnownHosts::in_memory()),
+        false,
+    ))
+    .await
+    .expect("the record's fingerprint is the host's");
     c.disconnect().await;
 
     let forged = Record {
@@ -290,10 +331,15 @@ async fn a_discovery_record_fingerprint_is_pinned() {
         ..announced
     };
     let address = lanchat::cli::join_address(&found(&heard(&forged)));
-    let err = connect(pinned(&address, "ann", Arc::new(KnownHosts::in_memory()), true))
-        .await
-        .err()
-        .unwrap();
+    let err = connect(pinned(
+        &address,
+        "ann",
+        Arc::new(KnownHosts::in_memory()),
+        true,
+    ))
+    .await
+    .err()
+    .unwrap();
     assert_eq!(err.code(), "host_changed");
     s.stop().await.unwrap();
 }
@@ -318,14 +364,23 @@ async fn join_asks_before_trusting_a_new_host() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{stderr}");
     assert!(
-        stderr.contains(&s.control.fingerprint().to_string()) && stderr.contains("--accept-new-host"),
+        stderr.contains(&s.control.fingerprint().to_string())
+            && stderr.contains("--accept-new-host"),
         "{stderr}"
     );
     let out = run(&["--accept-new-host"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Remembered: no flag needed any more.
     let out = run(&[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     s.stop().await.unwrap();
 }
 
@@ -340,7 +395,9 @@ async fn plain_guests_are_allowed_without_a_password_and_flagged() {
     let ack = guest.join("lobby", "plainguest").await;
     assert_eq!(ack["unencrypted"], json!(["plainguest"]), "{ack}");
     app.until(WAIT, |u| {
-        u.members.get("lobby").is_some_and(|m| m.contains(&"plainguest".to_owned()))
+        u.members
+            .get("lobby")
+            .is_some_and(|m| m.contains(&"plainguest".to_owned()))
     })
     .await;
     assert_eq!(
@@ -351,7 +408,10 @@ async fn plain_guests_are_allowed_without_a_password_and_flagged() {
     let late = common::Peer::connect(&common::url(&s)).await;
     let ack = late.join("lobby", "late").await;
     assert_eq!(ack["unencrypted"], json!(["late", "plainguest"]), "{ack}");
-    common::calm::Calm::join(&s).await.check_pair("after a plain guest").await;
+    common::calm::Calm::join(&s)
+        .await
+        .check_pair("after a plain guest")
+        .await;
     s.stop().await.unwrap();
 }
 
@@ -376,15 +436,28 @@ async fn plain_guests_are_refused_before_the_password() {
     )
     .await;
     assert!(refused.is_err(), "a plain guest got in");
-    assert!(!contains(&spy.capture(), PASSWORD), "the password crossed in plain");
+    assert!(
+        !contains(&spy.capture(), PASSWORD),
+        "the password crossed in plain"
+    );
 
     let http = reqwest::Client::new();
-    let page = http.get(format!("{}/?room=r", common::url(&s))).send().await.unwrap();
+    let page = http
+        .get(format!("{}/?room=r", common::url(&s)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 403);
     let body = page.text().await.unwrap();
-    assert!(body.contains(&format!("https://{}/?room=r", s.addr)), "{body}");
+    assert!(
+        body.contains(&format!("https://{}/?room=r", s.addr)),
+        "{body}"
+    );
     let sio = http
-        .get(format!("{}/socket.io/?EIO=4&transport=polling", common::url(&s)))
+        .get(format!(
+            "{}/socket.io/?EIO=4&transport=polling",
+            common::url(&s)
+        ))
         .send()
         .await
         .unwrap();

@@ -101,12 +101,14 @@ impl Chat {
             });
         }
         let room = self.rooms.get_mut(&req.room).expect("checked above");
-        room.members
-            .insert(req.nick.clone(), Member {
+        room.members.insert(
+            req.nick.clone(),
+            Member {
                 conn,
                 session,
                 plain,
-            });
+            },
+        );
         self.peers
             .entry(conn)
             .or_default()

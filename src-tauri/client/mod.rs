@@ -25,8 +25,8 @@ mod rooms;
 mod supervisor;
 mod tunnel;
 
-pub use address::{BadAddress, DEFAULT_PORT, Target, parse_target};
 pub use crate::tls::{Fingerprint, KnownHosts, PinError};
+pub use address::{BadAddress, DEFAULT_PORT, Target, parse_target};
 pub use error::ClientError;
 pub use files::{OnProgress, download, partial_path};
 

@@ -46,7 +46,12 @@ impl Rooms {
 
     /// The server confirmed a join; returns the whole member list it sent, for the app (after
     /// a reconnect this refreshes it too).
-    pub fn joined(&mut self, room: &str, members: Vec<String>, unencrypted: Vec<String>) -> Members {
+    pub fn joined(
+        &mut self,
+        room: &str,
+        members: Vec<String>,
+        unencrypted: Vec<String>,
+    ) -> Members {
         let r = self.entry(room);
         r.joined = true;
         r.members.members = members;
@@ -221,8 +226,13 @@ mod tests {
             room: "g".into(),
             joined: vec!["bob".into()],
             left: vec!["ann".into()],
+            unencrypted: vec!["bob".into()],
         };
-        assert_eq!(rooms.presence(&p).unwrap().members, ["bob"]);
+        let m = rooms.presence(&p).unwrap();
+        assert_eq!(
+            (m.members, m.unencrypted),
+            (vec!["bob".to_owned()], vec!["bob".to_owned()])
+        );
         let elsewhere = Presence {
             room: "x".into(),
             ..p

@@ -262,8 +262,9 @@ impl Supervisor {
                 match &result {
                     Ok(ack) => {
                         // The list is whole here; `presence` deltas follow.
-                        let members = self.rooms
-                            .joined(&room, ack.members.clone(), ack.unencrypted.clone());
+                        let members =
+                            self.rooms
+                                .joined(&room, ack.members.clone(), ack.unencrypted.clone());
                         self.tell(ClientEvent::Members(members));
                         // The server cut the replay at its byte budget: ask for the rest from
                         // the last seq received.

@@ -27,6 +27,10 @@ pub struct Tunnel {
     url: String,
     /// The last refusal of the host's certificate (shared with the accept task).
     refused: Arc<Mutex<Option<PinError>>>,
+    /// Why the last connection to the host failed otherwise (unreachable, no TLS there).
+    failed: Arc<Mutex<Option<String>>>,
+    /// `host:port`, for messages.
+    host: String,
     accept: tokio::task::JoinHandle<()>,
 }
 
@@ -46,10 +50,14 @@ impl Tunnel {
             .local_addr()
             .map_err(|e| ClientError::Unreachable(pin.host.clone(), e.to_string()))?;
         let refused: Arc<Mutex<Option<PinError>>> = Arc::default();
-        let accept = tokio::spawn(accept_loop(listener, pin, refused.clone()));
+        let failed: Arc<Mutex<Option<String>>> = Arc::default();
+        let host = pin.host.clone();
+        let accept = tokio::spawn(accept_loop(listener, pin, refused.clone(), failed.clone()));
         Ok(Tunnel {
             url: format!("http://{local}"),
             refused,
+            failed,
+            host,
             accept,
         })
     }
@@ -68,16 +76,32 @@ impl Tunnel {
     }
 
     /// `err`, or the refused certificate behind it: a connection the tunnel dropped because
-    /// of the host's fingerprint reaches its caller as a plain I/O error.
+    /// of the host's fingerprint reaches its caller as a plain I/O error. An unreachable host
+    /// is named by its own address (not the tunnel's), with the tunnel's reason when it has one.
     pub fn explain(&self, err: ClientError) -> ClientError {
-        match self.refusal() {
-            Some(p) => ClientError::Host(p),
-            None => err,
+        if let Some(p) = self.refusal() {
+            return ClientError::Host(p);
+        }
+        match err {
+            ClientError::Unreachable(_, why) => {
+                let failed = self
+                    .failed
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                ClientError::Unreachable(self.host.clone(), failed.unwrap_or(why))
+            }
+            other => other,
         }
     }
 }
 
-async fn accept_loop(listener: TcpListener, pin: Pin, refused: Arc<Mutex<Option<PinError>>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    pin: Pin,
+    refused: Arc<Mutex<Option<PinError>>>,
+    failed: Arc<Mutex<Option<String>>>,
+) {
     loop {
         let (local, from) = match listener.accept().await {
             Ok(a) => a,
@@ -87,13 +111,25 @@ async fn accept_loop(listener: TcpListener, pin: Pin, refused: Arc<Mutex<Option<
                 continue;
             }
         };
-        let (pin, refused) = (pin.clone(), refused.clone());
+        let (pin, refused, failed) = (pin.clone(), refused.clone(), failed.clone());
         tokio::spawn(async move {
-            if let Err(e) = carry(local, from, pin, refused).await {
-                tracing::debug!("tunnel connection: {e}");
+            match carry(local, from, pin, refused).await {
+                Err(Carry::Setup(why)) => {
+                    tracing::debug!("tunnel connection: {why}");
+                    *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+                }
+                Err(Carry::Io(e)) => tracing::debug!("tunnel connection: {e}"),
+                Ok(()) => {}
             }
         });
     }
+}
+
+/// How a tunnelled connection ended badly: before the host was reached over TLS (kept, to
+/// explain a failed connect), or afterwards.
+enum Carry {
+    Setup(String),
+    Io(std::io::Error),
 }
 
 /// One connection: TLS to the host (the pin checked in the handshake), then bytes both ways.
@@ -102,17 +138,19 @@ async fn carry(
     from: SocketAddr,
     pin: Pin,
     refused: Arc<Mutex<Option<PinError>>>,
-) -> std::io::Result<()> {
+) -> Result<(), Carry> {
     if !from.ip().is_loopback() {
         return Ok(());
     }
     let host = pin.host.clone();
     let known = pin.known.clone();
     let name = server_name(&host);
-    let (config, outcome) = crate::tls::client_config(pin).map_err(std::io::Error::other)?;
+    let (config, outcome) =
+        crate::tls::client_config(pin).map_err(|e| Carry::Setup(e.to_string()))?;
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&host))
         .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
+        .map_err(|_| Carry::Setup("connecting timed out".into()))?
+        .map_err(|e| Carry::Setup(e.to_string()))?;
     let _ = tcp.set_nodelay(true);
     let _ = local.set_nodelay(true);
     let connector = tokio_rustls::TlsConnector::from(config);
@@ -125,14 +163,12 @@ async fn carry(
                 tracing::warn!("{p}");
                 *refused.lock().unwrap_or_else(|p| p.into_inner()) = Some(p);
             }
-            return Err(e);
+            return Err(Carry::Setup(format!(
+                "no TLS handshake with the host ({e}); a server that speaks no TLS (a \
+                 tutorial-style one) needs --insecure-plain"
+            )));
         }
-        Err(_) => {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "TLS handshake timed out",
-            ));
-        }
+        Err(_) => return Err(Carry::Setup("the TLS handshake timed out".into())),
     };
     if let Some(Ok(Verdict::New(fp))) = verdict {
         tracing::info!("trusting {host} from now on: fingerprint {fp}");
@@ -141,7 +177,9 @@ async fn carry(
         }
     }
     let mut local = local;
-    tokio::io::copy_bidirectional(&mut local, &mut tls).await?;
+    tokio::io::copy_bidirectional(&mut local, &mut tls)
+        .await
+        .map_err(Carry::Io)?;
     Ok(())
 }
 

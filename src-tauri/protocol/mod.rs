@@ -15,8 +15,7 @@ pub use request::Request;
 pub use validate::{
     DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, clean_client_id, clean_file_name,
     clean_message, clean_mime, clean_nick, clean_room, fingerprint, parse_file_upload, parse_join,
-    parse_leave,
-    parse_send, parse_typing,
+    parse_leave, parse_send, parse_typing,
 };
 
 use serde::{Deserialize, Serialize};

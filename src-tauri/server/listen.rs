@@ -93,12 +93,16 @@ pub async fn serve(
             match peeked {
                 Ok(Ok(1..)) if first[0] == TLS_HANDSHAKE => {
                     match tokio::time::timeout_at(deadline, acceptor.accept(quiet)).await {
-                        Ok(Ok(tls)) => serve_conn(tls, peer, Secure(true), router, limits, closing).await,
+                        Ok(Ok(tls)) => {
+                            serve_conn(tls, peer, Secure(true), router, limits, closing).await
+                        }
                         Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 }
-                Ok(Ok(1..)) => serve_conn(quiet, peer, Secure(false), router, limits, closing).await,
+                Ok(Ok(1..)) => {
+                    serve_conn(quiet, peer, Secure(false), router, limits, closing).await
+                }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::debug!(%peer, "connection failed: {e}"),
                 Err(_) => tracing::debug!(%peer, "the client sent nothing"),

@@ -29,7 +29,11 @@ pub async fn gate(State(shared): State<Arc<Shared>>, req: Request, next: Next) -
     if page {
         return https_page(&req);
     }
-    tracing::debug!("refused a plain {} {}: plain guests are off", req.method(), path);
+    tracing::debug!(
+        "refused a plain {} {}: plain guests are off",
+        req.method(),
+        path
+    );
     let e = WireError::from(ErrorCode::TlsRequired);
     (StatusCode::FORBIDDEN, Json(err_ack(&e))).into_response()
 }
@@ -40,7 +44,10 @@ fn https_page(req: &Request) -> Response {
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
         .unwrap_or("");
     let tail = req
         .uri()

@@ -69,7 +69,10 @@ mod tests {
         assert_eq!(shown, shown.to_uppercase());
         assert_eq!(Fingerprint::parse(&fp.hex()), Some(fp));
         assert_eq!(Fingerprint::parse(&shown), Some(fp));
-        assert_eq!(Fingerprint::parse(&shown.to_lowercase().replace(' ', ":")), Some(fp));
+        assert_eq!(
+            Fingerprint::parse(&shown.to_lowercase().replace(' ', ":")),
+            Some(fp)
+        );
         assert_eq!(Fingerprint::parse(&fp.hex()[..62]), None);
         assert_eq!(Fingerprint::parse(&format!("{}00", fp.hex())), None);
         assert_eq!(Fingerprint::parse(&fp.hex().replace('a', "g")), None);

@@ -109,8 +109,8 @@ impl Identity {
             path: path.to_owned(),
             why,
         };
-        let cert = CertificateDer::from_pem_file(cert_path)
-            .map_err(|e| bad(cert_path, e.to_string()))?;
+        let cert =
+            CertificateDer::from_pem_file(cert_path).map_err(|e| bad(cert_path, e.to_string()))?;
         let key = PrivatePkcs8KeyDer::from_pem_file(key_path)
             .map_err(|e| bad(key_path, e.to_string()))?;
         let id = Identity {
@@ -119,7 +119,8 @@ impl Identity {
             key,
         };
         // A key that does not match the certificate fails here, not at the first handshake.
-        id.server_config().map_err(|e| bad(key_path, e.to_string()))?;
+        id.server_config()
+            .map_err(|e| bad(key_path, e.to_string()))?;
         Ok(id)
     }
 
@@ -195,7 +196,10 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert_ne!(Identity::generate().unwrap().fingerprint(), first.fingerprint());
+        assert_ne!(
+            Identity::generate().unwrap().fingerprint(),
+            first.fingerprint()
+        );
     }
 
     /// A damaged key file is a clear error naming the file, not a new identity.

@@ -56,7 +56,10 @@ impl KnownHosts {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        let mut lines: Vec<_> = table.iter().map(|(h, f)| format!("{h} {}", f.hex())).collect();
+        let mut lines: Vec<_> = table
+            .iter()
+            .map(|(h, f)| format!("{h} {}", f.hex()))
+            .collect();
         lines.sort();
         let text = format!(
             "# Hosts this lanchat client trusts: HOST:PORT SHA-256-of-certificate.\n\
@@ -123,7 +126,10 @@ mod tests {
         again.remember("10.0.0.1:7878", b).unwrap();
         std::fs::write(
             &path,
-            format!("{}\nnot a line\n10.0.0.2:1 zz\n", std::fs::read_to_string(&path).unwrap()),
+            format!(
+                "{}\nnot a line\n10.0.0.2:1 zz\n",
+                std::fs::read_to_string(&path).unwrap()
+            ),
         )
         .unwrap();
         assert_eq!(KnownHosts::file(&path).get("10.0.0.1:7878"), Some(b));

@@ -204,7 +204,11 @@ pub fn client_config(pin: Pin) -> Result<(Arc<rustls::ClientConfig>, Outcome), r
 mod tests {
     use super::*;
 
-    fn pinned(expected: Option<Fingerprint>, known: Option<Fingerprint>, accept_new: bool) -> Pinned {
+    fn pinned(
+        expected: Option<Fingerprint>,
+        known: Option<Fingerprint>,
+        accept_new: bool,
+    ) -> Pinned {
         let k = Arc::new(KnownHosts::in_memory());
         if let Some(f) = known {
             k.remember("h:1", f).unwrap();
@@ -231,7 +235,10 @@ mod tests {
             pinned(None, None, false).decide(a),
             Err(PinError::Unknown { .. })
         ));
-        assert_eq!(pinned(None, Some(a), false).decide(a), Ok(Verdict::Known(a)));
+        assert_eq!(
+            pinned(None, Some(a), false).decide(a),
+            Ok(Verdict::Known(a))
+        );
         assert_eq!(
             pinned(None, Some(a), true).decide(b),
             Err(PinError::Changed {
@@ -241,7 +248,10 @@ mod tests {
             })
         );
         assert_eq!(pinned(Some(a), None, false).decide(a), Ok(Verdict::New(a)));
-        assert_eq!(pinned(Some(b), Some(a), false).decide(b), Ok(Verdict::New(b)));
+        assert_eq!(
+            pinned(Some(b), Some(a), false).decide(b),
+            Ok(Verdict::New(b))
+        );
         assert!(matches!(
             pinned(Some(a), None, true).decide(b),
             Err(PinError::Mismatch { .. })

@@ -22,13 +22,21 @@ use tokio::sync::{Mutex, mpsc};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// A config for tests: defaults, but a rate limit generous enough for bulk sends.
+/// A config for tests: defaults, but a rate limit generous enough for bulk sends, and one
+/// host identity for the whole test binary — like a real host's, the same across a restart
+/// (tests/tls.rs gives servers identities of their own where that matters).
 pub fn test_config() -> Config {
+    static IDENTITY: std::sync::OnceLock<lanchat::tls::Identity> = std::sync::OnceLock::new();
     Config {
         rate: RateLimit {
             per_second: 10_000.0,
             burst: 10_000.0,
         },
+        identity: Some(
+            IDENTITY
+                .get_or_init(|| lanchat::tls::Identity::generate().unwrap())
+                .clone(),
+        ),
         ..Config::default()
     }
 }
@@ -110,7 +118,10 @@ impl Peer {
 
     /// A browser-style guest over `https://` that took the host's self-signed certificate (as
     /// a person clicking through the browser's warning does).
-    pub async fn connect_https(addr: std::net::SocketAddr, auth: Value) -> Result<Peer, ConnectError> {
+    pub async fn connect_https(
+        addr: std::net::SocketAddr,
+        auth: Value,
+    ) -> Result<Peer, ConnectError> {
         let tls = native_tls::TlsConnector::builder()
             .danger_accept_invalid_certs(true)
             .danger_accept_invalid_hostnames(true)

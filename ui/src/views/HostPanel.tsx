@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { AnnounceSwitch } from './AnnounceSwitch';
 import { useApp } from './context';
 import { failure } from './failure';
+import { formatFingerprint } from '../invite';
 import { InviteBox } from './InviteBox';
 import { Icon } from './Icon';
 
@@ -60,6 +61,16 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
         </button>
       </header>
       <InviteBox hosting={hosting} idPrefix="host-panel" />
+      <div class="field fingerprint" data-testid="host-fingerprint-box">
+        <span class="label">{t('host.fingerprint')}</span>
+        <code class="mono fingerprint-value" data-testid="host-fingerprint" data-fp={hosting.fingerprint}>
+          {formatFingerprint(hosting.fingerprint)}
+        </code>
+        <p class="field-hint">{t('host.fingerprintHint')}</p>
+        <p class="field-hint" data-testid="host-plain-guests" data-on={hosting.plainGuests ? 'true' : 'false'}>
+          {hosting.plainGuests ? t('host.plainOn') : t('host.plainOff')}
+        </p>
+      </div>
       <form
         class="field"
         onSubmit={(e) => {
@@ -95,6 +106,11 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
             {r.members.map((nick) => (
               <li key={nick} data-testid="panel-member" data-nick={nick}>
                 <span>{nick}</span>
+                {r.unencrypted.includes(nick) && (
+                  <span class="tag tag-warn" data-testid="panel-unencrypted" title={t('chat.unencryptedLabel', { nick })}>
+                    {t('chat.unencrypted')}
+                  </span>
+                )}
                 {nick === r.nickName ? (
                   <span class="you-tag">{t('chat.you')}</span>
                 ) : (
