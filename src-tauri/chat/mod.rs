@@ -293,11 +293,10 @@ impl Chat {
                 result: Ok(Done::Joined(ack)),
                 ..
             } = e
+                && let Some(r) = self.rooms.get(&ack.room)
             {
-                if let Some(r) = self.rooms.get(&ack.room) {
-                    ack.members = r.member_names();
-                    ack.unencrypted = r.unencrypted_names();
-                }
+                ack.members = r.member_names();
+                ack.unencrypted = r.unencrypted_names();
             }
         }
         b.effects.extend(deltas);

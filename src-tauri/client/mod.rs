@@ -218,8 +218,9 @@ pub struct Client {
     /// Where requests go (the tunnel's `http://127.0.0.1:PORT`; the supervisor keeps the
     /// tunnel open while the session lives).
     wire_url: Arc<str>,
-    /// What this host was trusted as, for downloads of its file links.
-    trust: Trust,
+    /// What this host was trusted as, for downloads of its file links (shared: a clone of
+    /// the handle stays a few pointers).
+    trust: Arc<Trust>,
     /// How long a file transfer may make no progress before it fails (`queue_timeout`).
     patience: Duration,
     /// A `PATCH` that hands nothing to the connection for this long is retried
@@ -250,10 +251,10 @@ impl Client {
         let _ = events.send(state(ConnState::Connected));
         let legacy = legacy::is_legacy(&info);
         let (orders, order_rx) = mpsc::unbounded_channel();
-        let trust = Trust {
+        let trust = Arc::new(Trust {
             fingerprint: cfg.trust.fingerprint.or(target.fingerprint),
             ..cfg.trust.clone()
-        };
+        });
         let base_url = Arc::from(route.public.as_str());
         let wire_url = Arc::from(route.wire.as_str());
         let (patience, request_timeout) = (cfg.queue_timeout, cfg.request_timeout);
