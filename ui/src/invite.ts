@@ -21,8 +21,8 @@ export interface JoinTarget {
 }
 
 /** `3F2A 9C01 …`: a fingerprint's 64 hex digits in 16 groups of four, for people to compare. */
-export function formatFingerprint(hex: string): string {
-  return (hex.toUpperCase().match(/.{1,4}/g) ?? []).join(' ');
+export function formatFingerprint(hex: string | undefined): string {
+  return ((hex ?? '').toUpperCase().match(/.{1,4}/g) ?? []).join(' ');
 }
 
 /** 64 lower-case hex digits, or null: spaces, colons and dashes are ignored, case too. */
