@@ -281,6 +281,14 @@ impl Client {
         &self.base_url
     }
 
+    /// Where this process reaches the host: the tunnel's `http://127.0.0.1:PORT`, pinned TLS
+    /// beyond it (or the host itself, in plain). The window's page loads previews from here:
+    /// its webview would refuse the host's self-signed certificate, and must not be the one to
+    /// decide whether to trust it. Valid while the client lives.
+    pub fn wire_url(&self) -> &str {
+        &self.wire_url
+    }
+
     /// What this client trusts its host as: pass it to [`download`] for the host's file links.
     pub fn trust(&self) -> &Trust {
         &self.trust
