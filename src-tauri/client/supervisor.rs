@@ -4,6 +4,7 @@
 //! (rooms.rs), which hold the rules. Nothing it awaits is unbounded: a reconnect attempt runs
 //! on its own task and reports back, so `Stop` is handled at once even while the host is gone.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use tokio::time::Instant;
 use super::link::{Incoming, Link, Tx};
 use super::outbox::{Op, Outbox, Outgoing, Queued, Reply};
 use super::rooms::{Rooms, Seen};
-use super::{ClientConfig, ClientError, ClientEvent, ConnState, legacy};
+use super::{ClientConfig, ClientError, ClientEvent, ConnState, Route, legacy};
 use crate::protocol::{
     ErrorCode, FileUploadAck, JoinAck, Kicked, Message, Presence, SendAck, UpdateAck, WireError,
     events,
@@ -34,7 +35,8 @@ const TICK: Duration = Duration::from_millis(200);
 const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(300);
 
 pub struct Supervisor {
-    base_url: String,
+    /// Where connections go (the tunnel), and how a failure is explained.
+    route: Arc<Route>,
     cfg: ClientConfig,
     /// The server only speaks the tutorial's events (legacy.rs): no acks, no seqs.
     legacy: bool,
@@ -59,7 +61,7 @@ pub struct Supervisor {
 
 impl Supervisor {
     pub fn new(
-        base_url: String,
+        route: Arc<Route>,
         cfg: ClientConfig,
         legacy: bool,
         events: mpsc::UnboundedSender<ClientEvent>,
@@ -68,7 +70,7 @@ impl Supervisor {
     ) -> Supervisor {
         let now = Instant::now();
         Supervisor {
-            base_url,
+            route,
             legacy,
             events,
             rooms: Rooms::default(),
@@ -277,7 +279,9 @@ impl Supervisor {
                 match &result {
                     Ok(ack) => {
                         // The list is whole here; `presence` deltas follow.
-                        let members = self.rooms.joined(&room, ack.members.clone());
+                        let members =
+                            self.rooms
+                                .joined(&room, ack.members.clone(), ack.unencrypted.clone());
                         self.tell(ClientEvent::Members(members));
                         // The server cut the replay at its byte budget: ask for the rest from
                         // the last seq received.
@@ -567,14 +571,16 @@ impl Supervisor {
         self.generation += 1;
         self.connecting = true;
         self.closed_while_opening = None;
-        let (base_url, cfg, generation, tx) = (
-            self.base_url.clone(),
+        let (route, cfg, generation, tx) = (
+            self.route.clone(),
             self.cfg.clone(),
             self.generation,
             self.inc_tx.clone(),
         );
         tokio::spawn(async move {
-            let result = Link::open(&base_url, &cfg, generation, tx.clone()).await;
+            let result = Link::open(&route.wire, &cfg, generation, tx.clone())
+                .await
+                .map_err(|e| route.explain(e));
             // The supervisor stopped meanwhile: hang up the connection nobody will use.
             if let Err(mpsc::error::SendError((_, Incoming::Opened(Ok(link))))) =
                 tx.send((generation, Incoming::Opened(result)))

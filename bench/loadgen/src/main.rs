@@ -7,6 +7,7 @@ mod procfs;
 mod rate;
 mod sio;
 mod stats;
+mod tls;
 
 use std::net::SocketAddr;
 
@@ -38,6 +39,9 @@ pub struct Common {
     /// so bigger costs generator CPU.
     #[arg(long, default_value_t = 4096)]
     read_buf: usize,
+    /// Connect over TLS (the server's certificate is not checked: this measures cost).
+    #[arg(long)]
+    tls: bool,
 }
 
 #[derive(Subcommand)]
@@ -50,6 +54,9 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if cli.common.tls {
+        tls::enable();
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let local = tokio::task::LocalSet::new();
     let json = local.block_on(&rt, async {
