@@ -5,7 +5,8 @@
 #   bench/run.sh            full comparison (< 20 min), writes bench/results/<timestamp>.{json,md,svg}
 #   bench/run.sh --smoke    a few hundred deliveries per peer (< 30 s once built); exits non-zero
 #                           on any loss, duplicate, reordering or request error
-#   extra arguments go to bench/suite.py (e.g. --peers lanchat,relay --only fanout --reps 1)
+#   extra arguments go to bench/suite.py (e.g. --peers lanchat,relay --only fanout --reps 1;
+#   --peers lanchat,lanchat-tls runs the same server with plain and TLS clients side by side)
 #
 # Environment: BENCH_TARGET_DIR (default ~/.cache/lanchat/target-bench) is the cargo target dir for every
 # build here, kept apart from the main tree's target/ so builds do not wait on each other's lock.

@@ -59,6 +59,8 @@ PEERS = {
     "node": "Node socket.io 4.8 (tutorial gateway)",
     "relay": "bare socketioxide 0.18 relay",
     "lanchat2": "lanchat serve, variant (experiment)",
+    # The same server, its clients on TLS (loadgen --tls): what encryption costs, side by side.
+    "lanchat-tls": "lanchat serve (release), clients over TLS",
     "relay2": "bare relay, variant (experiment)",
 }
 
@@ -73,8 +75,8 @@ class Server:
     def __init__(self, peer, bins, workdir):
         self.peer = peer
         self.tmp = tempfile.mkdtemp(prefix=f"bench-{peer}-")
-        if peer in ("lanchat", "lanchat2"):
-            extra = LANCHAT_EXTRA if peer == "lanchat" else VARIANT_EXTRA[peer]
+        if peer in ("lanchat", "lanchat2", "lanchat-tls"):
+            extra = VARIANT_EXTRA[peer] if peer == "lanchat2" else LANCHAT_EXTRA
             cmd = [bins[peer], "serve", "--port", "0", "--bind", "127.0.0.1"]
             cmd += extra if "--memory" in extra else ["--data", self.tmp] + extra
         elif peer == "node":
@@ -235,8 +237,9 @@ def loadgen_retry(bins, start, mode_args, common=(), quiet_s=20):
 
 def loadgen(bins, server, mode_args, common=()):
     RUN_SEQ[0] += 1
+    tls = ["--tls"] if server.peer == "lanchat-tls" else []
     cmd = ["taskset", "-c", GEN_CPU, bins["loadgen"], "--addr", server.addr, "--server-pid", str(server.pid),
-           "--prefix", f"b{RUN_SEQ[0]}", *common, *mode_args]
+           "--prefix", f"b{RUN_SEQ[0]}", *tls, *common, *mode_args]
     load1 = os.getloadavg()[0]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     if PRIORITY:
@@ -377,12 +380,12 @@ def idle(bins, peers, conns, rooms, workdir, results):
     results["scenarios"]["idle"] = {"conns": conns, "rooms": rooms, "peers": out}
 
 
-def history(bins, workdir, conns, rate, joiners, reps, timing, results, name="history"):
-    log(f"== join with history: room of {conns} at {rate} msg/s, {joiners} joiners")
+def history(bins, workdir, conns, rate, joiners, reps, timing, results, name="history", peer="lanchat"):
+    log(f"== join with history ({peer}): room of {conns} at {rate} msg/s, {joiners} joiners")
     runs = []
     for rep in range(reps):
-        r = loadgen_retry(bins, lambda: Server("lanchat", bins, workdir), rate_args(conns, 1, rate, *timing, joiners=joiners))
-        r["peer"], r["rep"] = "lanchat", rep
+        r = loadgen_retry(bins, lambda: Server(peer, bins, workdir), rate_args(conns, 1, rate, *timing, joiners=joiners))
+        r["peer"], r["rep"] = peer, rep
         runs.append(r)
         results["runs"].append({"scenario": name, **r})
         h = r["history"]
@@ -490,9 +493,18 @@ def targets(results, peers):
         v = idle_sc["peers"]["lanchat"]["bytes_per_conn_joined"] or idle_sc["peers"]["lanchat"]["bytes_per_conn_connected"]
         if v is not None:
             add(f"idle memory per connection at {idle_sc['conns']:,}", "≤ 15 KB", f"{v / 1000:.1f} KB", v <= 15000)
-    h = sc.get("history")
-    if h:
-        add("join with 100 history under load, p99", "< 20 ms", f"{h['to_history_p99_ms']:.1f} ms", h["to_history_p99_ms"] < 20 and h["incomplete"] == 0)
+    for key, what in (("history", ""), ("history-tls", " (TLS)")):
+        h = sc.get(key)
+        if h:
+            add(f"join with 100 history under load{what}, p99", "< 20 ms", f"{h['to_history_p99_ms']:.1f} ms", h["to_history_p99_ms"] < 20 and h["incomplete"] == 0)
+    # What TLS costs: the same server's sustained rate with TLS clients against plain ones.
+    for name, label in (("fanout", "fan-out 1 room x 1,000"), ("rooms", "100 rooms x 10")):
+        ps = sc.get(name, {}).get("peers", {})
+        if "lanchat" in ps and "lanchat-tls" in ps:
+            plain, tls = ps["lanchat"]["sustained_msgs_per_s"], ps["lanchat-tls"]["sustained_msgs_per_s"]
+            if plain:
+                cost = 100 * (1 - tls / plain)
+                add(f"{label}: TLS cost in sustained rate", "≤ 30%", f"{tls:,.0f} vs {plain:,.0f} msg/s = {cost:.0f}% less", cost <= 30)
     if not rows:
         return ""
     return "| target (lanchat serve, one core) | goal | result | |\n|---|---|---|---|\n" + "\n".join(rows)
@@ -700,6 +712,7 @@ def main():
     for v in VARIANT_EXTRA:
         VARIANT_EXTRA[v].extend(getattr(a, f"{v}_extra").split())
         bins[v] = getattr(a, f"{v}_bin") or bins[v.rstrip("2")]
+    bins["lanchat-tls"] = bins["lanchat"]
     peers = [p for p in a.peers.split(",") if p]
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     workdir = tempfile.mkdtemp(prefix="lanchat-bench-")
@@ -724,6 +737,8 @@ def main():
         ramp("rooms", bins, workdir, peers, 1000, 100, [float(x) for x in a.rooms_rates.split(",")], a.reps, timing, results)
     if "history" in only and "lanchat" in peers:
         history(bins, workdir, 200, 200.0, 100, a.reps, (2.0, 10.0, 3.0), results)
+    if "history" in only and "lanchat-tls" in peers:
+        history(bins, workdir, 200, 200.0, 100, a.reps, (2.0, 10.0, 3.0), results, name="history-tls", peer="lanchat-tls")
     if "idle" in only:
         idle(bins, peers, a.idle_conns, 100, workdir, results)
 

@@ -44,11 +44,55 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct DownloadArgs {
-    /// The file's link, as `lanchat join` prints it (http://HOST:PORT/files/…).
+    /// The file's link, as `lanchat join` prints it (https://HOST:PORT/files/…).
     pub url: String,
     /// Where to save it [default: the file's name, in the current directory].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+/// Which host certificate `join` and `download` accept (docs/security.md, "Encryption").
+#[derive(Args, Debug, Default)]
+pub struct TrustArgs {
+    /// The host's certificate fingerprint (as its window or `lanchat serve` shows it; spaces
+    /// and colons are fine). Refuses any other.
+    #[arg(long, value_name = "FP")]
+    pub fingerprint: Option<crate::tls::Fingerprint>,
+    /// Trust a host never seen before without asking (and remember it). Without it, a new host
+    /// is asked about on a terminal, and refused otherwise.
+    #[arg(long)]
+    pub accept_new_host: bool,
+    /// The file of trusted hosts [default: known_hosts in the user's data dir].
+    #[arg(long, value_name = "PATH", env = "LANCHAT_KNOWN_HOSTS")]
+    pub known_hosts: Option<PathBuf>,
+    /// No encryption at all, for a tutorial-style server that cannot speak TLS: the password
+    /// and every message cross the network readable.
+    #[arg(long)]
+    pub insecure_plain: bool,
+}
+
+impl TrustArgs {
+    pub fn trust(&self) -> anyhow::Result<crate::client::Trust> {
+        let path = match &self.known_hosts {
+            Some(p) => p.clone(),
+            None => default_data_dir()?.join(crate::tls::known_hosts::FILE),
+        };
+        Ok(crate::client::Trust {
+            fingerprint: self.fingerprint,
+            accept_new_host: self.accept_new_host,
+            known_hosts: std::sync::Arc::new(crate::tls::KnownHosts::file(path)),
+            plain: self.insecure_plain,
+        })
+    }
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Args, Debug)]
@@ -68,6 +112,10 @@ pub struct ServeArgs {
     /// Password clients must give to connect.
     #[arg(long, env = "LANCHAT_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// Let browsers use plain http:// (unencrypted; they see a "not encrypted" notice and the
+    /// room sees them flagged) [default: on without a password, off with one].
+    #[arg(long, value_name = "on|off")]
+    pub plain_guests: Option<OnOff>,
     /// Server name shown to clients [default: the hostname].
     #[arg(long)]
     pub name: Option<String>,
@@ -173,6 +221,8 @@ pub struct JoinArgs {
     /// and delete your messages later) [default: the user's data dir].
     #[arg(long)]
     pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
 }
 
 /// The default history directory (XDG data dir).
@@ -219,15 +269,28 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         ));
         (Store::memory()?, None, tmp.clone(), Some(tmp))
     } else {
-        let dir = match args.data {
-            Some(d) => d,
+        let dir = match &args.data {
+            Some(d) => d.clone(),
             None => default_data_dir()?,
         };
         let (store, lock) = crate::datadir::open_store(&dir)?;
         (store, Some(lock), dir.join("files"), None)
     };
+    // The identity lives beside the history, so it lasts as long as the host does; `--memory`
+    // makes one for this run only.
+    let identity = if args.memory {
+        crate::tls::Identity::generate()?
+    } else {
+        let dir = match &args.data {
+            Some(d) => d.clone(),
+            None => default_data_dir()?,
+        };
+        crate::tls::Identity::load_or_create(&dir)?
+    };
     let mut config = Config {
         password: args.password,
+        identity: Some(identity),
+        plain_guests: args.plain_guests.map(|o| o == OnOff::On),
         limits: Limits {
             max_message_chars: args.max_message_chars,
             max_file_bytes: args.max_file_size,
@@ -260,8 +323,22 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     for url in listen_urls(args.bind, port) {
         println!("listening on {url}");
     }
+    println!(
+        "fingerprint {} (TLS and plain HTTP on the same port; people compare this with what \
+         their app shows)",
+        running.control.fingerprint()
+    );
     if running.control.password_required() {
         println!("a password is required to join");
+    }
+    if running.control.plain_guests_allowed() {
+        println!(
+            "browsers may also use plain http:// (not encrypted; --plain-guests off refuses it)"
+        );
+    } else {
+        println!(
+            "browsers must use https:// (plain http:// is refused; --plain-guests on allows it)"
+        );
     }
     let announcer = if args.no_announce {
         None
@@ -332,8 +409,21 @@ pub async fn discover(args: DiscoverArgs) -> anyhow::Result<()> {
         );
     } else {
         print!("{}", host_table(&hosts));
+        // The fingerprint travels in the address, so the join pins it.
+        for h in hosts.iter().filter(|h| h.fingerprint.is_some()) {
+            println!("join {}: lanchat join '{}'", h.name, join_address(h));
+        }
     }
     Ok(())
+}
+
+/// What to join a found host with: its address and, when it sent one, its fingerprint
+/// (`10.0.0.2:7878/?fp=…`, an invite link without a room).
+pub fn join_address(h: &crate::discovery::FoundHost) -> String {
+    match &h.fingerprint {
+        Some(fp) => format!("{}/?fp={fp}", h.address),
+        None => h.address.clone(),
+    }
 }
 
 /// One host in a line: `Room A  10.0.0.2:7878  3 people  password  v0.1.0`.
@@ -346,7 +436,10 @@ fn host_line(h: &crate::discovery::FoundHost) -> String {
     };
     format!(
         "{}  {}  {} {people}  {lock}  v{}",
-        h.name, h.address, h.people, h.version
+        h.name,
+        join_address(h),
+        h.people,
+        h.version
     )
 }
 
@@ -532,6 +625,7 @@ pub async fn download(args: DownloadArgs) -> anyhow::Result<()> {
         &dest,
         std::time::Duration::from_secs(60),
         progress_printer(format!("downloading {shown}")),
+        &args.trust.trust()?,
     )
     .await
     .map_err(|e| anyhow::anyhow!("download failed: {e}"))?;
@@ -573,9 +667,23 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
             .ok(),
         Err(_) => None,
     };
+    cfg.trust = args.trust.trust()?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let start = async {
-        let client = Client::connect(cfg, tx).await.map_err(explain)?;
+        let client = match Client::connect(cfg.clone(), tx.clone()).await {
+            // A new host, asked about on a terminal: the second connection pins exactly the
+            // fingerprint the person accepted.
+            Err(ClientError::Host(crate::tls::PinError::Unknown { host, seen }))
+                if std::io::IsTerminal::is_terminal(&std::io::stdin()) =>
+            {
+                if !ask_trust(&host, seen).await? {
+                    bail!("{host} was not trusted; nothing was sent to it");
+                }
+                cfg.trust.fingerprint = Some(seen);
+                Client::connect(cfg, tx).await.map_err(explain)?
+            }
+            other => other.map_err(explain)?,
+        };
         let ack = client.join(&room).await.map_err(explain)?;
         anyhow::Ok((client, ack.user_id))
     };
@@ -839,6 +947,22 @@ fn search(client: &Client, room: &str, words: &str) -> tokio::task::JoinHandle<(
     })
 }
 
+/// "Trust this host?" on the terminal; yes only for `y` or `yes`.
+async fn ask_trust(host: &str, seen: crate::tls::Fingerprint) -> anyhow::Result<bool> {
+    eprintln!(
+        "{host} is new to this computer. Its fingerprint is\n  {seen}\nCompare it with the one \
+         the host shows. Trust it from now on? [y/N] "
+    );
+    let mut line = String::new();
+    tokio::io::BufReader::new(tokio::io::stdin())
+        .read_line(&mut line)
+        .await?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 fn explain(e: ClientError) -> anyhow::Error {
     match e {
         ClientError::BadPassword => {
@@ -866,6 +990,7 @@ mod tests {
             version: "0.1.0".into(),
             password_required: pw,
             people,
+            fingerprint: None,
         }
     }
 

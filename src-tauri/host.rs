@@ -27,6 +27,10 @@ pub struct HostInfo {
     /// The mDNS instance the server is announced as on the LAN
     /// (`lanchat-1a2b3c4d5e6f._lanchat._tcp.local.`), or null when it is not announced.
     pub announced_as: Option<String>,
+    /// The host's certificate fingerprint, 64 hex digits (shown in groups of four).
+    pub fingerprint: String,
+    /// Whether browsers may use plain http:// now (only while no password is set).
+    pub plain_guests: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +43,8 @@ pub enum HostError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Announce(#[from] DiscoveryError),
+    #[error(transparent)]
+    Identity(#[from] crate::tls::IdentityError),
 }
 
 /// A server the window hosts, and its announcement on the LAN while it has one.
@@ -115,6 +121,7 @@ fn record(control: &Control, name: &str) -> Record {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         password_required: control.password_required(),
         people: u32::try_from(control.connections()).unwrap_or(u32::MAX),
+        fingerprint: Some(control.fingerprint().hex()),
     }
 }
 
@@ -136,6 +143,7 @@ pub async fn start(
     announce: bool,
 ) -> Result<Hosting, HostError> {
     let store = open_store(data_dir)?;
+    let identity = crate::tls::Identity::load_or_create(data_dir)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)))
         .await
         .map_err(|e| match e.kind() {
@@ -144,6 +152,7 @@ pub async fn start(
         })?;
     let config = Config {
         password,
+        identity: Some(identity),
         files: server::FilesConfig {
             dir: Some(data_dir.join("files")),
             ..server::FilesConfig::default()
@@ -199,5 +208,7 @@ pub fn info(hosting: &Hosting) -> HostInfo {
             .collect(),
         password_required: running.control.password_required(),
         announced_as: hosting.announcer.as_ref().map(|a| a.fullname().to_owned()),
+        fingerprint: running.control.fingerprint().hex(),
+        plain_guests: running.control.plain_guests_allowed(),
     }
 }

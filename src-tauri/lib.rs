@@ -13,6 +13,8 @@
 //! - [`host`]: hosting from the window (start/stop, addresses to share).
 //! - [`net`]: which LAN addresses to show people.
 //! - [`discovery`]: announcing a host on the LAN (mDNS, `_lanchat._tcp`) and finding hosts.
+//! - [`tls`]: encryption with a pinned identity (the host's certificate, fingerprints,
+//!   known_hosts, the pinning verifier).
 //! - [`cli`]: the command line.
 //! - `desktop` (feature `desktop`): the Tauri window, commands and state.
 
@@ -28,6 +30,7 @@ pub mod net;
 pub mod protocol;
 pub mod server;
 pub mod store;
+pub mod tls;
 
 #[cfg(all(test, feature = "desktop"))]
 mod typescript;

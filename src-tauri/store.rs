@@ -239,7 +239,9 @@ impl Store {
             )?;
             for m in updated {
                 let before: Option<(String, bool)> = prior
-                    .query_row(params![m.room, m.seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row(params![m.room, m.seq as i64], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
                     .optional()?;
                 if before.is_none_or(|(body, deleted)| body != m.message || deleted != m.deleted) {
                     retext.push(m);

@@ -13,8 +13,11 @@ use std::time::{Duration, Instant};
 #[tokio::test(flavor = "multi_thread")]
 async fn join_stops_on_sigterm_with_stdin_open() {
     let s = common::start_default().await;
+    let known = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_lanchat"))
         .args(["join", &s.addr.to_string(), "--room", "r", "--nick", "term"])
+        .arg("--accept-new-host")
+        .env("LANCHAT_KNOWN_HOSTS", known.path().join("known_hosts"))
         .env_remove("LANCHAT_PASSWORD")
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -57,6 +60,7 @@ async fn join_stops_on_sigterm_with_stdin_open() {
 async fn join_sends_a_file_and_download_fetches_it() {
     use std::io::Write;
     let (s, dir) = common::files::start_files().await;
+    let known = tempfile::tempdir().unwrap();
     let watcher = common::Peer::connect(&common::url(&s)).await;
     watcher.join("r", "watch").await;
     let bytes = common::files::pattern(3_000_000);
@@ -65,6 +69,8 @@ async fn join_sends_a_file_and_download_fetches_it() {
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_lanchat"))
         .args(["join", &s.addr.to_string(), "--room", "r", "--nick", "term"])
+        .arg("--accept-new-host")
+        .env("LANCHAT_KNOWN_HOSTS", known.path().join("known_hosts"))
         .env_remove("LANCHAT_PASSWORD")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -89,7 +95,7 @@ async fn join_sends_a_file_and_download_fetches_it() {
         }
     };
     assert!(
-        link.starts_with(&format!("http://{}/files/", s.addr)),
+        link.starts_with(&format!("https://{}/files/", s.addr)),
         "{link}"
     );
     drop(stdin);
@@ -99,6 +105,7 @@ async fn join_sends_a_file_and_download_fetches_it() {
     let dest = dir.path().join("copy.bin");
     let dl = Command::new(env!("CARGO_BIN_EXE_lanchat"))
         .args(["download", &link, "-o"])
+        .env("LANCHAT_KNOWN_HOSTS", known.path().join("known_hosts"))
         .arg(&dest)
         .output()
         .unwrap();
@@ -117,6 +124,7 @@ async fn join_sends_a_file_and_download_fetches_it() {
     std::fs::write(lanchat::client::partial_path(&resumed), vec![b'X'; 1000]).unwrap();
     let dl = Command::new(env!("CARGO_BIN_EXE_lanchat"))
         .args(["download", &link, "-o"])
+        .env("LANCHAT_KNOWN_HOSTS", known.path().join("known_hosts"))
         .arg(&resumed)
         .output()
         .unwrap();
@@ -142,8 +150,11 @@ async fn join_searches_the_room() {
     ann.join("r", "ann").await;
     ann.send("r", "the budget is ready").await;
     ann.send("r", "lunch?").await;
+    let known = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_lanchat"))
         .args(["join", &s.addr.to_string(), "--room", "r", "--nick", "term"])
+        .arg("--accept-new-host")
+        .env("LANCHAT_KNOWN_HOSTS", known.path().join("known_hosts"))
         .env_remove("LANCHAT_PASSWORD")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -60,7 +60,10 @@ async fn a_seq_gap_triggers_a_catch_up() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let mut u = User::connect(fast(&addr.to_string(), "me")).await;
+    // A scripted server with no TLS: the client is told to go plain.
+    let mut cfg = fast(&addr.to_string(), "me");
+    cfg.trust.plain = true;
+    let mut u = User::connect(cfg).await;
     u.client.join("g").await.unwrap();
     u.until(common::WAIT, |u| u.has("m6")).await;
     let seqs: Vec<u64> = u.shown.iter().map(|m| m.seq).collect();

@@ -166,7 +166,11 @@ fn two_hosts_appear_and_quiet_ones_never_do() {
     let q2p = Proc::spawn(env_quiet);
     let q2 = q2p.port();
     let (_q3, _) = serve(&lan, "quiet", &["--bind", "127.0.0.1", "--name", "Quiet 3"]);
-    let (_a, a) = serve(&lan, "a", &["--name", "Room A"]);
+    let (pa, a) = serve(&lan, "a", &["--name", "Room A"]);
+    // What `serve` prints people to compare, and what the record must carry for a join to pin.
+    let fp_a = pa.line("the fingerprint", |l| {
+        lanchat::tls::Fingerprint::parse(l.strip_prefix("fingerprint ")?.split(" (").next()?)
+    });
     let (_b, b) = serve(&lan, "b", &["--name", "Room B", "--password", "pw"]);
     let a_addr = format!("{}:{a}", lan.addr("a"));
     let b_addr = format!("{}:{b}", lan.addr("b"));
@@ -192,6 +196,11 @@ fn two_hosts_appear_and_quiet_ones_never_do() {
     assert_eq!(ha["addresses"], serde_json::json!([lan.addr("a")]));
     assert_eq!(ha["version"], env!("CARGO_PKG_VERSION"));
     assert!(ha["id"].as_str().unwrap().starts_with("lanchat-"));
+    assert_eq!(
+        ha["fingerprint"],
+        fp_a.hex(),
+        "the record carries the host's fingerprint"
+    );
     let hb = find(&hosts, &b_addr).unwrap();
     assert_eq!(hb["name"], "Room B");
     assert_eq!(hb["passwordRequired"], true);
@@ -249,9 +258,20 @@ fn a_stopped_host_disappears_and_counts_stay_current() {
     let mut guest = lanchat(
         &lan,
         "viewer",
-        &["join", &b_addr, "--room", "lobby", "--nick", "sam"],
+        &[
+            "join",
+            &b_addr,
+            "--room",
+            "lobby",
+            "--nick",
+            "sam",
+            "--accept-new-host",
+        ],
     );
-    guest.stdin(Stdio::piped());
+    let known = tempfile::tempdir().unwrap();
+    guest
+        .stdin(Stdio::piped())
+        .env("LANCHAT_KNOWN_HOSTS", known.path().join("known_hosts"));
     let _guest = Proc::spawn(guest);
     let t = Instant::now();
     watch.line("B with 1 person", event("up", b_addr.clone(), Some(1)));

@@ -12,6 +12,14 @@ use serde_json::{Value, json};
 use socketioxide::SocketIo;
 use socketioxide::extract::{Data, SocketRef};
 
+/// The tutorial's server speaks no TLS: lanchat's client reaches it only when told to go plain
+/// (`lanchat join --insecure-plain`).
+fn plain(addr: &str, nick: &str) -> lanchat::client::ClientConfig {
+    let mut cfg = common::chat::fast(addr, nick);
+    cfg.trust.plain = true;
+    cfg
+}
+
 /// The tutorial's handlers: broadcast to the whole room, sender included; answer nothing.
 async fn tutorial_server() -> String {
     let (layer, io) = SocketIo::new_layer();
@@ -41,11 +49,12 @@ async fn tutorial_server() -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_tutorial_server_works_in_legacy_mode() {
     let addr = tutorial_server().await;
-    let mut ann = User::connect(common::chat::fast(&addr, "ann")).await;
+    let mut ann = User::connect(plain(&addr, "ann")).await;
     assert!(ann.client.is_legacy());
     let ack = ann.client.join("lobby").await.unwrap();
     assert_eq!((ack.last_seq, ack.members.len()), (0, 0));
-    let mut bob = User::join(&addr, "bob", "lobby").await;
+    let mut bob = User::connect(plain(&addr, "bob")).await;
+    bob.client.join("lobby").await.unwrap();
     // Bob's notice reaching Ann shows the server has put him in the room.
     ann.until(WAIT, |u| {
         u.shown

@@ -122,3 +122,52 @@ async fn the_index_survives_a_restart() {
     assert_eq!(ack["results"].as_array().unwrap().len(), 2);
     assert_eq!(ack["results"][1]["snippet"], "remember the \u{2}milk\u{3}");
 }
+
+/// Edits and deletes reach the index and the pages (issue #14 parts A and B together): an edited
+/// message is found by its new text only, a deleted one not at all; a page shows both folded
+/// (new text and `editedTs`, `deleted`, reactions) and lists none of the event rows.
+#[tokio::test(flavor = "multi_thread")]
+async fn edits_and_deletes_reach_search_and_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(test_config(), Store::open_dir(dir.path()).unwrap()).await;
+    let ann = Peer::connect(&url(&s)).await;
+    ann.join("lab", "ann").await;
+    let first = ann.send("lab", "quarterly forecast draft").await["seq"]
+        .as_u64()
+        .unwrap();
+    let second = ann.send("lab", "obsolete memo").await["seq"]
+        .as_u64()
+        .unwrap();
+    let edit = json!({"room": "lab", "seq": first, "message": "annual budget final"});
+    assert_eq!(ann.request("editMessage", edit).await["ok"], true);
+    let react = json!({"room": "lab", "seq": first, "emoji": "👍"});
+    assert_eq!(ann.request("react", react).await["ok"], true);
+    let delete = json!({"room": "lab", "seq": second});
+    assert_eq!(ann.request("deleteMessage", delete).await["ok"], true);
+
+    assert_eq!(seqs(&search(&ann, "lab", "budget").await), [first]);
+    for gone in ["forecast", "quarterly", "obsolete", "memo"] {
+        assert!(seqs(&search(&ann, "lab", gone).await).is_empty(), "{gone}");
+    }
+
+    let page = ann
+        .request("history", json!({"room": "lab", "before": 1000}))
+        .await;
+    assert_eq!(page["ok"], true, "{page}");
+    let messages = page["messages"].as_array().unwrap();
+    let shown: Vec<(u64, &str)> = messages
+        .iter()
+        .map(|m| (m["seq"].as_u64().unwrap(), m["kind"].as_str().unwrap()))
+        .collect();
+    assert!(
+        shown.iter().all(|(_, k)| ["chat", "join"].contains(k)),
+        "no event rows: {shown:?}"
+    );
+    let m = |seq: u64| messages.iter().find(|m| m["seq"] == seq).unwrap();
+    assert_eq!(m(first)["message"], "annual budget final");
+    assert!(m(first)["editedTs"].as_i64().is_some(), "{}", m(first));
+    assert_eq!(m(first)["reactions"][0]["emoji"], "👍");
+    assert_eq!(m(second)["deleted"], true);
+    assert_eq!(m(second)["message"], "");
+    s.stop().await.unwrap();
+}

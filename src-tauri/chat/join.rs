@@ -16,6 +16,7 @@ impl Chat {
         self.may_join(conn, &req.room)?;
         let peer = self.peers.get(&conn);
         let session = peer.and_then(|p| p.session.clone());
+        let plain = peer.is_some_and(|p| p.plain);
         // A rejoin of a room this connection is in (a catch-up) keeps its nickname.
         let current = self.nick_in(conn, &req.room).cloned();
         if let Some(held) = &current
@@ -101,8 +102,14 @@ impl Chat {
             });
         }
         let room = self.rooms.get_mut(&req.room).expect("checked above");
-        room.members
-            .insert(req.nick.clone(), Member { conn, session });
+        room.members.insert(
+            req.nick.clone(),
+            Member {
+                conn,
+                session,
+                plain,
+            },
+        );
         self.peers
             .entry(conn)
             .or_default()
@@ -135,6 +142,7 @@ impl Chat {
             room: req.room,
             nick_name: req.nick,
             members: Vec::new(),
+            unencrypted: Vec::new(),
             more,
             user_id: self.peers.get(&conn).map(|p| p.user.clone()),
         }))

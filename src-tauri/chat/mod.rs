@@ -42,7 +42,7 @@ pub use room::{Ban, Member, Room, RoomSnapshot, as_history};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::protocol::{Kind, Message, Request, RoomOverview, WireError};
+use crate::protocol::{Kind, Message, Request, RoomOverview, WireError, is_private};
 
 /// History a join needs from the store: messages of `room` after seq `after`, oldest first, at
 /// most `limit` of them and (about) `max_bytes` — the first one always.
@@ -117,11 +117,13 @@ pub struct Ctx<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// A connection passed the handshake. `session` is its `auth.sessionId`, `user` the public
-    /// user id derived from its `auth.userKey` (or made for this connection alone).
+    /// user id derived from its `auth.userKey` (or made for this connection alone); `plain`: it
+    /// came over plain HTTP, not TLS.
     Connect {
         conn: ConnId,
         session: Option<String>,
         user: String,
+        plain: bool,
     },
     /// A connection is gone: it leaves every room it was in.
     Disconnect { conn: ConnId },
@@ -185,6 +187,8 @@ struct Peer {
     session: Option<String>,
     /// Its public user id: whose messages it may edit and delete.
     user: String,
+    /// Connected over plain HTTP.
+    plain: bool,
     rooms: HashMap<String, String>,
     /// Bytes of history it may still be replayed, and when that was last topped up (`None`:
     /// never used, a full burst).
@@ -308,12 +312,14 @@ impl Chat {
                 conn,
                 session,
                 user,
+                plain,
             } => {
                 self.peers.insert(
                     conn,
                     Peer {
                         session,
                         user,
+                        plain,
                         ..Peer::default()
                     },
                 );
@@ -402,12 +408,10 @@ impl Chat {
                 result: Ok(Done::Joined(ack)),
                 ..
             } = e
+                && let Some(r) = self.rooms.get(&ack.room)
             {
-                ack.members = self
-                    .rooms
-                    .get(&ack.room)
-                    .map(Room::member_names)
-                    .unwrap_or_default();
+                ack.members = r.member_names();
+                ack.unencrypted = r.unencrypted_names();
             }
         }
         b.effects.extend(deltas);
@@ -459,10 +463,12 @@ impl Chat {
         let mut rooms: Vec<RoomOverview> = self
             .rooms
             .iter()
-            .filter(|(_, r)| !r.members.is_empty())
+            // Private conversations are the pair's business: not listed, not even to the host.
+            .filter(|(name, r)| !r.members.is_empty() && !is_private(name))
             .map(|(name, r)| RoomOverview {
                 name: name.clone(),
                 members: r.members.keys().cloned().collect(),
+                unencrypted: r.unencrypted_names(),
                 last_seq: r.last_seq,
             })
             .collect();

@@ -23,7 +23,23 @@ impl Chat {
             if after.is_empty() || (joined.is_empty() && left.is_empty()) {
                 continue;
             }
-            out.push(Effect::Presence(Presence { room, joined, left }));
+            let unencrypted = self
+                .rooms
+                .get(&room)
+                .map(|r| {
+                    joined
+                        .iter()
+                        .filter(|n| r.members.get(*n).is_some_and(|m| m.plain))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push(Effect::Presence(Presence {
+                room,
+                joined,
+                left,
+                unencrypted,
+            }));
         }
         out
     }

@@ -37,6 +37,8 @@ pub struct Member {
     /// The client's `auth.sessionId`, if it sent one: lets the same client take its nickname
     /// back from its own stale connection.
     pub session: Option<String>,
+    /// Connected over plain HTTP (unencrypted): shown to the room (`unencrypted` in member lists).
+    pub plain: bool,
 }
 
 /// What a kick bans from a room.
@@ -242,6 +244,15 @@ impl Room {
 
     pub fn member_names(&self) -> Vec<String> {
         self.members.keys().cloned().collect()
+    }
+
+    /// Members on an unencrypted link, sorted.
+    pub fn unencrypted_names(&self) -> Vec<String> {
+        self.members
+            .iter()
+            .filter(|(_, m)| m.plain)
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 
     /// The nickname `conn` holds in this room, if any.

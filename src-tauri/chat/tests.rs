@@ -143,6 +143,17 @@ impl World {
             conn: ConnId(conn),
             session: session.map(Into::into),
             user: user.into(),
+            plain: false,
+        });
+    }
+
+    /// A connection over plain HTTP (a browser guest on `http://`).
+    fn connect_plain(&mut self, conn: u64) {
+        self.one(Input::Connect {
+            conn: ConnId(conn),
+            session: None,
+            user: format!("user-{conn}"),
+            plain: true,
         });
     }
 
@@ -335,6 +346,37 @@ fn client_id_dedupe_is_per_sender() {
     let b = w.send(1, "r", "my real message", Some("c1"));
     assert_eq!(b.stored.len(), 1, "ann's message is stored");
     assert!(matches!(reply(&b), Ok(Done::Sent(a)) if !a.duplicate));
+}
+
+/// A member on a plain-HTTP link is named as unencrypted in join acks and in the presence delta
+/// that announces them; members on TLS never are, and one who leaves is not any more.
+#[test]
+fn plain_members_are_flagged_unencrypted() {
+    let mut w = World::new();
+    w.connect(1, None);
+    w.connect_plain(2);
+    w.join(1, "r", "ann").unwrap();
+    let input = w.req(2, join("r", "guest", None));
+    let b = w.batch(vec![input]);
+    let p = presences(&b);
+    assert_eq!(
+        (p[0].joined.clone(), p[0].unencrypted.clone()),
+        (vec!["guest".to_owned()], vec!["guest".to_owned()])
+    );
+    assert!(matches!(reply(&b), Ok(Done::Joined(a)) if a.unencrypted == ["guest"]));
+    w.connect(3, None);
+    let input = w.req(3, join("r", "cat", None));
+    let b = w.batch(vec![input]);
+    assert!(
+        presences(&b)[0].unencrypted.is_empty(),
+        "a TLS member is not flagged"
+    );
+    assert!(matches!(reply(&b), Ok(Done::Joined(a)) if a.unencrypted == ["guest"]));
+    w.one(Input::Disconnect { conn: ConnId(2) });
+    let input = w.req(3, join("r", "cat", None));
+    assert!(
+        matches!(reply(&w.batch(vec![input])), Ok(Done::Joined(a)) if a.unencrypted.is_empty())
+    );
 }
 
 /// Thirty people joining in one batch make one presence delta naming all of them, and each join

@@ -1,15 +1,21 @@
 //! Understands what people paste as a server address: `host:port`, `host`, or a whole invite
-//! link `http://host:port/?room=R&nick=N`.
+//! link `http://host:port/?room=R&nick=N&fp=FINGERPRINT` (`https://` alike).
 
 /// Port used when an address has none.
 pub const DEFAULT_PORT: u16 = 7878;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
-    /// `http://host:port`, no trailing slash.
+    /// `http://host:port`, no trailing slash (the scheme as given: app clients use TLS
+    /// whatever it says).
     pub base_url: String,
+    /// `host:port`, lower-case: what the host is remembered as in known_hosts.
+    pub authority: String,
     pub room: Option<String>,
     pub nick: Option<String>,
+    /// The host's fingerprint from the link's `fp=`. A malformed one makes the whole address
+    /// invalid: quietly dropping it would fall back to trust on first use.
+    pub fingerprint: Option<crate::tls::Fingerprint>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +64,7 @@ pub fn parse_target(input: &str) -> Result<Target, BadAddress> {
     };
     let mut room = None;
     let mut nick = None;
+    let mut fingerprint = None;
     if let Some(q) = tail.split_once('?').map(|(_, q)| q) {
         for pair in q.split('&') {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -65,14 +72,19 @@ pub fn parse_target(input: &str) -> Result<Target, BadAddress> {
             match k {
                 "room" if !v.is_empty() => room = Some(v),
                 "nick" if !v.is_empty() => nick = Some(v),
+                "fp" if !v.is_empty() => {
+                    fingerprint = Some(crate::tls::Fingerprint::parse(&v).ok_or_else(bad)?);
+                }
                 _ => {}
             }
         }
     }
     Ok(Target {
         base_url: format!("{scheme}://{authority}"),
+        authority: authority.to_ascii_lowercase(),
         room,
         nick,
+        fingerprint,
     })
 }
 

@@ -12,6 +12,10 @@ use crate::protocol::{ErrorCode, WireError};
 pub enum ClientError {
     #[error(transparent)]
     Address(#[from] BadAddress),
+    /// The host's certificate is not the one trusted (or is new and may not be trusted
+    /// silently). Nothing was sent to it.
+    #[error(transparent)]
+    Host(#[from] crate::tls::PinError),
     #[error("could not reach {0}: {1}")]
     Unreachable(String, String),
     #[error("this server needs a password")]
@@ -41,6 +45,7 @@ impl ClientError {
     pub fn code(&self) -> &str {
         match self {
             ClientError::Address(_) => "bad_address",
+            ClientError::Host(p) => p.code(),
             ClientError::Unreachable(..) => "connect_failed",
             ClientError::PasswordRequired => "password_required",
             ClientError::BadPassword => "bad_password",

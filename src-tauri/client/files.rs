@@ -100,7 +100,8 @@ impl Client {
         };
         let mut offset = ticket.offset;
         loop {
-            let url = format!("{}{}", self.base_url, ticket.url);
+            // Through the tunnel: the file crosses the network encrypted, like the chat.
+            let url = format!("{}{}", self.wire_url, ticket.url);
             cancel.url = Some(url.clone());
             let before = offset;
             match self
@@ -332,13 +333,21 @@ pub fn partial_path(dest: &Path) -> PathBuf {
 
 /// Downloads `url` (an absolute file link) to `dest`, through `<dest>.part`: a partial file
 /// left by an earlier attempt, or by a cut during this one, is continued with a byte range.
-/// Returns the file's size. Gives up once nothing has arrived for `patience`.
+/// Returns the file's size. Gives up once nothing has arrived for `patience`. The link's host
+/// is reached over TLS and must pass `trust` (usually: it is in known_hosts from joining it).
 pub async fn download(
     url: &str,
     dest: &Path,
     patience: Duration,
     progress: OnProgress,
+    trust: &super::Trust,
 ) -> Result<u64, ClientError> {
+    let target = super::parse_target(url)?;
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("/", |i| &rest[i..]);
+    let route = super::Route::open(&target, trust).await?;
+    let url = format!("{}{path}", route.wire);
+    let url = url.as_str();
     let http = http()?;
     let part = partial_path(dest);
     let mut last_move = Instant::now();
@@ -354,7 +363,13 @@ pub async fn download(
             }
             Ok(None) => {}
             Err(Fetch::Refused(e)) => return Err(e),
-            Err(Fetch::Failed(why)) => tracing::debug!("download interrupted: {why}"),
+            Err(Fetch::Failed(why)) => {
+                // A host whose certificate is refused will not change its mind.
+                if let e @ ClientError::Host(_) = route.explain(ClientError::Stopped) {
+                    return Err(e);
+                }
+                tracing::debug!("download interrupted: {why}");
+            }
         }
         let now_have = tokio::fs::metadata(&part).await.map_or(0, |m| m.len());
         if now_have > have {

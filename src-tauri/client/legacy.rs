@@ -33,6 +33,7 @@ pub fn is_legacy(info: &ServerInfo) -> bool {
 /// What we know of a server that did not describe itself.
 pub fn unknown_server(base_url: &str) -> ServerInfo {
     ServerInfo {
+        fingerprint: None,
         server: "socket.io".into(),
         name: base_url.into(),
         version: String::new(),
@@ -44,6 +45,7 @@ pub fn unknown_server(base_url: &str) -> ServerInfo {
 /// The ack a legacy join never gets: joined, with no history and no member list.
 pub fn assumed_join(room: String, nick: &str) -> JoinAck {
     JoinAck {
+        unencrypted: Vec::new(),
         room,
         nick_name: nick.to_owned(),
         last_seq: 0,

@@ -10,6 +10,8 @@
 //! - `legacy.rs`: the guesses made for a tutorial-style server (no acks, no seqs);
 //! - `link.rs`: one rust_socketio connection, and the `/api/info` probe;
 //! - `address.rs`: what people paste as an address; `error.rs`: [`ClientError`];
+//! - `tunnel.rs`: the encrypted, pinned link every request above goes through ([`Trust`] says
+//!   which host certificate is accepted);
 //! - `files.rs`: uploading a file (ticket over the socket, bytes over HTTP, resumed after cuts)
 //!   and downloading a file link (resumed with byte ranges).
 
@@ -22,7 +24,9 @@ mod link;
 mod outbox;
 mod rooms;
 mod supervisor;
+mod tunnel;
 
+pub use crate::tls::{Fingerprint, KnownHosts, PinError};
 pub use address::{BadAddress, DEFAULT_PORT, Target, parse_target};
 pub use error::ClientError;
 pub use files::{OnProgress, download, partial_path};
@@ -37,6 +41,7 @@ use crate::protocol::{
     JoinAck, Kicked, Members, Message, SendAck, ServerClosing, ServerInfo, Typing, UpdateAck,
     events,
 };
+use crate::tls::Pin;
 use link::Link;
 use outbox::{Op, Outgoing};
 use supervisor::{Order, Supervisor};
@@ -108,6 +113,83 @@ pub struct ClientConfig {
     /// Reconnect backoff bounds (default 250 ms to 5 s).
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// Which host certificate to accept (default: a fingerprint from the link if it has one,
+    /// else trust on first use, remembered in memory only).
+    pub trust: Trust,
+}
+
+/// Which certificate a client accepts from the host (docs/security.md, "Encryption").
+#[derive(Debug, Clone)]
+pub struct Trust {
+    /// The fingerprint the user was given (`--fingerprint`, a discovery record). One in the
+    /// address's invite link counts the same; this one wins if both are there.
+    pub fingerprint: Option<Fingerprint>,
+    /// Trust a host seen for the first time without a given fingerprint (and remember it).
+    pub accept_new_host: bool,
+    /// The hosts trusted before, by `host:port`.
+    pub known_hosts: Arc<KnownHosts>,
+    /// No TLS at all: only for tutorial-style servers that cannot speak it. Everything,
+    /// password included, crosses the network readable (`lanchat join --insecure-plain`).
+    pub plain: bool,
+}
+
+impl Default for Trust {
+    fn default() -> Trust {
+        Trust {
+            fingerprint: None,
+            accept_new_host: true,
+            known_hosts: Arc::new(KnownHosts::in_memory()),
+            plain: false,
+        }
+    }
+}
+
+impl Trust {
+    /// The pin for `authority` (`host:port`), given `from_link` (an invite's `fp=`).
+    pub fn pin(&self, authority: &str, from_link: Option<Fingerprint>) -> Pin {
+        Pin {
+            host: authority.to_owned(),
+            expected: self.fingerprint.or(from_link),
+            accept_new: self.accept_new_host,
+            known: self.known_hosts.clone(),
+        }
+    }
+}
+
+/// Where a client's requests go: the tunnel (TLS, pinned), or the host itself in plain.
+struct Route {
+    /// `http://127.0.0.1:PORT` (the tunnel) or `http://host:port` (plain).
+    wire: String,
+    /// `https://host:port` or, in plain, `http://host:port`: what links are shown with.
+    public: String,
+    tunnel: Option<Arc<tunnel::Tunnel>>,
+}
+
+impl Route {
+    async fn open(target: &Target, trust: &Trust) -> Result<Route, ClientError> {
+        if trust.plain {
+            let url = format!("http://{}", target.authority);
+            return Ok(Route {
+                wire: url.clone(),
+                public: url,
+                tunnel: None,
+            });
+        }
+        let t = tunnel::Tunnel::open(trust.pin(&target.authority, target.fingerprint)).await?;
+        Ok(Route {
+            wire: t.url().to_owned(),
+            public: format!("https://{}", target.authority),
+            tunnel: Some(Arc::new(t)),
+        })
+    }
+
+    /// `err`, or the refused host certificate behind it.
+    fn explain(&self, err: ClientError) -> ClientError {
+        match &self.tunnel {
+            Some(t) => t.explain(err),
+            None => err,
+        }
+    }
 }
 
 impl ClientConfig {
@@ -123,6 +205,7 @@ impl ClientConfig {
             queue_timeout: Duration::from_secs(30),
             backoff_min: Duration::from_millis(250),
             backoff_max: Duration::from_secs(5),
+            trust: Trust::default(),
         }
     }
 }
@@ -139,8 +222,14 @@ pub struct Client {
     orders: mpsc::UnboundedSender<Order>,
     /// Fixed at connect; shared so a clone is a few pointer copies.
     info: Arc<ServerInfo>,
-    /// `http://host:port` of the server.
+    /// `https://host:port` of the server (`http://` for a plain one), for links.
     base_url: Arc<str>,
+    /// Where requests go (the tunnel's `http://127.0.0.1:PORT`; the supervisor keeps the
+    /// tunnel open while the session lives).
+    wire_url: Arc<str>,
+    /// What this host was trusted as, for downloads of its file links (shared: a clone of
+    /// the handle stays a few pointers).
+    trust: Arc<Trust>,
     /// How long a file transfer may make no progress before it fails (`queue_timeout`).
     patience: Duration,
     /// A `PATCH` that hands nothing to the connection for this long is retried
@@ -155,25 +244,37 @@ impl Client {
         events: mpsc::UnboundedSender<ClientEvent>,
     ) -> Result<Client, ClientError> {
         let target = parse_target(&cfg.address)?;
-        let info = link::probe(&target.base_url).await?;
+        let route = Arc::new(Route::open(&target, &cfg.trust).await?);
+        let info = link::probe(&route.wire)
+            .await
+            .map_err(|e| route.explain(e))?;
         let state = |state| ClientEvent::State {
             state,
             reason: None,
         };
         let _ = events.send(state(ConnState::Connecting));
         let (inc_tx, inc_rx) = mpsc::unbounded_channel();
-        let first = Link::open(&target.base_url, &cfg, 0, inc_tx.clone()).await?;
+        let first = Link::open(&route.wire, &cfg, 0, inc_tx.clone())
+            .await
+            .map_err(|e| route.explain(e))?;
         let _ = events.send(state(ConnState::Connected));
         let legacy = legacy::is_legacy(&info);
         let (orders, order_rx) = mpsc::unbounded_channel();
-        let base_url = Arc::from(target.base_url.as_str());
+        let trust = Arc::new(Trust {
+            fingerprint: cfg.trust.fingerprint.or(target.fingerprint),
+            ..cfg.trust.clone()
+        });
+        let base_url = Arc::from(route.public.as_str());
+        let wire_url = Arc::from(route.wire.as_str());
         let (patience, request_timeout) = (cfg.queue_timeout, cfg.request_timeout);
-        let sup = Supervisor::new(target.base_url, cfg, legacy, events, first, inc_tx);
+        let sup = Supervisor::new(route.clone(), cfg, legacy, events, first, inc_tx);
         tokio::spawn(sup.run(order_rx, inc_rx));
         Ok(Client {
             orders,
             info: Arc::new(info),
             base_url,
+            wire_url,
+            trust,
             patience,
             request_timeout,
         })
@@ -184,9 +285,22 @@ impl Client {
         &self.info
     }
 
-    /// `http://host:port` of the server.
+    /// `https://host:port` of the server (`http://` when joined with `Trust::plain`).
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Where this process reaches the host: the tunnel's `http://127.0.0.1:PORT`, pinned TLS
+    /// beyond it (or the host itself, in plain). The window's page loads previews from here:
+    /// its webview would refuse the host's self-signed certificate, and must not be the one to
+    /// decide whether to trust it. Valid while the client lives.
+    pub fn wire_url(&self) -> &str {
+        &self.wire_url
+    }
+
+    /// What this client trusts its host as: pass it to [`download`] for the host's file links.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
     }
 
     /// A link from a file message (`/files/…`) as an absolute URL on this server.

@@ -46,10 +46,16 @@ impl Rooms {
 
     /// The server confirmed a join; returns the whole member list it sent, for the app (after
     /// a reconnect this refreshes it too).
-    pub fn joined(&mut self, room: &str, members: Vec<String>) -> Members {
+    pub fn joined(
+        &mut self,
+        room: &str,
+        members: Vec<String>,
+        unencrypted: Vec<String>,
+    ) -> Members {
         let r = self.entry(room);
         r.joined = true;
         r.members.members = members;
+        r.members.unencrypted = unencrypted;
         r.members.clone()
     }
 
@@ -126,6 +132,7 @@ impl Rooms {
             members: Members {
                 room: room.to_owned(),
                 members: Vec::new(),
+                unencrypted: Vec::new(),
             },
         })
     }
@@ -155,7 +162,7 @@ mod tests {
     fn joined(room: &str) -> Rooms {
         let mut rooms = Rooms::default();
         rooms.joining(room);
-        rooms.joined(room, vec!["ann".into()]);
+        rooms.joined(room, vec!["ann".into()], Vec::new());
         rooms
     }
 
@@ -177,7 +184,7 @@ mod tests {
             rooms.seen(&msg("g", seq, false));
         }
         rooms.connection_lost();
-        rooms.joined("g", Vec::new());
+        rooms.joined("g", Vec::new(), Vec::new());
         let shown: Vec<Seen> = (1..=4).map(|s| rooms.seen(&msg("g", s, true))).collect();
         assert_eq!(
             shown,
@@ -234,8 +241,13 @@ mod tests {
             room: "g".into(),
             joined: vec!["bob".into()],
             left: vec!["ann".into()],
+            unencrypted: vec!["bob".into()],
         };
-        assert_eq!(rooms.presence(&p).unwrap().members, ["bob"]);
+        let m = rooms.presence(&p).unwrap();
+        assert_eq!(
+            (m.members, m.unencrypted),
+            (vec!["bob".to_owned()], vec!["bob".to_owned()])
+        );
         let elsewhere = Presence {
             room: "x".into(),
             ..p
@@ -250,7 +262,7 @@ mod tests {
         let mut rooms = Rooms::default();
         rooms.joining("r");
         assert_eq!(rooms.seen(&msg("r", 5, true)), Seen::Show);
-        rooms.joined("r", vec![]);
+        rooms.joined("r", vec![], vec![]);
         rooms.caught_up_to("r", 9);
         assert_eq!(rooms.seen(&msg("r", 10, false)), Seen::Show);
         rooms.caught_up_to("r", 3);

@@ -4,6 +4,7 @@
 //! (rooms.rs), which hold the rules. Nothing it awaits is unbounded: a reconnect attempt runs
 //! on its own task and reports back, so `Stop` is handled at once even while the host is gone.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -14,10 +15,9 @@ use tokio::time::Instant;
 use super::link::{Incoming, Link, Tx};
 use super::outbox::{Op, Outbox, Outgoing, Queued, Reply};
 use super::rooms::{Rooms, Seen};
-use super::{ClientConfig, ClientError, ClientEvent, ConnState, legacy};
+use super::{ClientConfig, ClientError, ClientEvent, ConnState, Route, legacy};
 use crate::protocol::{
-    ErrorCode, FileUploadAck, JoinAck, Kicked, Message, Presence, SendAck, WireError,
-    events,
+    ErrorCode, FileUploadAck, JoinAck, Kicked, Message, Presence, SendAck, WireError, events,
 };
 
 /// What a [`Client`](super::Client) handle asks of its supervisor.
@@ -34,7 +34,8 @@ const TICK: Duration = Duration::from_millis(200);
 const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(300);
 
 pub struct Supervisor {
-    base_url: String,
+    /// Where connections go (the tunnel), and how a failure is explained.
+    route: Arc<Route>,
     cfg: ClientConfig,
     /// The server only speaks the tutorial's events (legacy.rs): no acks, no seqs.
     legacy: bool,
@@ -59,7 +60,7 @@ pub struct Supervisor {
 
 impl Supervisor {
     pub fn new(
-        base_url: String,
+        route: Arc<Route>,
         cfg: ClientConfig,
         legacy: bool,
         events: mpsc::UnboundedSender<ClientEvent>,
@@ -68,7 +69,7 @@ impl Supervisor {
     ) -> Supervisor {
         let now = Instant::now();
         Supervisor {
-            base_url,
+            route,
             legacy,
             events,
             rooms: Rooms::default(),
@@ -184,8 +185,7 @@ impl Supervisor {
                 (events::FILE_UPLOAD, p)
             }
             Op::Ask(a) => {
-                if !self.legacy && self.rooms.is_wanted(&a.room) && !self.rooms.is_joined(&a.room)
-                {
+                if !self.legacy && self.rooms.is_wanted(&a.room) && !self.rooms.is_joined(&a.room) {
                     // Members only: wait for the (re)join on this connection. (A room we are
                     // not in is asked anyway: the host answers `not_in_room`.)
                     self.outbox.push_front(q);
@@ -283,7 +283,9 @@ impl Supervisor {
                 match &result {
                     Ok(ack) => {
                         // The list is whole here; `presence` deltas follow.
-                        let members = self.rooms.joined(&room, ack.members.clone());
+                        let members =
+                            self.rooms
+                                .joined(&room, ack.members.clone(), ack.unencrypted.clone());
                         self.tell(ClientEvent::Members(members));
                         // The server cut the replay at its byte budget: ask for the rest from
                         // the last seq received.
@@ -573,14 +575,16 @@ impl Supervisor {
         self.generation += 1;
         self.connecting = true;
         self.closed_while_opening = None;
-        let (base_url, cfg, generation, tx) = (
-            self.base_url.clone(),
+        let (route, cfg, generation, tx) = (
+            self.route.clone(),
             self.cfg.clone(),
             self.generation,
             self.inc_tx.clone(),
         );
         tokio::spawn(async move {
-            let result = Link::open(&base_url, &cfg, generation, tx.clone()).await;
+            let result = Link::open(&route.wire, &cfg, generation, tx.clone())
+                .await
+                .map_err(|e| route.explain(e));
             // The supervisor stopped meanwhile: hang up the connection nobody will use.
             if let Err(mpsc::error::SendError((_, Incoming::Opened(Ok(link))))) =
                 tx.send((generation, Incoming::Opened(result)))

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use super::error::{IpcError, IpcResult};
 use super::ipc::ConnectInfo;
 use super::state::AppState;
-use crate::client::{Client, ClientConfig, ClientEvent};
+use crate::client::{Client, ClientConfig, ClientEvent, Trust};
 use crate::discovery::{Browser, FoundHost};
 use crate::host::{self, HostInfo};
 use crate::protocol::{JoinAck, RoomOverview, UpdateAck};
@@ -174,6 +174,7 @@ pub async fn client_connect<R: Runtime>(
             .ok(),
         Err(_) => None,
     };
+    cfg.trust = trust(&app, &state, &cfg.address).await?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let client = Client::connect(cfg, tx).await?;
     tauri::async_runtime::spawn(async move {
@@ -191,6 +192,32 @@ pub async fn client_connect<R: Runtime>(
         return Err(IpcError::not_connected());
     }
     Ok(info)
+}
+
+/// The window's trust: hosts remembered in `known_hosts` in the app's data dir, a new host
+/// trusted on first use (its fingerprint is on the Join screen's warning if it ever changes),
+/// and the window's own server pinned to its own fingerprint.
+async fn trust<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    address: &str,
+) -> IpcResult<Trust> {
+    let dir = app
+        .path()
+        .app_data_dir()
+        .map_err(|e| IpcError::new("storage_failed", e.to_string()))?;
+    let own = state.host.lock().await.as_ref().and_then(|h| {
+        let port = h.server.addr.port();
+        let target = crate::client::parse_target(address).ok()?;
+        super::window::is_own_server(&target.base_url, port, &crate::net::lan_addresses())
+            .then(|| h.server.control.fingerprint())
+    });
+    Ok(Trust {
+        fingerprint: own,
+        accept_new_host: true,
+        known_hosts: state.known_hosts(&dir.join(crate::tls::known_hosts::FILE)),
+        plain: false,
+    })
 }
 
 /// The current session's handle, cloned out so the slot's lock is not held while it works.

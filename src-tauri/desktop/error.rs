@@ -44,7 +44,7 @@ impl From<HostError> for IpcError {
         let code = match e {
             HostError::PortInUse(_) => "port_in_use",
             HostError::Listen(..) => "listen_failed",
-            HostError::Store(_) => "storage_failed",
+            HostError::Store(_) | HostError::Identity(_) => "storage_failed",
             HostError::Announce(e) => return e.into(),
         };
         IpcError::new(code, e.to_string())

@@ -141,6 +141,7 @@ pub async fn file_download<R: Runtime>(
             &name,
             &sha256,
             reporter(progress),
+            client.trust(),
         )
         .await?;
     Ok(path.to_string_lossy().into_owned())

@@ -16,8 +16,8 @@ pub struct ConnectInfo {
     #[serde(flatten)]
     pub server: ServerInfo,
     pub legacy: bool,
-    /// `http://host:port` of the server, as the client resolved the address: file messages'
-    /// links (`/files/…`, `/thumbs/…`) are relative to it.
+    /// Where the page loads file messages' links (`/files/…`, `/thumbs/…`) from: the client's
+    /// tunnel, `http://127.0.0.1:PORT`, which reaches the host over pinned TLS (`client/tunnel.rs`).
     pub base_url: String,
 }
 
@@ -26,7 +26,7 @@ impl ConnectInfo {
         ConnectInfo {
             server: client.server_info().clone(),
             legacy: client.is_legacy(),
-            base_url: client.base_url().to_owned(),
+            base_url: client.wire_url().to_owned(),
         }
     }
 }

@@ -2,13 +2,14 @@
 //! browse for hosts on the LAN, and the file transfers under way.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::transfers::Transfers;
-use crate::client::Client;
+use crate::client::{Client, KnownHosts};
 use crate::host::Hosting;
 
-/// Managed by Tauri. Each command takes at most one of the three locks, so they cannot deadlock.
+/// Managed by Tauri. Each command takes at most one lock at a time (`client_connect` reads the
+/// host slot, then the known_hosts slot, never both at once), so they cannot deadlock.
 #[derive(Default)]
 pub struct AppState {
     /// A tokio mutex, held across starting and stopping the server on purpose: two clicks on
@@ -25,9 +26,21 @@ pub struct AppState {
     /// The last browse's number: a `discovery_stop` for an older look (a late one from a Join
     /// screen that has since come back) leaves the newer one running.
     pub discovery_looks: AtomicU64,
+    /// The window's known_hosts, one table for every connection (loaded on first use).
+    known_hosts: Mutex<Option<Arc<KnownHosts>>>,
 }
 
 impl AppState {
+    /// The known_hosts table backed by `path` (the first path asked for wins; it is always
+    /// the app's data dir).
+    pub fn known_hosts(&self, path: &std::path::Path) -> Arc<KnownHosts> {
+        self.known_hosts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| Arc::new(KnownHosts::file(path)))
+            .clone()
+    }
+
     /// Stops the Join screen's browse: look `id`, or whichever runs when `id` is `None`.
     pub fn stop_discovery(&self, id: Option<u64>) {
         let mut slot = self.discovery.lock().unwrap_or_else(|p| p.into_inner());

@@ -239,6 +239,7 @@ impl Transfers {
         name: &str,
         sha256: &str,
         progress: OnProgress,
+        trust: &client::Trust,
     ) -> Result<PathBuf, DownloadError> {
         if !is_sha256(sha256) {
             return Err(TransferError::BadRequest("not a content hash".into()).into());
@@ -251,7 +252,7 @@ impl Transfers {
                 .await
                 .map_err(|e| io(dir, e))?;
             let hidden = dir.join(format!(".{sha256}.lanchat-download"));
-            client::download(url, &hidden, DOWNLOAD_PATIENCE, progress).await?;
+            client::download(url, &hidden, DOWNLOAD_PATIENCE, progress, trust).await?;
             let dest = settle(&hidden, dir, &clean_file_name(name)).map_err(|e| io(dir, e))?;
             Ok::<_, DownloadError>(dest)
         }

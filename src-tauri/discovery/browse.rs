@@ -60,6 +60,7 @@ impl Hosts {
             version: record.version,
             password_required: record.password_required,
             people: record.people,
+            fingerprint: record.fingerprint,
         };
         if self.by_id.get(&s.fullname) == Some(&host) {
             return None;

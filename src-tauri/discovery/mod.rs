@@ -54,6 +54,11 @@ pub struct FoundHost {
     /// Connections to the host right now (about the number of people; the host's own window
     /// counts as one). Refreshed by the host every few seconds.
     pub people: u32,
+    /// The host's certificate fingerprint (64 hex digits) from its record, if it sent one:
+    /// joining from this entry pins it (docs/security.md).
+    #[cfg_attr(test, ts(optional))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 /// Why discovery could not start.

@@ -16,8 +16,8 @@ pub mod keys {
     pub const PASSWORD: &str = "pw";
     /// Connections right now, in decimal.
     pub const PEOPLE: &str = "people";
-    /// Reserved for the host's certificate fingerprint (issue 13's encryption half): never sent
-    /// yet, and ignored if received.
+    /// The host's certificate fingerprint, 64 hex digits: a client joining from this record
+    /// pins it (a record with a malformed one reads as having none).
     pub const FINGERPRINT: &str = "fp";
 }
 
@@ -37,6 +37,8 @@ pub struct Record {
     pub version: String,
     pub password_required: bool,
     pub people: u32,
+    /// 64 lower-case hex digits; `None` when absent or malformed.
+    pub fingerprint: Option<String>,
 }
 
 impl Record {
@@ -52,6 +54,13 @@ impl Record {
             ),
             (keys::PEOPLE, self.people.to_string()),
         ]
+        .into_iter()
+        .chain(
+            self.fingerprint
+                .iter()
+                .map(|f| (keys::FINGERPRINT, f.clone())),
+        )
+        .collect()
     }
 
     /// Reads a record someone on the LAN sent. Never fails: a missing or malformed key reads as
@@ -68,6 +77,7 @@ impl Record {
             version: clean_text(get(keys::VERSION), MAX_VERSION_CHARS),
             password_required: get(keys::PASSWORD).trim() == "1",
             people: get(keys::PEOPLE).trim().parse().unwrap_or(0),
+            fingerprint: crate::tls::Fingerprint::parse(get(keys::FINGERPRINT)).map(|f| f.hex()),
         }
     }
 }
@@ -127,6 +137,7 @@ mod tests {
             version: "0.1.0".into(),
             password_required: true,
             people: 12,
+            fingerprint: Some(crate::tls::Fingerprint::of(b"cert").hex()),
         };
         let sent: HashMap<String, String> = r
             .to_txt()
@@ -134,10 +145,7 @@ mod tests {
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
         assert_eq!(sent[keys::TXTVERS], "1");
-        assert!(
-            !sent.contains_key(keys::FINGERPRINT),
-            "fp is reserved, not sent"
-        );
+        assert_eq!(sent[keys::FINGERPRINT].len(), 64);
         assert_eq!(Record::from_txt(&sent), r);
     }
 
@@ -151,7 +159,9 @@ mod tests {
             ("ver", &long),
             ("pw", "yes"),
             ("people", "-3"),
+            ("fp", "not-a-fingerprint"),
         ]));
+        assert_eq!(r.fingerprint, None);
         assert_eq!(r.name, "evilgnp.exe line");
         assert_eq!(r.version.chars().count(), MAX_VERSION_CHARS);
         assert!(!r.password_required, "only `1` means a password is needed");
@@ -172,6 +182,7 @@ mod tests {
             version: "0.1.0".into(),
             password_required: false,
             people: 0,
+            fingerprint: None,
         };
         for (k, v) in r.to_txt() {
             assert!(k.len() + 1 + v.len() <= 255, "{k} is {} bytes", v.len());

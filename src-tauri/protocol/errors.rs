@@ -67,6 +67,8 @@ pub enum ErrorCode {
     PrivateToSelf,
     #[error("that is a private conversation between two other people")]
     PrivateRoom,
+    #[error("this host accepts only encrypted connections: use https://")]
+    TlsRequired,
     #[error(
         "the search must have a word to look for, at most 200 characters, no control characters"
     )]
@@ -98,6 +100,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "not_found",
             ErrorCode::OffsetMismatch => "offset_mismatch",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::TlsRequired => "tls_required",
             ErrorCode::UploadStalled => "upload_stalled",
             ErrorCode::NoSuchMessage => "no_such_message",
             ErrorCode::NotAuthor => "not_author",
@@ -116,7 +119,7 @@ impl ErrorCode {
         match self {
             ErrorCode::NotInRoom | ErrorCode::Kicked | ErrorCode::Forbidden => 403,
             ErrorCode::PrivateRoom => 403,
-            ErrorCode::FilesDisabled => 403,
+            ErrorCode::FilesDisabled | ErrorCode::TlsRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::UploadStalled => 408,
             ErrorCode::OffsetMismatch => 409,
@@ -193,6 +196,8 @@ mod tests {
             TooManyReactions,
             PrivateToSelf,
             PrivateRoom,
+            TlsRequired,
+            InvalidQuery,
         ] {
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }

@@ -30,8 +30,9 @@ pub use request::Request;
 pub use validate::{
     DEFAULT_MAX_FILE_BYTES, Limits, MAX_FILE_NAME_BYTES, MAX_NICK_CHARS, clean_client_id,
     clean_emoji, clean_file_name, clean_message, clean_mime, clean_nick, clean_query, clean_room,
-    parse_delete, parse_edit, parse_file_upload, parse_history, parse_join, parse_leave,
-    parse_open_private, parse_react, parse_search, parse_send, parse_typing, query_terms,
+    fingerprint, parse_delete, parse_edit, parse_file_upload, parse_history, parse_join,
+    parse_leave, parse_open_private, parse_react, parse_search, parse_send, parse_typing,
+    query_terms,
 };
 
 use serde::{Deserialize, Serialize};
@@ -245,6 +246,10 @@ pub struct JoinAck {
     pub nick_name: String,
     pub last_seq: u64,
     pub members: Vec<String>,
+    /// Members connected over plain HTTP (unencrypted), sorted; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(optional, as = "Option<Vec<String>>"))]
+    pub unencrypted: Vec<String>,
     /// The history replayed before this ack was cut at the server's byte budget: rejoin with
     /// `since` = the last seq received for the rest.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -274,6 +279,10 @@ pub struct SendAck {
 pub struct Members {
     pub room: String,
     pub members: Vec<String>,
+    /// Those of `members` on an unencrypted link (plain HTTP guests); absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(optional, as = "Option<Vec<String>>"))]
+    pub unencrypted: Vec<String>,
 }
 
 /// `presence` event: who joined and who left a room since the last one (sorted lists).
@@ -284,12 +293,23 @@ pub struct Presence {
     pub room: String,
     pub joined: Vec<String>,
     pub left: Vec<String>,
+    /// Those of `joined` on an unencrypted link; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(optional, as = "Option<Vec<String>>"))]
+    pub unencrypted: Vec<String>,
 }
 
 impl Members {
     /// Applies a `presence` delta, keeping the list sorted and free of repeats.
     pub fn apply(&mut self, p: &Presence) {
         self.members.retain(|n| !p.left.contains(n));
+        self.unencrypted
+            .retain(|n| !p.left.contains(n) && !p.joined.contains(n));
+        for n in &p.unencrypted {
+            if let Err(i) = self.unencrypted.binary_search(n) {
+                self.unencrypted.insert(i, n.clone());
+            }
+        }
         for n in &p.joined {
             if let Err(i) = self.members.binary_search(n) {
                 self.members.insert(i, n.clone());
@@ -344,6 +364,12 @@ pub struct ServerInfo {
     pub version: String,
     pub password_required: bool,
     pub rooms: Vec<RoomInfo>,
+    /// The host's certificate fingerprint (64 hex digits): its identity. Read over plain HTTP
+    /// it proves nothing (anyone on the path can change it); clients pin it from an invite,
+    /// a discovery record or first use, and check it in the TLS handshake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub fingerprint: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -362,6 +388,8 @@ pub struct RoomOverview {
     pub name: String,
     /// Nicknames, sorted.
     pub members: Vec<String>,
+    /// Those of them on an unencrypted (plain HTTP) link.
+    pub unencrypted: Vec<String>,
     /// The room's last seq: how many messages it has had.
     pub last_seq: u64,
 }
@@ -399,4 +427,6 @@ pub mod connect_errors {
     pub const SERVER_FULL: &str = "server_full";
     /// Too many password attempts from this address are waiting; try again later.
     pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
+    /// The connection is plain HTTP and the host accepts only encrypted ones.
+    pub const TLS_REQUIRED: &str = "tls_required";
 }

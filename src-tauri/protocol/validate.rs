@@ -461,6 +461,30 @@ fn optional_client_id(map: &serde_json::Map<String, Value>) -> Result<Option<Str
 }
 
 /// `leaveRoom`: `{room}` (or `{roomName}`, or a bare string).
+/// A certificate fingerprint as someone may write or send it (invite link `fp=`, TXT `fp`,
+/// `--fingerprint`, known_hosts): 64 hex digits in any case, optionally `sha256:`-prefixed and
+/// broken up by spaces, colons or dashes. Anything else, including a longer input, is `None`.
+pub fn fingerprint(raw: &str) -> Option<[u8; 32]> {
+    if raw.len() > 200 {
+        return None;
+    }
+    let raw = raw.trim();
+    let raw = raw
+        .strip_prefix("sha256:")
+        .or_else(|| raw.strip_prefix("SHA256:"))
+        .unwrap_or(raw);
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | ':' | '-'))
+        .collect();
+    if digits.len() != 64 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(&digits, &mut out).ok()?;
+    Some(out)
+}
+
 pub fn parse_leave(v: &Value) -> Result<String, WireError> {
     if let Value::String(room) = v {
         return clean_room(room);

@@ -33,6 +33,11 @@ pub async fn authenticate(
     State(shared): State<Arc<Shared>>,
 ) -> Result<(), Refusal> {
     let auth = auth.unwrap_or(Value::Null);
+    // Before the password: a plain guest the host does not allow is refused without it being
+    // looked at (the HTTP gate in `plain` normally refuses such a handshake earlier still).
+    if !secure(&socket) && !shared.plain_allowed() {
+        return Err(Refusal(connect_errors::TLS_REQUIRED));
+    }
     if let Some(expected) = read(&shared.password) {
         let given = auth.get("password").and_then(Value::as_str);
         match given {
@@ -63,8 +68,18 @@ pub async fn authenticate(
         .map(str::to_owned);
     // The key itself goes no further than this line: only its one-way id is kept.
     let user = crate::identity::user_id_for(auth.get("userKey").and_then(Value::as_str));
-    connection::register(&socket, shared, session, user);
+    connection::register(&socket, shared, session, user, !secure(&socket));
     Ok(())
+}
+
+/// Whether the connection came over TLS (from the accept loop; requests built elsewhere, as in
+/// in-process tests, count as secure).
+fn secure(socket: &SocketRef) -> bool {
+    socket
+        .req_parts()
+        .extensions
+        .get::<super::listen::Secure>()
+        .is_none_or(|s| s.0)
 }
 
 /// The client's address (from the accept loop), or "unspecified" if it is unknown.

@@ -182,7 +182,13 @@ impl Connection {
 }
 
 /// Gives an authenticated socket its state and handlers, and tells the hub it is here.
-pub fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>, user: String) {
+pub fn register(
+    socket: &SocketRef,
+    shared: Arc<Shared>,
+    session: Option<String>,
+    user: String,
+    plain: bool,
+) {
     let id = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
     let outflow = Arc::new(Outflow::new(shared.config.send_budget));
     wire::attach(socket, &outflow, &shared.outflows);
@@ -205,6 +211,7 @@ pub fn register(socket: &SocketRef, shared: Arc<Shared>, session: Option<String>
         outflow,
         session,
         user,
+        plain,
     });
     socket.on_disconnect(async move |s: SocketRef, reason: DisconnectReason| {
         tracing::debug!(sid = %s.id, ?reason, "disconnected");

@@ -36,6 +36,8 @@ pub enum Job {
         session: Option<String>,
         /// Its public user id (from `auth.userKey`).
         user: String,
+        /// Came over plain HTTP, not TLS.
+        plain: bool,
     },
     Disconnect {
         conn: ConnId,
@@ -291,12 +293,14 @@ impl Hub {
                     outflow,
                     session,
                     user,
+                    plain,
                 } => {
                     self.deliver.add(conn, socket, outflow);
                     Input::Connect {
                         conn,
                         session,
                         user,
+                        plain,
                     }
                 }
                 Job::Disconnect { conn } => {

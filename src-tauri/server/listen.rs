@@ -2,6 +2,10 @@
 //! cannot pile up: a deadline on each request head (a trickled half request), a limit on waiting
 //! for a client that sends nothing, a cap on open TCP connections, and a log line whenever a
 //! connection is refused (the open-file limit included).
+//!
+//! One port speaks both TLS and plain HTTP: the first byte a client sends tells them apart (a TLS
+//! ClientHello starts with 0x16, an HTTP request with a letter). A TLS handshake gets the same
+//! deadline as a request head. Each request carries [`Secure`], which says which it came over.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -32,14 +36,23 @@ pub struct ConnLimits {
     pub max_tcp: usize,
 }
 
+/// Whether a request came over TLS (a request extension set by the accept loop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secure(pub bool);
+
+/// The first byte of a TLS record carrying a handshake (RFC 8446 §5.1, content type 22).
+const TLS_HANDSHAKE: u8 = 0x16;
+
 /// Serves `router` on `listener` until `stop` fires, then lets open connections finish
 /// (at most 5 s).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnLimits,
+    tls: Arc<rustls::ServerConfig>,
     mut stop: oneshot::Receiver<()>,
 ) -> std::io::Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let slots = Arc::new(Semaphore::new(limits.max_tcp));
     // Tells open connections to finish their current request and close.
     let (closing_tx, closing) = tokio::sync::watch::channel(false);
@@ -68,37 +81,31 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!("TCP_NODELAY: {e}");
         }
-        // What the server writes on this connection is followed for its WebSocket's send
-        // budget (`wire`); its requests carry the tap there.
-        let tap = Arc::new(Tap::default());
-        let for_requests = tap.clone();
-        let app = router.clone().map_request(
-            move |mut req: axum::extract::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(peer));
-                req.extensions_mut().insert(for_requests.clone());
-                req
-            },
-        );
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(limits.head_timeout)
-            .serve_connection(
-                TokioIo::new(Metered::new(Quiet::new(tcp, limits.idle_timeout), tap)),
-                TowerToHyperService::new(app),
-            )
-            .with_upgrades();
-        let mut closing = closing.clone();
+        let router = router.clone();
+        let acceptor = acceptor.clone();
+        let closing = closing.clone();
         tokio::spawn(async move {
-            let mut conn = std::pin::pin!(conn);
-            let ended = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = async { closing.wait_for(|c| *c).await.map(|_| ()) } => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
+            let quiet = Quiet::new(tcp, limits.idle_timeout);
+            let mut first = [0u8; 1];
+            // The head deadline covers the wait for the first byte and the TLS handshake.
+            let deadline = tokio::time::Instant::now() + limits.head_timeout;
+            let peeked = tokio::time::timeout_at(deadline, quiet.tcp.peek(&mut first)).await;
+            match peeked {
+                Ok(Ok(1..)) if first[0] == TLS_HANDSHAKE => {
+                    match tokio::time::timeout_at(deadline, acceptor.accept(quiet)).await {
+                        Ok(Ok(tls)) => {
+                            serve_conn(tls, peer, Secure(true), router, limits, closing).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
                 }
-            };
-            if let Err(e) = ended {
-                tracing::debug!(%peer, "connection ended: {e}");
+                Ok(Ok(1..)) => {
+                    serve_conn(quiet, peer, Secure(false), router, limits, closing).await
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::debug!(%peer, "connection failed: {e}"),
+                Err(_) => tracing::debug!(%peer, "the client sent nothing"),
             }
             drop(slot);
         });
@@ -114,6 +121,51 @@ pub async fn serve(
         tracing::debug!("some connections were still open after 5 s");
     }
     Ok(())
+}
+
+/// Serves HTTP (and WebSocket upgrades) on one accepted connection, plain or TLS, until it
+/// ends or the server is closing.
+async fn serve_conn<S>(
+    io: S,
+    peer: std::net::SocketAddr,
+    secure: Secure,
+    router: Router,
+    limits: ConnLimits,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    // What the server writes on this connection is followed for its WebSocket's send budget
+    // (`wire`); its requests carry the tap there.
+    let tap = Arc::new(Tap::default());
+    let for_requests = tap.clone();
+    let app = router.map_request(
+        move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req.extensions_mut().insert(for_requests.clone());
+            req.extensions_mut().insert(secure);
+            req
+        },
+    );
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.head_timeout)
+        .serve_connection(
+            TokioIo::new(Metered::new(io, tap)),
+            TowerToHyperService::new(app),
+        )
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let ended = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = async { closing.wait_for(|c| *c).await.map(|_| ()) } => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = ended {
+        tracing::debug!(%peer, "connection ended: {e}");
+    }
 }
 
 /// Logs refusals at most once a second, with how many there were.

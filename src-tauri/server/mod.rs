@@ -8,7 +8,9 @@
 //!   queue); `hub`: the ordering (queue → core → store → deliver); `deliver`: effects through
 //!   socketioxide; `reads`: `history` and `search`, read off the hub; `outflow` and `wire`: each connection's queued output against its send
 //!   budget; `sio_workarounds`: where we lean on socketioxide's behaviour; `head`, `http`,
-//!   `limits`; `files`: uploads, the file store and downloads (HTTP, not Socket.IO).
+//!   `limits`; `files`: uploads, the file store and downloads (HTTP, not Socket.IO);
+//!   `listen`: the accept loop (TLS and plain HTTP on one port); `plain`: what a guest on an
+//!   unencrypted link may do.
 
 mod auth;
 mod backoff;
@@ -22,6 +24,7 @@ mod limits;
 mod listen;
 mod origin;
 mod outflow;
+mod plain;
 mod reads;
 mod sio_workarounds;
 mod wire;
@@ -106,6 +109,12 @@ pub struct Config {
     /// Files in rooms: where they are kept (default: nowhere, files off), the quota and the
     /// upload limits. The largest file is `limits.max_file_bytes`.
     pub files: FilesConfig,
+    /// The host's certificate and key (default: a new one for this run only; `lanchat serve`
+    /// and the window keep one in their data directory so its fingerprint stays the same).
+    pub identity: Option<crate::tls::Identity>,
+    /// Whether guests may use plain HTTP (default `None`: only while no password is set, so a
+    /// password never crosses the network unencrypted unless the host said so).
+    pub plain_guests: Option<bool>,
 }
 
 impl Default for Config {
@@ -132,6 +141,8 @@ impl Default for Config {
             head_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(45),
             files: FilesConfig::default(),
+            identity: None,
+            plain_guests: None,
         }
     }
 }
@@ -162,6 +173,19 @@ struct Shared {
     outflows: Arc<outflow::Outflows>,
     /// The files service; `None` when files are off.
     files: Option<Arc<files::Files>>,
+    /// This run's identity (from the config, or made at build).
+    identity: crate::tls::Identity,
+    /// The plain-guest setting (`Config::plain_guests`); a lock because the host can change it
+    /// while running. Held only to copy or replace.
+    plain_guests: RwLock<Option<bool>>,
+}
+
+impl Shared {
+    /// Whether a request over plain HTTP may use the chat now.
+    fn plain_allowed(&self) -> bool {
+        let setting = *self.plain_guests.read().unwrap_or_else(|p| p.into_inner());
+        setting.unwrap_or_else(|| read(&self.password).is_none())
+    }
 }
 
 impl Shared {
@@ -199,6 +223,7 @@ impl Control {
             version: env!("CARGO_PKG_VERSION").into(),
             password_required,
             rooms,
+            fingerprint: Some(self.shared.identity.fingerprint().hex()),
         }
     }
 
@@ -208,6 +233,26 @@ impl Control {
         let (tx, rx) = oneshot::channel();
         self.shared.hub().submit(Job::Rooms { done: tx });
         rx.await.unwrap_or_default()
+    }
+
+    /// The host's certificate fingerprint: its identity, for people to compare.
+    pub fn fingerprint(&self) -> crate::tls::Fingerprint {
+        self.shared.identity.fingerprint()
+    }
+
+    /// Whether guests may use plain HTTP right now (the setting, or "while no password is set").
+    pub fn plain_guests_allowed(&self) -> bool {
+        self.shared.plain_allowed()
+    }
+
+    /// `Some(on)` allows or refuses plain guests from now on; `None` goes back to "only while
+    /// no password is set". Guests already connected in plain stay.
+    pub fn set_plain_guests(&self, setting: Option<bool>) {
+        *self
+            .shared
+            .plain_guests
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = setting;
     }
 
     pub fn password_required(&self) -> bool {
@@ -269,13 +314,19 @@ fn read(lock: &RwLock<Option<String>>) -> Option<String> {
 
 /// Builds the router (Socket.IO + HTTP) and the hub that serves it. Must run inside a Tokio
 /// runtime: the hub runs in the tasks that submit requests (and, for long history replays, on
-/// short-lived tasks of its own). Fails only if the files directory cannot be used.
-pub fn build(config: Config, store: Store) -> Result<(Router, Control), FilesError> {
+/// short-lived tasks of its own). Fails only if the files directory cannot be used or no
+/// identity could be made.
+pub fn build(config: Config, store: Store) -> std::io::Result<(Router, Control)> {
+    let identity = match &config.identity {
+        Some(id) => id.clone(),
+        None => crate::tls::Identity::generate().map_err(std::io::Error::other)?,
+    };
     let files = files::Files::open(
         config.files.clone(),
         config.limits.max_file_bytes,
         store.clone(),
-    )?;
+    )
+    .map_err(std::io::Error::other)?;
     let shared = Arc::new(Shared {
         files: files.clone(),
         password: RwLock::new(config.password.clone().filter(|p| !p.is_empty())),
@@ -284,6 +335,8 @@ pub fn build(config: Config, store: Store) -> Result<(Router, Control), FilesErr
         next_conn: AtomicU64::new(1),
         gate: backoff::Gate::new(config.password_backoff),
         outflows: Arc::default(),
+        identity,
+        plain_guests: RwLock::new(config.plain_guests),
         config,
     });
     let cfg = &shared.config;
@@ -335,6 +388,10 @@ pub fn build(config: Config, store: Store) -> Result<(Router, Control), FilesErr
     let router = http::routes(control.clone())
         .layer(layer)
         .layer(axum::middleware::from_fn_with_state(outflows, wire::meter))
+        .layer(axum::middleware::from_fn_with_state(
+            control.shared.clone(),
+            plain::gate,
+        ))
         .layer(axum::middleware::map_request(head::detach_head))
         .layer(axum::middleware::from_fn_with_state(checker, origin::check));
     Ok((router, control))
@@ -391,9 +448,14 @@ pub async fn serve(
         idle_timeout: config.idle_timeout,
         max_tcp: config.max_connections.saturating_add(1000),
     };
-    let (router, control) = build(config, store).map_err(std::io::Error::other)?;
+    let (router, control) = build(config, store)?;
+    let tls = control
+        .shared
+        .identity
+        .server_config()
+        .map_err(std::io::Error::other)?;
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(listen::serve(listener, router, limits, stop_rx));
+    let task = tokio::spawn(listen::serve(listener, router, limits, tls, stop_rx));
     Ok(RunningServer {
         addr,
         control,

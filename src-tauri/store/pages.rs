@@ -254,7 +254,9 @@ mod tests {
             &[edited, deleted],
         )
         .unwrap();
-        let p = s.page("a", PageAt::Before(u64::MAX), 10, usize::MAX).unwrap();
+        let p = s
+            .page("a", PageAt::Before(u64::MAX), 10, usize::MAX)
+            .unwrap();
         assert_eq!(seqs(&p), vec![1, 2, 3]);
         assert_eq!(p.messages[0].message, "changed");
         assert_eq!(p.messages[0].edited_ts, Some(4));

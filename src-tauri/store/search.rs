@@ -414,6 +414,10 @@ mod tests {
             .unwrap();
         drop(s);
         let s = Store::open_dir(dir.path()).unwrap();
-        assert_eq!(seqs(&s, "a", "words"), vec![3, 1], "deleted messages stay out");
+        assert_eq!(
+            seqs(&s, "a", "words"),
+            vec![3, 1],
+            "deleted messages stay out"
+        );
     }
 }

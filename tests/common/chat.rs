@@ -17,6 +17,8 @@ pub struct User {
     pub states: Vec<ConnState>,
     /// Each room's member list as the client last reported it.
     pub members: HashMap<String, Vec<String>>,
+    /// Each room's members on an unencrypted link, as last reported.
+    pub unencrypted: HashMap<String, Vec<String>>,
     /// (code, clientId) of every error event.
     pub errors: Vec<(String, Option<String>)>,
 }
@@ -41,6 +43,7 @@ impl User {
             shown: Vec::new(),
             states: Vec::new(),
             members: HashMap::new(),
+            unencrypted: HashMap::new(),
             errors: Vec::new(),
         }
     }
@@ -60,6 +63,7 @@ impl User {
                 Ok(Some(ClientEvent::Message(m))) => self.shown.push(m),
                 Ok(Some(ClientEvent::State { state, .. })) => self.states.push(state),
                 Ok(Some(ClientEvent::Members(m))) => {
+                    self.unencrypted.insert(m.room.clone(), m.unencrypted);
                     self.members.insert(m.room, m.members);
                 }
                 Ok(Some(ClientEvent::Error {

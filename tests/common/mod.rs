@@ -22,13 +22,21 @@ use tokio::sync::{Mutex, mpsc};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// A config for tests: defaults, but a rate limit generous enough for bulk sends.
+/// A config for tests: defaults, but a rate limit generous enough for bulk sends, and one
+/// host identity for the whole test binary — like a real host's, the same across a restart
+/// (tests/tls.rs gives servers identities of their own where that matters).
 pub fn test_config() -> Config {
+    static IDENTITY: std::sync::OnceLock<lanchat::tls::Identity> = std::sync::OnceLock::new();
     Config {
         rate: RateLimit {
             per_second: 10_000.0,
             burst: 10_000.0,
         },
+        identity: Some(
+            IDENTITY
+                .get_or_init(|| lanchat::tls::Identity::generate().unwrap())
+                .clone(),
+        ),
         ..Config::default()
     }
 }
@@ -106,10 +114,29 @@ impl Peer {
     }
 
     pub async fn connect_with(url: &str, auth: Value) -> Result<Peer, ConnectError> {
+        Self::connect_over(ClientBuilder::new(url), auth).await
+    }
+
+    /// A browser-style guest over `https://` that took the host's self-signed certificate (as
+    /// a person clicking through the browser's warning does).
+    pub async fn connect_https(
+        addr: std::net::SocketAddr,
+        auth: Value,
+    ) -> Result<Peer, ConnectError> {
+        let tls = native_tls::TlsConnector::builder()
+            .danger_accept_invalid_certs(true)
+            .danger_accept_invalid_hostnames(true)
+            .build()
+            .unwrap();
+        let builder = ClientBuilder::new(format!("https://{addr}")).tls_config(tls);
+        Self::connect_over(builder, auth).await
+    }
+
+    async fn connect_over(builder: ClientBuilder, auth: Value) -> Result<Peer, ConnectError> {
         let (tx, rx) = mpsc::unbounded_channel();
         let (open_tx, mut open_rx) = mpsc::unbounded_channel::<Result<(), String>>();
         let (o1, o2) = (open_tx.clone(), open_tx);
-        let client = ClientBuilder::new(url)
+        let client = builder
             .transport_type(TransportType::Websocket)
             .reconnect(false)
             .auth(auth)

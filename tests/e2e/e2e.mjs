@@ -267,6 +267,11 @@ async function scenario(cfg) {
     room = invite.searchParams.get('room');
     check(invite.protocol === 'http:' && invite.port === String(port), alice, `invite ${s.inviteLink} is not http on port ${port}`);
     check(room === 'lobby', alice, `invite ${s.inviteLink} points to room ${room}, expected lobby`);
+    // The host's identity: shown in the panel, carried by the invite, the same as /api/info's.
+    const info = await (await fetch(`http://127.0.0.1:${port}/api/info`)).json();
+    check(/^[0-9a-f]{64}$/.test(info.fingerprint ?? ''), alice, `/api/info has no fingerprint: ${JSON.stringify(info)}`);
+    check(s.fingerprint === info.fingerprint, alice, `the host panel shows ${s.fingerprint}, /api/info says ${info.fingerprint}`);
+    check(invite.searchParams.get('fp') === info.fingerprint, alice, `invite ${s.inviteLink} does not carry the fingerprint`);
     const lan = s.hostAddresses.map((a) => a.replace(/:\d+$/, ''));
     if (lan.length > 0) {
       check(invite.hostname === lan[0], alice, `invite host ${invite.hostname} is not the picked LAN address ${lan[0]}`);

@@ -436,7 +436,14 @@ async function docScreenshot(base) {
  * hosting with two LAN addresses and a password, which shows the invite link and its QR code).
  */
 function fakeTauri({ hosting }) {
-  const info = { port: 7878, addresses: ['192.168.1.20', '10.0.0.5'], passwordRequired: true };
+  const info = {
+    port: 7878,
+    addresses: ['192.168.1.20', '10.0.0.5'],
+    passwordRequired: true,
+    announcedAs: null,
+    fingerprint: '3f2a9c01b7e45d60'.repeat(4),
+    plainGuests: false,
+  };
   const callbacks = new Map();
   let next = 1;
   /** Sends a ClientEvent down the Channel handed to `client_connect`, as Rust would. */
@@ -455,8 +462,8 @@ function fakeTauri({ hosting }) {
       // The moderation view: the window's own room, and one it never joined.
       if (cmd === 'host_rooms') {
         return [
-          { name: 'design-review', members: ['Kofi', 'Priya'], lastSeq: 212 },
-          { name: 'lobby', members: ['alice', 'bob', 'Mei'], lastSeq: 6 },
+          { name: 'design-review', members: ['Kofi', 'Priya'], unencrypted: ['Priya'], lastSeq: 212 },
+          { name: 'lobby', members: ['alice', 'bob', 'Mei'], unencrypted: [], lastSeq: 6 },
         ];
       }
       if (cmd.startsWith('plugin:notification|')) return cmd.endsWith('permission_granted') ? true : 'granted';

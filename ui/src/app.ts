@@ -10,7 +10,7 @@ import { TypingSignal } from './chat/typing';
 import { FileTransfers } from './fileTransfers';
 import { type Lang, pickLang, type Translate, translator } from './i18n';
 import { randomId } from './ids';
-import { formatHostPort } from './invite';
+import { connectAddress, formatHostPort } from './invite';
 import type { Notifier } from './notify';
 import { addRecent, prefs, type ThemeChoice } from './prefs';
 import { applyTheme } from './theme';
@@ -53,6 +53,8 @@ export interface Session {
 export interface JoinRequest {
   url: string;
   hostPort: string;
+  /** The host's fingerprint to pin (invite link, discovery record). */
+  fingerprint?: string;
   room: string;
   password?: string;
   own?: boolean;
@@ -200,7 +202,8 @@ export class ChatApp {
     const cur = this.session.server;
     if (!cur || cur.url !== req.url || this.chat.connection === 'disconnected') {
       if (cur) await this.leaveServer();
-      const info = await this.transport.connect({ address: req.url, nickName, password: req.password });
+      const address = connectAddress(req);
+      const info = await this.transport.connect({ address, nickName, password: req.password });
       this.session = {
         ...this.session,
         server: { url: req.url, hostPort: req.hostPort, info, password: req.password, own: Boolean(req.own) },

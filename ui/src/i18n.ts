@@ -42,6 +42,16 @@ const en = {
   'host.copy': 'Copy',
   'host.copied': 'Copied!',
   'host.qr': 'Scan with a phone on the same network',
+  'host.fingerprint': 'Fingerprint',
+  'host.plainTagOn': 'http:// allowed',
+  'host.plainTagOff': 'https:// only',
+  'join.hostChanged': 'Warning: this may not be the host you think it is',
+  'host.fingerprintHint': 'Apps that join check this. If someone’s app warns about a different one, it is not talking to you.',
+  'host.plainOn': 'Browsers may also use plain http:// (not encrypted, marked in the member list). Set a password to require https://.',
+  'host.plainOff': 'Browsers must use https:// (they will see a certificate warning; the fingerprint above is what to check).',
+  'chat.unencrypted': 'not encrypted',
+  'chat.unencryptedLabel': '{nick} is connected without encryption: others on the network can read what reaches them',
+  'guest.plain': 'Not encrypted: others on this network can read this chat. Use https:// for an encrypted connection.',
   'host.qrAlt': 'QR code of the invite link',
   'host.openChat': 'Open chat',
   'host.panel': 'Hosting',
@@ -169,6 +179,7 @@ const en = {
   'conv.mentionSuggestions': 'People to mention',
   'err.password_required': 'This server needs a password.',
   'err.bad_password': 'Wrong password.',
+  'err.tls_required': 'This host accepts only encrypted connections: open it with https://.',
   'err.server_full': 'The server is full. Try again later.',
   'err.connect_failed': 'Could not reach the server. Check the address and that you are on the same network.',
   'err.not_connected': 'Not connected to a server.',
@@ -209,6 +220,8 @@ const en = {
   'err.message_deleted': 'That message was deleted.',
   'err.invalid_emoji': 'A reaction must be one emoji.',
   'err.too_many_reactions': 'This message has as many different reactions as it can have.',
+  'err.private_to_self': 'You cannot talk privately with yourself.',
+  'err.private_room': 'That is a private conversation between two other people.',
   'err.invalid_query': 'Search for at least one word, in at most 200 characters.',
   'history.beginning': 'This is the beginning of #{room}.',
   'history.loading': 'Loading older messages…',
@@ -299,6 +312,16 @@ const zh: Partial<Record<MessageKey, string>> = {
   'host.copy': '复制',
   'host.copied': '已复制！',
   'host.qr': '用同一网络中的手机扫码加入',
+  'host.fingerprint': '指纹',
+  'host.plainTagOn': '允许 http://',
+  'host.plainTagOff': '仅 https://',
+  'join.hostChanged': '警告：这可能不是你以为的那台主机',
+  'host.fingerprintHint': '加入的应用会核对它。如果有人的应用提示指纹不同，说明他连接的不是你。',
+  'host.plainOn': '浏览器也可以使用未加密的 http://（会在成员列表中标出）。设置密码后只允许 https://。',
+  'host.plainOff': '浏览器必须使用 https://（会看到证书警告；请核对上面的指纹）。',
+  'chat.unencrypted': '未加密',
+  'chat.unencryptedLabel': '{nick} 的连接未加密：同一网络中的其他人能读到发给他的内容',
+  'guest.plain': '未加密：同一网络中的其他人能读到这个聊天。使用 https:// 可以加密连接。',
   'host.qrAlt': '邀请链接的二维码',
   'host.openChat': '进入聊天',
   'host.panel': '主持',
@@ -425,6 +448,7 @@ const zh: Partial<Record<MessageKey, string>> = {
   'conv.mentionSuggestions': '可以提到的人',
   'err.password_required': '此服务器需要密码。',
   'err.bad_password': '密码错误。',
+  'err.tls_required': '此主机只接受加密连接：请用 https:// 打开。',
   'err.server_full': '服务器已满，请稍后再试。',
   'err.connect_failed': '无法连接到服务器。请检查地址，并确认你们在同一网络中。',
   'err.not_connected': '尚未连接到服务器。',
@@ -465,6 +489,8 @@ const zh: Partial<Record<MessageKey, string>> = {
   'err.message_deleted': '该消息已被删除。',
   'err.invalid_emoji': '表情回应必须是一个表情符号。',
   'err.too_many_reactions': '这条消息的表情回应种类已达上限。',
+  'err.private_to_self': '不能和自己私聊。',
+  'err.private_room': '这是另外两个人之间的私聊。',
   'err.unknown': '出了点问题。',
 };
 
@@ -499,6 +525,8 @@ export function pickLang(saved: string | null, preferred: readonly string[]): La
 
 /** A server/IPC error code as a sentence for the user; unknown codes show the server's text. */
 export function errorText(t: Translate, code: string, fallback?: string): string {
+  // The client's own sentence names the fingerprints to compare: nothing shorter will do.
+  if ((code === 'host_changed' || code === 'host_unknown') && fallback) return fallback;
   const key = `err.${code}` as MessageKey;
   if (key in en) return t(key);
   return fallback || t('err.unknown');

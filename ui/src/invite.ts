@@ -1,5 +1,5 @@
 //! Server addresses and invite links: what the Join card accepts (`host:port`, `host`, or a pasted
-//! `http://HOST:PORT/?room=ROOM` invite) and what the host panel hands out.
+//! `http://HOST:PORT/?room=ROOM&fp=FINGERPRINT` invite) and what the host panel hands out.
 
 import type { RecentServer } from './prefs';
 import { DEFAULT_PORT } from './protocol';
@@ -15,6 +15,25 @@ export interface JoinTarget {
   room?: string;
   /** From `&nick=` of a pasted invite. */
   nick?: string;
+  /** The host's certificate fingerprint (64 lower-case hex) from `&fp=` or a discovery record:
+   * the app pins it (src-tauri/tls). */
+  fingerprint?: string;
+}
+
+/** `3F2A 9C01 …`: a fingerprint's 64 hex digits in 16 groups of four, for people to compare. */
+export function formatFingerprint(hex: string | undefined): string {
+  return ((hex ?? '').toUpperCase().match(/.{1,4}/g) ?? []).join(' ');
+}
+
+/** 64 lower-case hex digits, or null: spaces, colons and dashes are ignored, case too. */
+export function cleanFingerprint(text: string): string | null {
+  const digits = text.replace(/^sha256:/i, '').replace(/[\s:-]/g, '').toLowerCase();
+  return /^[0-9a-f]{64}$/.test(digits) ? digits : null;
+}
+
+/** What the app client connects to: the address, with `?fp=` when the fingerprint is known. */
+export function connectAddress(target: { url: string; fingerprint?: string }): string {
+  return target.fingerprint ? `${target.url}/?fp=${target.fingerprint}` : target.url;
 }
 
 /** `host:port`, with IPv6 hosts in brackets. */
@@ -23,10 +42,16 @@ export function formatHostPort(host: string, port: number): string {
   return `${h}:${port}`;
 }
 
-/** The link a host shares: opening it in a browser joins `room` on that server. */
-export function inviteLink(host: string, port: number, room: string): string {
+/**
+ * The link a host shares: opening it in a browser joins `room` on that server; an app joining
+ * with it pins `fingerprint`. `https://` when plain guests are refused (browsers would be sent
+ * there anyway), `http://` while they are allowed (no certificate warning, a "not encrypted"
+ * notice instead).
+ */
+export function inviteLink(host: string, port: number, room: string, fingerprint?: string, secure = false): string {
   const r = room.trim() || 'lobby';
-  return `http://${formatHostPort(host, port)}/?room=${encodeURIComponent(r)}`;
+  const fp = fingerprint ? `&fp=${fingerprint}` : '';
+  return `${secure ? 'https' : 'http'}://${formatHostPort(host, port)}/?room=${encodeURIComponent(r)}${fp}`;
 }
 
 /** Parses what the user typed or pasted; null when it is not a usable http(s) address. */
@@ -55,6 +80,13 @@ export function parseJoinTarget(input: string, defaultPort = DEFAULT_PORT): Join
   if (room) target.room = room;
   const nick = url.searchParams.get('nick')?.trim();
   if (nick) target.nick = nick;
+  const fp = url.searchParams.get('fp');
+  if (fp) {
+    // A malformed fingerprint makes the link unusable rather than silently unpinned.
+    const clean = cleanFingerprint(fp);
+    if (!clean) return null;
+    target.fingerprint = clean;
+  }
   return target;
 }
 

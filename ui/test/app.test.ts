@@ -117,6 +117,9 @@ beforeEach(() => {
   notified.length = 0;
 });
 
+/** A host fingerprint (64 hex digits). */
+const FP = 'ab'.repeat(32);
+
 describe('ChatApp', () => {
   it('starts at the nickname prompt on first run', () => {
     localStorage.clear();
@@ -190,15 +193,15 @@ describe('ChatApp', () => {
     const tr = new ScriptedTransport();
     tr.host = {
       suggestPort: async () => 7878,
-      start: async (port, password) => ({ port, addresses: ['192.168.1.9'], passwordRequired: !!password, announcedAs: null }),
+      start: async (port, password) => ({ port, addresses: ['192.168.1.9'], passwordRequired: !!password, announcedAs: null, fingerprint: FP, plainGuests: !password }),
       stop: async () => {
         tr.calls.push('host_stop');
       },
       status: async () => null,
       kick: async () => {},
       deleteMessage: async () => {},
-      setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null }),
-      setAnnounce: async () => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null }),
+      setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null, fingerprint: FP, plainGuests: !password }),
+      setAnnounce: async () => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null, fingerprint: FP, plainGuests: false }),
       rooms: async () => [],
     };
     const app = new ChatApp(tr, notifier);
@@ -216,7 +219,7 @@ describe('ChatApp', () => {
   it('announces as asked, remembers the choice, and the host panel switch turns it off', async () => {
     const tr = new ScriptedTransport();
     const asked: boolean[] = [];
-    const info = (announce: boolean) => ({ port: 7878, addresses: [], passwordRequired: false, announcedAs: announce ? 'lanchat-1._lanchat._tcp.local.' : null });
+    const info = (announce: boolean) => ({ port: 7878, addresses: [], passwordRequired: false, announcedAs: announce ? 'lanchat-1._lanchat._tcp.local.' : null, fingerprint: FP, plainGuests: true });
     tr.host = {
       suggestPort: async () => 7878,
       start: async (_port, _password, announce = true) => {

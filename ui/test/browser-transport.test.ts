@@ -121,6 +121,18 @@ describe('requests and events', () => {
     await assertion;
   });
 
+  it('keeps who is on an unencrypted link from the ack and presence', async () => {
+    await connected();
+    const p = tr.join('lobby');
+    sock.take('joinRoom')[0].ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 0, members: ['alice', 'pete'], unencrypted: ['pete'] });
+    await expect(p).resolves.toMatchObject({ unencrypted: ['pete'] });
+    sock.fire('presence', { room: 'lobby', joined: ['quin'], left: [], unencrypted: ['quin'] });
+    sock.fire('presence', { room: 'lobby', joined: [], left: ['pete'] });
+    const lists = events.filter((e) => e.type === 'members');
+    expect(lists.at(-2)).toMatchObject({ members: ['alice', 'pete', 'quin'], unencrypted: ['pete', 'quin'] });
+    expect(lists.at(-1)).toMatchObject({ members: ['alice', 'quin'], unencrypted: ['quin'] });
+  });
+
   it('maps server events to ClientEvents', async () => {
     await connected();
     await joined('lobby');

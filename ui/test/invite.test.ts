@@ -1,7 +1,15 @@
 // What the Join card accepts as an address, and the invite links a host hands out.
 
 import { describe, expect, it } from 'vitest';
-import { guestConfig, inviteLink, parseGuestQuery, parseJoinTarget } from '../src/invite';
+import {
+  cleanFingerprint,
+  connectAddress,
+  formatFingerprint,
+  guestConfig,
+  inviteLink,
+  parseGuestQuery,
+  parseJoinTarget,
+} from '../src/invite';
 
 describe('parseJoinTarget', () => {
   it('takes host:port', () => {
@@ -53,6 +61,30 @@ describe('inviteLink', () => {
   it('round-trips through parseJoinTarget', () => {
     const link = inviteLink('fe80::2', 7001, '中文 room');
     expect(parseJoinTarget(link)).toMatchObject({ host: 'fe80::2', port: 7001, room: '中文 room' });
+  });
+});
+
+describe('fingerprints', () => {
+  const fp = '3f2a9c01'.repeat(8);
+
+  it('an invite carries the fingerprint, https when plain guests are refused, and parses back', () => {
+    const link = inviteLink('192.168.1.20', 7878, 'lobby', fp, true);
+    expect(link).toBe(`https://192.168.1.20:7878/?room=lobby&fp=${fp}`);
+    const target = parseJoinTarget(link);
+    expect(target).toMatchObject({ url: 'https://192.168.1.20:7878', room: 'lobby', fingerprint: fp });
+    // What the app client is handed keeps the fingerprint, so it pins it.
+    expect(connectAddress(target!)).toBe(`https://192.168.1.20:7878/?fp=${fp}`);
+    expect(connectAddress({ url: 'http://h:1' })).toBe('http://h:1');
+  });
+
+  it('reads the grouped form, refuses a malformed one rather than dropping it', () => {
+    const shown = formatFingerprint(fp);
+    expect(shown.split(' ')).toHaveLength(16);
+    expect(shown).toBe(shown.toUpperCase());
+    expect(cleanFingerprint(shown)).toBe(fp);
+    expect(cleanFingerprint(shown.replaceAll(' ', ':'))).toBe(fp);
+    expect(cleanFingerprint('abc')).toBeNull();
+    expect(parseJoinTarget('10.0.0.1:7878/?fp=abc')).toBeNull();
   });
 });
 

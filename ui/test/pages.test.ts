@@ -99,6 +99,27 @@ describe('pages in the store', () => {
     s = reduce(s, { type: 'page', room: 'r', at: { before: 10 }, page: { room: 'r', messages: [msg(9, 'me')], more: false, moreAfter: false } });
     expect(view(s).messages[0].own).toBe(true);
   });
+
+  it('keeps the folded state of paged messages, leaves event rows out and knows ours by user id', () => {
+    let s = room([10]);
+    s = run(s, { type: 'joined', ack: { room: 'r', nickName: 'me', lastSeq: 10, members: ['me'], userId: 'u-me' } }, { type: 'activate', room: 'other' });
+    const edited: Message = { ...msg(7), message: 'new text', editedTs: 5, userId: 'u-bob', mentions: ['me'] };
+    const deleted: Message = { ...msg(8, 'someone'), message: '', deleted: true, userId: 'u-me' };
+    const reply: Message = {
+      ...msg(9),
+      reply: { seq: 7, nickName: 'bob', text: 'new text', deleted: false },
+      reactions: [{ emoji: '👍', by: [{ userId: 'u-me', nickName: 'me' }] }],
+    };
+    const event: Message = { ...msg(6), kind: 'edit', target: 7, message: 'new text' };
+    s = reduce(s, { type: 'page', room: 'r', at: { before: 10 }, page: { room: 'r', messages: [event, edited, deleted, reply], more: false, moreAfter: false } });
+    const [m7, m8, m9] = view(s).messages;
+    expect(seqs(s)).toEqual([7, 8, 9, 10]);
+    expect(m7).toMatchObject({ message: 'new text', editedTs: 5, mentions: ['me'], own: false });
+    expect(m8).toMatchObject({ deleted: true, own: true });
+    expect(m9.reply).toEqual({ seq: 7, nickName: 'bob', text: 'new text', deleted: false });
+    expect(m9.reactions?.[0].emoji).toBe('👍');
+    expect(view(s).unread).toBe(0);
+  });
 });
 
 describe('reading position', () => {

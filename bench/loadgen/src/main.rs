@@ -8,6 +8,7 @@ mod rate;
 mod reads;
 mod sio;
 mod stats;
+mod tls;
 
 use std::net::SocketAddr;
 
@@ -39,6 +40,9 @@ pub struct Common {
     /// so bigger costs generator CPU.
     #[arg(long, default_value_t = 4096)]
     read_buf: usize,
+    /// Connect over TLS (the server's certificate is not checked: this measures cost).
+    #[arg(long)]
+    tls: bool,
 }
 
 #[derive(Subcommand)]
@@ -53,6 +57,9 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if cli.common.tls {
+        tls::enable();
+    }
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let local = tokio::task::LocalSet::new();
     let json = local.block_on(&rt, async {

@@ -14,7 +14,7 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-pub type Ws = WebSocketStream<TcpStream>;
+pub type Ws = WebSocketStream<crate::tls::Stream>;
 pub type Reader = SplitStream<Ws>;
 /// Frames to write on one connection. Unbounded so a sender never waits (open loop).
 pub type Outbox = mpsc::UnboundedSender<Message>;
@@ -83,6 +83,7 @@ pub fn quote(s: &str) -> String {
 pub async fn connect(addr: SocketAddr, auth_json: Option<&str>, read_buf: usize) -> anyhow::Result<Ws> {
     let tcp = TcpStream::connect(addr).await.context("tcp connect")?;
     tcp.set_nodelay(true)?;
+    let tcp = crate::tls::wrap(tcp).await.context("TLS handshake")?;
     let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
     let config = WebSocketConfig::default().read_buffer_size(read_buf);
     let (mut ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config))

@@ -96,6 +96,7 @@ export function readUi() {
     members: all(T('member')).map((m) => m.getAttribute('data-nick')),
     hostPort: document.querySelector(T('host-port'))?.value ?? null,
     inviteLink: document.querySelector(T('invite-link'))?.value ?? null,
+    fingerprint: document.querySelector(T('host-fingerprint'))?.getAttribute('data-fp') ?? null,
     hostAddresses: all(T('host-address')).map((b) => b.textContent),
     hostPanel: Boolean(document.querySelector(`${T('host-panel')}[open]`)),
     errors: all(`${T('join-error')}, ${T('host-error')}, ${T('join-room-error')}`).map(

@@ -7,6 +7,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
+const os = require('node:os');
 const crypto = require('node:crypto');
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -184,8 +185,13 @@ async function spawnListening(cmd, args, opts = {}) {
 function lanchatEnv() {
   const env = { ...process.env };
   delete env.LANCHAT_PASSWORD;
+  // `lanchat join` remembers hosts it trusts: in a file of this run's, never the user's.
+  env.LANCHAT_KNOWN_HOSTS = KNOWN_HOSTS;
   return env;
 }
+
+const KNOWN_HOSTS = path.join(os.tmpdir(), `lanchat-interop-known-hosts-${process.pid}`);
+process.on('exit', () => fs.rmSync(KNOWN_HOSTS, { force: true }));
 
 /** `$LANCHAT_BIN serve --port 0 --bind 127.0.0.1 --memory [extra...]` */
 function startLanchat(extraArgs = []) {

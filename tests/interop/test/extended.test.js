@@ -408,7 +408,9 @@ describe('lanchat extended protocol', () => {
 describe('lanchat with --password', () => {
   let server;
   before(async () => {
-    server = await startLanchat(['--password', 's3cret']);
+    // Plain socket.io clients with the password: the host allows them explicitly (without
+    // --plain-guests on, a host with a password refuses plain HTTP before the password).
+    server = await startLanchat(['--password', 's3cret', '--plain-guests', 'on']);
   });
   after(async () => {
     if (server) await server.stop();

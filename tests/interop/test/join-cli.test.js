@@ -9,9 +9,12 @@ const { Cleanup, CLIENT_VERSIONS, closedPort, connect, spawnLanchat, startFixtur
 
 const JOIN_EXIT_MS = Number(process.env.INTEROP_JOIN_EXIT_MS || 30000);
 
+// `lanchat join` always uses TLS and pins the host: a tutorial server speaks no TLS (so
+// --insecure-plain), and a lanchat host seen for the first time needs --accept-new-host when
+// there is no terminal to ask on.
 const TARGETS = [
-  { name: 'tutorial gateway fixture', start: () => startFixture() },
-  { name: 'lanchat serve', start: () => startLanchat() },
+  { name: 'tutorial gateway fixture', start: () => startFixture(), trust: ['--insecure-plain'] },
+  { name: 'lanchat serve', start: () => startLanchat(), trust: ['--accept-new-host'] },
 ];
 
 for (const target of TARGETS) {
@@ -28,7 +31,7 @@ for (const target of TARGETS) {
           await alice.waitFor('message', (m) => m.nickName === 'alice', { what: "alice's join notice" });
 
           const lines = ['hello from bob', 'second line 第二行'];
-          const bob = cleanup.add(spawnLanchat(['join', `127.0.0.1:${server.port}`, '--room', 'r', '--nick', 'bob']));
+          const bob = cleanup.add(spawnLanchat(['join', `127.0.0.1:${server.port}`, '--room', 'r', '--nick', 'bob', ...target.trust]));
           // bob's join notice tells the peer that bob is in the room.
           await alice.waitFor('message', (m) => m.nickName === 'bob' && !lines.includes(m.message), {
             what: `bob's join notice (lanchat join)\n${bob.describe()}`,
@@ -86,10 +89,11 @@ describe('lanchat join failures', () => {
   it('wrong or missing password: exits non-zero mentioning the password', async () => {
     const cleanup = new Cleanup();
     try {
-      const server = cleanup.add(await startLanchat(['--password', 's3cret']));
+      // The peer below is a plain socket.io client with the password: the host allows it.
+      const server = cleanup.add(await startLanchat(['--password', 's3cret', '--plain-guests', 'on']));
       const addr = `127.0.0.1:${server.port}`;
-      const wrong = cleanup.add(spawnLanchat(['join', addr, '--room', 'r', '--nick', 'bob', '--password', 'wrong']));
-      const missing = cleanup.add(spawnLanchat(['join', addr, '--room', 'r', '--nick', 'bob']));
+      const wrong = cleanup.add(spawnLanchat(['join', addr, '--room', 'r', '--nick', 'bob', '--password', 'wrong', '--accept-new-host']));
+      const missing = cleanup.add(spawnLanchat(['join', addr, '--room', 'r', '--nick', 'bob', '--accept-new-host']));
       for (const [what, p] of [['wrong', wrong], ['missing', missing]]) {
         const { code } = await p.waitExit(JOIN_EXIT_MS);
         assert.notEqual(code, 0, `${what} password: exit code\n${p.describe()}`);
@@ -99,7 +103,7 @@ describe('lanchat join failures', () => {
       const peer = cleanup.add(await connect('latest', server.url, { auth: { password: 's3cret' } }));
       peer.emit('joinRoom', { roomName: 'r', nickName: 'alice' });
       await peer.waitFor('message', (m) => m.nickName === 'alice');
-      const ok = cleanup.add(spawnLanchat(['join', addr, '--room', 'r', '--nick', 'bob', '--password', 's3cret']));
+      const ok = cleanup.add(spawnLanchat(['join', addr, '--room', 'r', '--nick', 'bob', '--password', 's3cret', '--accept-new-host']));
       await peer.waitFor('message', (m) => m.nickName === 'bob' && m.kind === 'join', { what: `bob's join\n${ok.describe()}` });
       ok.child.stdin.end('with password\n');
       const m = await peer.waitFor('message', (x) => x.message === 'with password', { what: `bob's line\n${ok.describe()}` });

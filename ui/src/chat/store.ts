@@ -45,6 +45,8 @@ export interface RoomView {
   /** Our uploads to this room that the host has not posted yet (or that failed). */
   uploads: UploadView[];
   members: string[];
+  /** Members on an unencrypted (plain HTTP) link. */
+  unencrypted: string[];
   /** nickname → time (ms) its typing indicator expires. */
   typing: Record<string, number>;
   unread: number;
@@ -166,6 +168,7 @@ function newRoom(name: string, nickName: string): RoomView {
     pending: [],
     uploads: [],
     members: [],
+    unencrypted: [],
     typing: {},
     unread: 0,
     mentioned: 0,
@@ -267,7 +270,7 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
         return { ...r, messages, spans, pending, uploads, typing, unread: counts ? r.unread + 1 : r.unread, mentioned };
       });
     case 'members':
-      return updateRoom(state, ev.room, (r) => ({ ...r, members: ev.members }));
+      return updateRoom(state, ev.room, (r) => ({ ...r, members: ev.members, unencrypted: ev.unencrypted ?? [] }));
     case 'typing':
       return updateRoom(state, ev.room, (r) => {
         if (ev.nickName === r.nickName) return r;
@@ -285,6 +288,7 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
         status: 'kicked',
         notice: { code: 'kicked', by: ev.by, reason: ev.reason },
         members: [],
+        unencrypted: [],
         typing: {},
         pending: r.pending.map((p) => (p.failed ? p : { ...p, failed: ev.reason || 'kicked' })),
       }));
@@ -300,6 +304,7 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
           status: 'lost',
           notice: { code: ev.code, reason: ev.message },
           members: [],
+          unencrypted: [],
           typing: {},
         }));
       }
@@ -330,6 +335,7 @@ export function reduce(state: ChatState, action: Action): ChatState {
         status: 'joined',
         members: ack.members,
         userId: ack.userId ?? r.userId,
+        unencrypted: ack.unencrypted ?? [],
         caughtUp: true,
       }));
       return reduce(next, { type: 'activate', room: ack.room });

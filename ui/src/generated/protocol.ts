@@ -89,6 +89,10 @@ reactions?: Array<Reaction>, };
 
 export type JoinAck = { room: string, nickName: string, lastSeq: number, members: Array<string>, 
 /**
+ * Members connected over plain HTTP (unencrypted), sorted; absent when none.
+ */
+unencrypted?: Array<string>, 
+/**
  * The history replayed before this ack was cut at the server's byte budget: rejoin with
  * `since` = the last seq received for the rest.
  */
@@ -122,17 +126,50 @@ maxSize: number, };
 
 export type FileUploadAck = { upload?: UploadTicket, sent?: SendAck, };
 
-export type Members = { room: string, members: Array<string>, };
+export type Members = { room: string, members: Array<string>, 
+/**
+ * Those of `members` on an unencrypted link (plain HTTP guests); absent when none.
+ */
+unencrypted?: Array<string>, };
 
-export type Presence = { room: string, joined: Array<string>, left: Array<string>, };
+export type Presence = { room: string, joined: Array<string>, left: Array<string>, 
+/**
+ * Those of `joined` on an unencrypted link; absent when none.
+ */
+unencrypted?: Array<string>, };
 
 export type Typing = { room: string, nickName: string, typing: boolean, };
 
 export type Kicked = { room: string, by: string, reason: string, };
 
+export type HistoryPage = { room: string, messages: Array<Message>, 
+/**
+ * Older messages exist before the first one here (or, on an empty page, before the anchor).
+ */
+more: boolean, 
+/**
+ * Newer messages exist after the last one here (always false for `before` pages, which end
+ * at the anchor: the client has what follows).
+ */
+moreAfter: boolean, };
+
+export type SearchHit = { seq: number, ts: number, nickName: string, 
+/**
+ * Up to about 16 words of the message around what matched, the matched words between
+ * [`HIT_START`] and [`HIT_END`]. Those two are control characters, which no stored message
+ * or file name can contain, so a client splits on them and shows the parts as text.
+ */
+snippet: string, };
+
+export type SearchResults = { room: string, results: Array<SearchHit>, 
+/**
+ * More (older) messages matched than `limit`.
+ */
+more: boolean, };
+
 export type ServerClosing = { message: string, };
 
-export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled" | "no_such_message" | "not_author" | "not_editable" | "message_deleted" | "invalid_emoji" | "too_many_reactions" | "private_to_self" | "private_room";
+export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled" | "no_such_message" | "not_author" | "not_editable" | "message_deleted" | "invalid_emoji" | "too_many_reactions" | "private_to_self" | "private_room" | "tls_required" | "invalid_query";
 
 export type WireError = { code: ErrorCode, message: string, };
 
@@ -146,11 +183,21 @@ export type RoomOverview = { name: string,
  */
 members: Array<string>, 
 /**
+ * Those of them on an unencrypted (plain HTTP) link.
+ */
+unencrypted: Array<string>, 
+/**
  * The room's last seq: how many messages it has had.
  */
 lastSeq: number, };
 
-export type ServerInfo = { server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
+export type ServerInfo = { server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, 
+/**
+ * The host's certificate fingerprint (64 hex digits): its identity. Read over plain HTTP
+ * it proves nothing (anyone on the path can change it); clients pin it from an invite,
+ * a discovery record or first use, and check it in the TLS handshake.
+ */
+fingerprint?: string, };
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnected";
 
@@ -158,10 +205,16 @@ export type ClientEvent = { "type": "message" } & Message | { "type": "members" 
 
 export type ConnectInfo = { legacy: boolean, 
 /**
- * `http://host:port` of the server, as the client resolved the address: file messages'
- * links (`/files/…`, `/thumbs/…`) are relative to it.
+ * Where the page loads file messages' links (`/files/…`, `/thumbs/…`) from: the client's
+ * tunnel, `http://127.0.0.1:PORT`, which reaches the host over pinned TLS (`client/tunnel.rs`).
  */
-baseUrl: string, server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, };
+baseUrl: string, server: string, name: string, version: string, passwordRequired: boolean, rooms: Array<RoomInfo>, 
+/**
+ * The host's certificate fingerprint (64 hex digits): its identity. Read over plain HTTP
+ * it proves nothing (anyone on the path can change it); clients pin it from an invite,
+ * a discovery record or first use, and check it in the TLS handshake.
+ */
+fingerprint?: string, };
 
 export type TransferProgress = { 
 /**
@@ -179,7 +232,15 @@ addresses: Array<string>, passwordRequired: boolean,
  * The mDNS instance the server is announced as on the LAN
  * (`lanchat-1a2b3c4d5e6f._lanchat._tcp.local.`), or null when it is not announced.
  */
-announcedAs: string | null, };
+announcedAs: string | null, 
+/**
+ * The host's certificate fingerprint, 64 hex digits (shown in groups of four).
+ */
+fingerprint: string, 
+/**
+ * Whether browsers may use plain http:// now (only while no password is set).
+ */
+plainGuests: boolean, };
 
 export type IpcError = { code: string, message: string, };
 
@@ -210,4 +271,9 @@ version: string, passwordRequired: boolean,
  * Connections to the host right now (about the number of people; the host's own window
  * counts as one). Refreshed by the host every few seconds.
  */
-people: number, };
+people: number, 
+/**
+ * The host's certificate fingerprint (64 hex digits) from its record, if it sent one:
+ * joining from this entry pins it (docs/security.md).
+ */
+fingerprint?: string, };

@@ -147,9 +147,15 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   /** Each joined room's members: whole from the join ack, then kept by `presence` deltas. */
   const members = new Map<string, string[]>();
 
-  function setMembers(room: string, list: string[]) {
+  /** Each joined room's members on an unencrypted link (from the ack, then `presence`). */
+  const unencrypted = new Map<string, string[]>();
+
+  function setMembers(room: string, list: string[], plain?: string[]) {
     members.set(room, list);
-    dispatch({ type: 'members', room, members: list });
+    const kept = (plain ?? unencrypted.get(room) ?? []).filter((n) => list.includes(n));
+    unencrypted.set(room, kept);
+    // Absent when empty, as on the wire.
+    dispatch(kept.length ? { type: 'members', room, members: list, unencrypted: kept } : { type: 'members', room, members: list });
   }
 
   /** Emits with an ack; rejects on an `{ok:false}` ack, on timeout, or if the connection drops. */
@@ -198,7 +204,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       (ack) => {
         if (rooms.get(room) !== r) return;
         r.rejoining = false;
-        if (ack.members) setMembers(room, ack.members);
+        if (ack.members) setMembers(room, ack.members, ack.unencrypted ?? []);
         // The server cut the replay at its byte budget: the rest, from the last seq received.
         if (ack.more) return rejoin(room, r);
         caughtUp(r, ack.lastSeq);
@@ -283,7 +289,8 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
     on(S2C.presence, (p) => {
       const list = members.get(p.room);
       if (!list || !rooms.has(p.room)) return;
-      setMembers(p.room, applyPresence(list, p));
+      const plain = (unencrypted.get(p.room) ?? []).filter((n) => !p.joined.includes(n));
+      setMembers(p.room, applyPresence(list, p), [...plain, ...(p.unencrypted ?? [])].sort());
     });
     on(S2C.typing, (p) =>
       dispatch({ type: 'typing', room: p.room, nickName: p.nickName, typing: p.typing }),
@@ -354,6 +361,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
         const ack = await request(C2S.joinRoom, payload);
         r.joined = true;
         members.set(room, ack.members ?? []);
+        unencrypted.set(room, ack.unencrypted ?? []);
         if (ack.more) rejoin(room, r);
         else {
           caughtUp(r, ack.lastSeq);
@@ -365,6 +373,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
           lastSeq: ack.lastSeq ?? r.lastSeq,
           members: ack.members ?? [],
           ...(ack.userId ? { userId: ack.userId } : {}),
+          ...(ack.unencrypted?.length ? { unencrypted: ack.unencrypted } : {}),
         };
       } catch (e) {
         if (!r.joined && rooms.get(room) === r) rooms.delete(room);

@@ -21,6 +21,11 @@ export function Root({ app, guest }: { app: ChatApp; guest: GuestConfig | null }
     <AppContext.Provider value={app}>
       <div class="shell">
         <Header onHostPanel={() => setHostPanelOpen(true)} />
+        {!app.isDesktop && location.protocol === 'http:' && !isLoopback(location.hostname) && (
+          <p class="plain-notice" role="status" data-testid="plain-notice">
+            {app.t('guest.plain')}
+          </p>
+        )}
         <main class="content" id="main">
           {phase === 'nick' && <NickPrompt guest={guest} />}
           {phase === 'setup' && <SetupScreen guest={guest} onHosted={() => setHostPanelOpen(true)} />}
@@ -31,6 +36,11 @@ export function Root({ app, guest }: { app: ChatApp; guest: GuestConfig | null }
       </div>
     </AppContext.Provider>
   );
+}
+
+/** A page on this computer itself (a dev server, the E2E's own host) crosses no network. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
 }
 
 function Header({ onHostPanel }: { onHostPanel: () => void }) {

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { AnnounceSwitch } from './AnnounceSwitch';
 import { useApp } from './context';
 import { failure } from './failure';
+import { formatFingerprint } from '../invite';
 import { InviteBox } from './InviteBox';
 import { HostRooms } from './HostRooms';
 import { Icon } from './Icon';
@@ -54,11 +55,20 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
         <span class={hosting.passwordRequired ? 'tag tag-lock' : 'tag'}>
           {hosting.passwordRequired ? t('host.protected') : t('host.open')}
         </span>
+        <span
+          class={hosting.plainGuests ? 'tag tag-lock' : 'tag'}
+          data-testid="host-plain-guests"
+          data-on={hosting.plainGuests ? 'true' : 'false'}
+          title={hosting.plainGuests ? t('host.plainOn') : t('host.plainOff')}
+        >
+          {hosting.plainGuests ? t('host.plainTagOn') : t('host.plainTagOff')}
+        </span>
         <button type="button" class="icon-btn dialog-close" data-testid="host-panel-close" aria-label={t('common.close')} onClick={onClose}>
           <Icon name="close" />
         </button>
       </header>
       <InviteBox hosting={hosting} idPrefix="host-panel" />
+
       <form
         class="field"
         onSubmit={(e) => {
@@ -94,6 +104,13 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
         </p>
       )}
       <footer class="dialog-foot">
+        {/* The host's identity, for people to compare with what their app shows. */}
+        <div class="fingerprint" data-testid="host-fingerprint-box" title={t('host.fingerprintHint')}>
+          <span class="fingerprint-label">{t('host.fingerprint')}</span>
+          <code class="mono fingerprint-value" data-testid="host-fingerprint" data-fp={hosting.fingerprint}>
+            {formatFingerprint(hosting.fingerprint)}
+          </code>
+        </div>
         <button type="button" class="btn btn-secondary" onClick={onClose}>
           {t('common.close')}
         </button>

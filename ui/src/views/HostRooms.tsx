@@ -47,6 +47,11 @@ export function HostRooms({ busy, run }: { busy: boolean; run: (fn: () => Promis
             {r.members.map((nick) => (
               <li key={nick} data-testid="panel-member" data-nick={nick} data-room={r.name}>
                 <span>{nick}</span>
+                {r.unencrypted.includes(nick) && (
+                  <span class="tag tag-warn" data-testid="panel-unencrypted" title={t('chat.unencryptedLabel', { nick })}>
+                    {t('chat.unencrypted')}
+                  </span>
+                )}
                 {nick === own.get(r.name) ? (
                   <span class="you-tag">{t('chat.you')}</span>
                 ) : (

@@ -1,5 +1,6 @@
 //! What a host shares: pick one of this computer's LAN addresses, the room, then the invite link
-//! (`http://HOST:PORT/?room=ROOM`) with a copy button and its QR code.
+//! (`http://HOST:PORT/?room=ROOM&fp=FINGERPRINT`; `https://` when plain guests are refused) with
+//! a copy button and its QR code.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { inviteLink } from '../invite';
@@ -16,7 +17,7 @@ export function InviteBox({ hosting, idPrefix }: { hosting: HostInfo; idPrefix: 
   const [picked, setPicked] = useState(addresses[0]);
   const address = addresses.includes(picked) ? picked : addresses[0];
   const room = app.session.hostRoom;
-  const link = inviteLink(address, hosting.port, room);
+  const link = inviteLink(address, hosting.port, room, hosting.fingerprint, !hosting.plainGuests);
   const field = useRef<HTMLInputElement>(null);
   const [copied, setCopied] = useState(false);
   useEffect(() => setCopied(false), [link]);

@@ -5,7 +5,7 @@
 import { useRef, useState } from 'preact/hooks';
 import type { FoundEntry } from '../discovery';
 import { recentNotFound } from '../discovery';
-import { parseJoinTarget } from '../invite';
+import { cleanFingerprint, parseJoinTarget } from '../invite';
 import { prefs, type RecentServer } from '../prefs';
 import { LIMITS } from '../protocol';
 import { useApp } from './context';
@@ -51,6 +51,9 @@ export function JoinCard() {
     setRoom(entry.room);
     const target = parseJoinTarget(entry.host.address);
     if (!target) return;
+    // The record's fingerprint is pinned, so a host that only looks like it is refused.
+    const fp = entry.host.fingerprint ? cleanFingerprint(entry.host.fingerprint) : null;
+    if (fp) target.fingerprint = fp;
     app.askNotifications();
     await flow.join(target, entry.room);
   };

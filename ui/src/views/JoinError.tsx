@@ -6,6 +6,16 @@ import type { Failure } from './failure';
 export function JoinError({ error }: { error: Failure | null }) {
   const app = useApp();
   if (!error) return null;
+  if (error.code === 'host_changed') {
+    // Not a form error: someone may be impersonating the host. The sentence names both
+    // fingerprints (src-tauri/tls/verify.rs); nothing was sent.
+    return (
+      <div class="host-warning" role="alert" data-testid="join-error" data-code={error.code}>
+        <strong>{app.t('join.hostChanged')}</strong>
+        <p>{error.text}</p>
+      </div>
+    );
+  }
   return (
     <p class="form-error" role="alert" data-testid="join-error" data-code={error.code}>
       {error.text}

@@ -35,6 +35,16 @@ export function MemberList({
               <Avatar nick={nick} />
               <span class="member-name">{nick}</span>
               {me && <span class="you-tag">{t('chat.you')}</span>}
+              {room.unencrypted.includes(nick) && (
+                <span
+                  class="tag tag-warn"
+                  data-testid="member-unencrypted"
+                  title={t('chat.unencryptedLabel', { nick })}
+                  aria-label={t('chat.unencryptedLabel', { nick })}
+                >
+                  {t('chat.unencrypted')}
+                </span>
+              )}
               {canKick && !me && (
                 <button
                   type="button"

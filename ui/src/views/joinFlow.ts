@@ -12,7 +12,7 @@ import { type Failure, failure } from './failure';
 
 export interface JoinFlow {
   /** Validates `room`, then connects to `url` and joins it; failures land in `error`. */
-  join(target: { url: string; hostPort: string }, room: string): Promise<void>;
+  join(target: { url: string; hostPort: string; fingerprint?: string }, room: string): Promise<void>;
   busy: boolean;
   error: Failure | null;
   setError(f: Failure | null): void;
@@ -30,7 +30,7 @@ export function useJoinFlow(): JoinFlow {
   const [error, setError] = useState<Failure | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
 
-  const join = async (target: { url: string; hostPort: string }, room: string) => {
+  const join = async (target: { url: string; hostPort: string; fingerprint?: string }, room: string) => {
     const bad = checkRoomName(room);
     if (bad) {
       setError({ code: bad, text: errorText(app.t, bad) });
@@ -39,7 +39,13 @@ export function useJoinFlow(): JoinFlow {
     setBusy(true);
     setError(null);
     try {
-      await app.joinServer({ url: target.url, hostPort: target.hostPort, room: room.trim(), password: password || undefined });
+      await app.joinServer({
+        url: target.url,
+        hostPort: target.hostPort,
+        fingerprint: target.fingerprint,
+        room: room.trim(),
+        password: password || undefined,
+      });
     } catch (e) {
       const f = failure(app.t, e);
       setError(f);
