@@ -10,6 +10,8 @@ import type {
   Kicked,
   Message,
   Presence,
+  PrivateInvite,
+  PrivateOpened,
   RequestError,
   SendAck,
   ServerClosing,
@@ -63,6 +65,18 @@ export interface SendMessagePayload {
 }
 
 /** `editMessage`: the author changes their chat message's text (docs/protocol.md, "Conversations"). */
+export interface OpenPrivatePayload {
+  room: string;
+  nickName: string;
+}
+
+/** Private conversations are rooms named `dm:<userId>:<userId>` (docs/protocol.md). */
+export const PRIVATE_PREFIX = 'dm:';
+
+export function isPrivateRoom(room: string): boolean {
+  return room.startsWith(PRIVATE_PREFIX);
+}
+
 export interface EditMessagePayload {
   room: string;
   seq: number;
@@ -130,6 +144,7 @@ export interface C2SEvents {
   editMessage: { payload: EditMessagePayload; ack: UpdateAck };
   deleteMessage: { payload: DeleteMessagePayload; ack: UpdateAck };
   react: { payload: ReactPayload; ack: UpdateAck };
+  openPrivate: { payload: OpenPrivatePayload; ack: PrivateOpened };
   ping: { payload: Record<string, never>; ack: Record<string, never> };
 }
 
@@ -142,6 +157,7 @@ export interface S2CEvents {
   typing: Typing;
   requestError: RequestError;
   kicked: Kicked;
+  privateInvite: PrivateInvite;
   serverClosing: ServerClosing;
 }
 
@@ -155,6 +171,7 @@ export const C2S = {
   editMessage: 'editMessage',
   deleteMessage: 'deleteMessage',
   react: 'react',
+  openPrivate: 'openPrivate',
   ping: 'ping',
 } as const satisfies { [K in keyof C2SEvents]: K };
 
@@ -166,6 +183,7 @@ export const S2C = {
   typing: 'typing',
   requestError: 'requestError',
   kicked: 'kicked',
+  privateInvite: 'privateInvite',
   serverClosing: 'serverClosing',
 } as const satisfies { [K in keyof S2CEvents]: K };
 

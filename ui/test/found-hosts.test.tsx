@@ -62,6 +62,7 @@ class FakeDesktop implements Transport {
   edit = async () => {};
   deleteMessage = async () => {};
   react = async () => {};
+  openPrivate = async (_room: string, nickName: string) => ({ room: "dm:a:b", nickName });
   disconnect = async () => {};
   uploadFile = async (): Promise<SendAck> => {
     throw new Error('not in this test');

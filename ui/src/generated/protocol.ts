@@ -142,6 +142,18 @@ export type Typing = { room: string, nickName: string, typing: boolean, };
 
 export type Kicked = { room: string, by: string, reason: string, };
 
+export type PrivateOpened = { room: string, 
+/**
+ * The other person's nickname when it was opened.
+ */
+nickName: string, };
+
+export type PrivateInvite = { room: string, 
+/**
+ * Who wrote, with the nickname they have in the private room.
+ */
+nickName: string, };
+
 export type ServerClosing = { message: string, };
 
 export type ErrorCode = "invalid_payload" | "invalid_room" | "invalid_nick" | "invalid_message" | "message_too_long" | "invalid_client_id" | "nick_taken" | "not_in_room" | "too_many_rooms" | "rate_limited" | "kicked" | "unknown_event" | "storage_failed" | "shutting_down" | "files_disabled" | "file_too_large" | "quota_exceeded" | "too_many_uploads" | "not_found" | "offset_mismatch" | "forbidden" | "upload_stalled" | "no_such_message" | "not_author" | "not_editable" | "message_deleted" | "invalid_emoji" | "too_many_reactions" | "private_to_self" | "private_room" | "tls_required";
@@ -176,7 +188,7 @@ fingerprint?: string, };
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnected";
 
-export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
+export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "privateInvite" } & PrivateInvite | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
 
 export type ConnectInfo = { legacy: boolean, 
 /**

@@ -22,6 +22,7 @@ const PATHS = {
   edit: 'M4 20h4l10.5-10.5a2.8 2.8 0 0 0-4-4L4 16v4zM13.5 6.5l4 4',
   trash: 'M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3',
   more: 'M5 12h.01M12 12h.01M19 12h.01',
+  chat: 'M4 5h16v11H9l-5 4V5z',
 } as const;
 
 export type IconName = keyof typeof PATHS;
