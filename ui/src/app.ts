@@ -145,7 +145,7 @@ export class ChatApp {
     const r = findRoom(this.chat, room);
     if (r && (r.status === 'joined' || r.status === 'joining')) return;
     this.notifier.show(this.t('notify.privateInvite', { nick: nickName }), '');
-    this.joinRoom(room, nickName).then(
+    this.joinRoom(room, nickName, true).then(
       () => this.dispatch({ type: 'markUnread', room }),
       (e) => this.report(e),
     );
@@ -227,14 +227,17 @@ export class ChatApp {
     this.patch({ phase: 'chat' });
   }
 
-  /** Joins `room`; `peer` names the other person of a private conversation. */
-  async joinRoom(room: string, peer?: string): Promise<void> {
+  /**
+   * Joins `room` and shows it; `peer` names the other person of a private conversation, and a
+   * `background` join (someone else's private invite) leaves the active room as it is.
+   */
+  async joinRoom(room: string, peer?: string, background = false): Promise<void> {
     const name = room.trim();
     const nickName = this.session.nickName ?? '';
     this.dispatch({ type: 'joining', room: name, nickName, peer });
     try {
       const ack = await this.transport.join(name);
-      this.dispatch({ type: 'joined', ack });
+      this.dispatch({ type: 'joined', ack, background });
     } catch (e) {
       this.dispatch({ type: 'joinFailed', room: name });
       throw toTransportError(e);

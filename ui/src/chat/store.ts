@@ -85,7 +85,8 @@ export type Action =
   | { type: 'joining'; room: string; nickName: string; peer?: string }
   /** Someone wrote privately while we were not in the room: it shows as unread. */
   | { type: 'markUnread'; room: string }
-  | { type: 'joined'; ack: JoinAck }
+  /** `background`: joined on someone else's initiative (a private invite): stay where we are. */
+  | { type: 'joined'; ack: JoinAck; background?: boolean }
   | { type: 'joinFailed'; room: string }
   | { type: 'left'; room: string }
   | { type: 'event'; ev: ClientEvent; now: number }
@@ -326,6 +327,7 @@ export function reduce(state: ChatState, action: Action): ChatState {
         unencrypted: ack.unencrypted ?? [],
         caughtUp: true,
       }));
+      if (action.background && state.active && state.active !== ack.room) return next;
       return reduce(next, { type: 'activate', room: ack.room });
     }
     case 'joinFailed': {
