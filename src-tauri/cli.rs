@@ -737,6 +737,11 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
                     eprintln!("* you were removed from {} by {}", k.room, k.by)
                 }
                 ClientEvent::ServerClosing(s) => eprintln!("* {}", s.message),
+                // The terminal holds one room: say where the private conversation is.
+                ClientEvent::PrivateInvite(i) => eprintln!(
+                    "* {} wrote to you privately; read it with: lanchat join ADDRESS {} YOUR-NICK",
+                    i.nick_name, i.room
+                ),
                 ClientEvent::Error { code, message, .. } => eprintln!("! {message} ({code})"),
                 _ => {}
             }

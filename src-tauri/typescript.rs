@@ -34,6 +34,8 @@ fn generated() -> String {
         Presence::decl(&cfg),
         Typing::decl(&cfg),
         Kicked::decl(&cfg),
+        PrivateOpened::decl(&cfg),
+        PrivateInvite::decl(&cfg),
         HistoryPage::decl(&cfg),
         SearchHit::decl(&cfg),
         SearchResults::decl(&cfg),

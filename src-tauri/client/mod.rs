@@ -38,8 +38,8 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::protocol::{
-    JoinAck, Kicked, Members, Message, SendAck, ServerClosing, ServerInfo, Typing, UpdateAck,
-    events,
+    JoinAck, Kicked, Members, Message, PrivateInvite, SendAck, ServerClosing, ServerInfo, Typing,
+    UpdateAck, events,
 };
 use crate::tls::Pin;
 use link::Link;
@@ -64,6 +64,8 @@ pub enum ClientEvent {
         reason: Option<String>,
     },
     Kicked(Kicked),
+    /// Someone wrote to us in a private room we are not in: join it to read it.
+    PrivateInvite(PrivateInvite),
     ServerClosing(ServerClosing),
     /// A refusal the user should see. `room` and `clientId` say which room or which queued
     /// message it concerns, when it concerns one.

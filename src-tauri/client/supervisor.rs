@@ -433,6 +433,10 @@ impl Supervisor {
                 }
                 Err(_) => return,
             },
+            events::PRIVATE_INVITE => match Deserialize::deserialize(&data) {
+                Ok(i) => ClientEvent::PrivateInvite(i),
+                Err(_) => return,
+            },
             events::SERVER_CLOSING => match Deserialize::deserialize(&data) {
                 Ok(s) => ClientEvent::ServerClosing(s),
                 Err(_) => return,

@@ -10,6 +10,7 @@ import { TypingSignal } from './chat/typing';
 import { FileTransfers } from './fileTransfers';
 import { type Lang, pickLang, type Translate, translator } from './i18n';
 import { randomId } from './ids';
+import { isPrivateRoom } from './protocol';
 import { connectAddress, formatHostPort } from './invite';
 import type { Notifier } from './notify';
 import { addRecent, prefs, type ThemeChoice } from './prefs';
@@ -140,10 +141,22 @@ export class ChatApp {
   private onEvent(ev: ClientEvent) {
     if (shouldNotify(this.chat, ev) && ev.type === 'message') {
       const body = ev.message.length > 200 ? `${ev.message.slice(0, 200)}…` : ev.message;
-      const title = mentionsMe(this.chat, ev) ? 'notify.mention' : 'notify.title';
+      const title = isPrivateRoom(ev.room) ? 'notify.private' : mentionsMe(this.chat, ev) ? 'notify.mention' : 'notify.title';
       this.notifier.show(this.t(title, { nick: ev.nickName, room: ev.room }), body);
     }
     this.dispatch({ type: 'event', ev, now: Date.now() });
+    if (ev.type === 'privateInvite') this.acceptInvite(ev.room, ev.nickName);
+  }
+
+  /** Someone wrote privately: join the conversation (its history is the message), say so. */
+  private acceptInvite(room: string, nickName: string) {
+    const r = findRoom(this.chat, room);
+    if (r && (r.status === 'joined' || r.status === 'joining')) return;
+    this.notifier.show(this.t('notify.privateInvite', { nick: nickName }), '');
+    this.joinRoom(room, nickName, true).then(
+      () => this.dispatch({ type: 'markUnread', room }),
+      (e) => this.report(e),
+    );
   }
 
   // ---- session ----
@@ -222,13 +235,17 @@ export class ChatApp {
     this.patch({ phase: 'chat' });
   }
 
-  async joinRoom(room: string): Promise<void> {
+  /**
+   * Joins `room` and shows it; `peer` names the other person of a private conversation, and a
+   * `background` join (someone else's private invite) leaves the active room as it is.
+   */
+  async joinRoom(room: string, peer?: string, background = false): Promise<void> {
     const name = room.trim();
     const nickName = this.session.nickName ?? '';
-    this.dispatch({ type: 'joining', room: name, nickName });
+    this.dispatch({ type: 'joining', room: name, nickName, peer });
     try {
       const ack = await this.transport.join(name);
-      this.dispatch({ type: 'joined', ack });
+      this.dispatch({ type: 'joined', ack, background });
     } catch (e) {
       this.dispatch({ type: 'joinFailed', room: name });
       throw toTransportError(e);
@@ -250,6 +267,14 @@ export class ChatApp {
         if (err.code !== 'not_in_room' && err.code !== 'not_connected') throw err;
       }
     }
+  }
+
+  /** Opens (joining if needed) the private conversation with `nickName`, who is in `room`. */
+  async openPrivate(room: string, nickName: string): Promise<void> {
+    const opened = await this.transport.openPrivate(room, nickName);
+    const r = findRoom(this.chat, opened.room);
+    if (r?.status !== 'joined') await this.joinRoom(opened.room, opened.nickName);
+    this.activate(opened.room);
   }
 
   activate(room: string) {

@@ -11,6 +11,8 @@ import type {
   Kicked,
   Message,
   Presence,
+  PrivateInvite,
+  PrivateOpened,
   RequestError,
   SearchResults,
   SendAck,
@@ -68,6 +70,18 @@ export interface SendMessagePayload {
 }
 
 /** `editMessage`: the author changes their chat message's text (docs/protocol.md, "Conversations"). */
+export interface OpenPrivatePayload {
+  room: string;
+  nickName: string;
+}
+
+/** Private conversations are rooms named `dm:<userId>:<userId>` (docs/protocol.md). */
+export const PRIVATE_PREFIX = 'dm:';
+
+export function isPrivateRoom(room: string): boolean {
+  return room.startsWith(PRIVATE_PREFIX);
+}
+
 export interface EditMessagePayload {
   room: string;
   seq: number;
@@ -150,6 +164,7 @@ export interface C2SEvents {
   editMessage: { payload: EditMessagePayload; ack: UpdateAck };
   deleteMessage: { payload: DeleteMessagePayload; ack: UpdateAck };
   react: { payload: ReactPayload; ack: UpdateAck };
+  openPrivate: { payload: OpenPrivatePayload; ack: PrivateOpened };
   ping: { payload: Record<string, never>; ack: Record<string, never> };
   history: { payload: HistoryPayload; ack: HistoryPage };
   search: { payload: SearchPayload; ack: SearchResults };
@@ -164,6 +179,7 @@ export interface S2CEvents {
   typing: Typing;
   requestError: RequestError;
   kicked: Kicked;
+  privateInvite: PrivateInvite;
   serverClosing: ServerClosing;
 }
 
@@ -177,6 +193,7 @@ export const C2S = {
   editMessage: 'editMessage',
   deleteMessage: 'deleteMessage',
   react: 'react',
+  openPrivate: 'openPrivate',
   ping: 'ping',
   history: 'history',
   search: 'search',
@@ -190,6 +207,7 @@ export const S2C = {
   typing: 'typing',
   requestError: 'requestError',
   kicked: 'kicked',
+  privateInvite: 'privateInvite',
   serverClosing: 'serverClosing',
 } as const satisfies { [K in keyof S2CEvents]: K };
 

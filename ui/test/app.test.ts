@@ -2,7 +2,7 @@
 // The controller's flows against a scripted transport: join a server, send (pending → confirmed),
 // failures that send the user back, hosting then joining our own server over loopback.
 
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ChatApp } from '../src/app';
 import { findRoom } from '../src/chat/store';
 import type { Notifier } from '../src/notify';
@@ -75,6 +75,10 @@ class ScriptedTransport implements Transport {
   async react(room: string, seq: number, emoji: string, on: boolean) {
     this.calls.push(`react ${room} ${seq} ${emoji} ${on}`);
   }
+  async openPrivate(room: string, nickName: string) {
+    this.calls.push(`openPrivate ${room} ${nickName}`);
+    return { room: 'dm:aaa:bbb', nickName };
+  }
   /** What `history` answers (the anchor is recorded in `calls`). */
   pages: HistoryPage[] = [];
   async history(room: string, at: PageAt, limit?: number): Promise<HistoryPage> {
@@ -128,6 +132,31 @@ describe('ChatApp', () => {
     app.setNick('  Zoe ');
     expect(app.session).toMatchObject({ phase: 'setup', nickName: 'Zoe' });
     expect(localStorage.getItem('lanchat.nick')).toBe('Zoe');
+  });
+
+  it('opens a private conversation from a room: joins it under the other person\'s name', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'lobby' });
+    await app.openPrivate('lobby', 'bob');
+    expect(tr.calls.slice(-2)).toEqual(['openPrivate lobby bob', 'join dm:aaa:bbb']);
+    expect(app.chat.active).toBe('dm:aaa:bbb');
+    expect(findRoom(app.chat, 'dm:aaa:bbb')).toMatchObject({ peer: 'bob', status: 'joined' });
+  });
+
+  it('joins a private conversation someone started, notifies, and marks it unread', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'lobby' });
+    notified.length = 0;
+    tr.emit({ type: 'privateInvite', room: 'dm:aaa:bbb', nickName: 'bob' });
+    await vi.waitFor(() => expect(findRoom(app.chat, 'dm:aaa:bbb')?.unread).toBe(1));
+    expect(findRoom(app.chat, 'dm:aaa:bbb')).toMatchObject({ peer: 'bob', unread: 1 });
+    expect(notified).toEqual(['bob wrote to you privately: ']);
+    expect(app.chat.active).toBe('lobby');
+    // A second invite for a room we are in changes nothing.
+    tr.emit({ type: 'privateInvite', room: 'dm:aaa:bbb', nickName: 'bob' });
+    expect(tr.calls.filter((c) => c === 'join dm:aaa:bbb')).toHaveLength(1);
   });
 
   it('joins a server, keeps the history, remembers the server, and shows the chat', async () => {

@@ -62,6 +62,7 @@ class FakeDesktop implements Transport {
   edit = async () => {};
   deleteMessage = async () => {};
   react = async () => {};
+  openPrivate = async (_room: string, nickName: string) => ({ room: "dm:a:b", nickName });
   history = async (room: string) => ({ room, messages: [], more: false, moreAfter: false });
   search = async (room: string) => ({ room, results: [], more: false });
   disconnect = async () => {};

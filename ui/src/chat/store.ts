@@ -54,6 +54,8 @@ export interface RoomView {
   mentioned: number;
   /** Our public user id here (from the join ack): which messages are ours to edit. */
   userId?: string;
+  /** A private conversation (`dm:` room): the other person's nickname, as the sidebar shows it. */
+  peer?: string;
   /** The composer is replying to or editing a message (conversation.ts). */
   compose?: ComposeTarget;
   /** The first join ack arrived: history from now on is catch-up and counts as unread. */
@@ -84,8 +86,11 @@ export interface ChatState {
 }
 
 export type Action =
-  | { type: 'joining'; room: string; nickName: string }
-  | { type: 'joined'; ack: JoinAck }
+  | { type: 'joining'; room: string; nickName: string; peer?: string }
+  /** Someone wrote privately while we were not in the room: it shows as unread. */
+  | { type: 'markUnread'; room: string }
+  /** `background`: joined on someone else's initiative (a private invite): stay where we are. */
+  | { type: 'joined'; ack: JoinAck; background?: boolean }
   | { type: 'joinFailed'; room: string }
   | { type: 'left'; room: string }
   | { type: 'event'; ev: ClientEvent; now: number }
@@ -294,6 +299,9 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
       }));
     case 'serverClosing':
       return { ...state, serverNotice: ev.message };
+    case 'privateInvite':
+      // The app joins the room (app.ts); here the invite only names who it is with.
+      return updateRoom(state, ev.room, (r) => (r.peer ? r : { ...r, peer: ev.nickName }));
     case 'error':
       if (ev.room && ev.clientId) {
         return reduce(state, { type: 'sendFailed', room: ev.room, clientId: ev.clientId, error: ev.message || ev.code });
@@ -323,9 +331,11 @@ export function reduce(state: ChatState, action: Action): ChatState {
           nickName: action.nickName,
           status: 'joining',
           notice: undefined,
+          peer: action.peer ?? r.peer,
         }));
       }
-      return { ...state, rooms: state.rooms.concat(newRoom(action.room, action.nickName)) };
+      const room = newRoom(action.room, action.nickName);
+      return { ...state, rooms: state.rooms.concat(action.peer ? { ...room, peer: action.peer } : room) };
     }
     case 'joined': {
       const { ack } = action;
@@ -338,6 +348,7 @@ export function reduce(state: ChatState, action: Action): ChatState {
         unencrypted: ack.unencrypted ?? [],
         caughtUp: true,
       }));
+      if (action.background && state.active && state.active !== ack.room) return next;
       return reduce(next, { type: 'activate', room: ack.room });
     }
     case 'joinFailed': {
@@ -398,6 +409,9 @@ export function reduce(state: ChatState, action: Action): ChatState {
       });
     case 'download':
       return { ...state, downloads: applyDownload(state.downloads, action.change) };
+    case 'markUnread':
+      if (state.attention && state.active === action.room) return state;
+      return updateRoom(state, action.room, (r) => (r.unread > 0 ? r : { ...r, unread: 1 }));
     case 'activate': {
       if (!findRoom(state, action.room)) return state;
       const next = { ...state, active: action.room };

@@ -142,6 +142,18 @@ export type Typing = { room: string, nickName: string, typing: boolean, };
 
 export type Kicked = { room: string, by: string, reason: string, };
 
+export type PrivateOpened = { room: string, 
+/**
+ * The other person's nickname when it was opened.
+ */
+nickName: string, };
+
+export type PrivateInvite = { room: string, 
+/**
+ * Who wrote, with the nickname they have in the private room.
+ */
+nickName: string, };
+
 export type HistoryPage = { room: string, messages: Array<Message>, 
 /**
  * Older messages exist before the first one here (or, on an empty page, before the anchor).
@@ -201,7 +213,7 @@ fingerprint?: string, };
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnected";
 
-export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
+export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "privateInvite" } & PrivateInvite | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
 
 export type ConnectInfo = { legacy: boolean, 
 /**

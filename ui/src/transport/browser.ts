@@ -299,6 +299,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       delivery.remove(p.room, 'kicked', p.reason);
       dispatch({ type: 'kicked', room: p.room, by: p.by, reason: p.reason });
     });
+    on(S2C.privateInvite, (p) => dispatch({ type: 'privateInvite', room: p.room, nickName: p.nickName }));
     on(S2C.serverClosing, (p) =>
       dispatch({ type: 'serverClosing', message: p.message }),
     );
@@ -400,6 +401,12 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
 
     async react(room, seq, emoji, on) {
       await request(C2S.react, { room, seq, emoji, on });
+    },
+
+    async openPrivate(room, nickName) {
+      const ack = await request(C2S.openPrivate, { room, nickName });
+      if (!ack.room) throw new TransportError('unknown', 'the host sent no private room');
+      return { room: ack.room, nickName: ack.nickName ?? nickName };
     },
 
     async typing(room: string, typing: boolean): Promise<void> {

@@ -2,12 +2,12 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { ClientEvent, FileMeta, FoundHost, HistoryPage, HostInfo, JoinAck, RoomOverview, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
+import type { ClientEvent, FileMeta, FoundHost, HistoryPage, HostInfo, JoinAck, PrivateOpened, RoomOverview, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
 
 // What crosses this seam from Rust — `client_connect`'s ServerInfo, `client_join`'s JoinAck, the
 // `Channel`'s ClientEvents — is generated from the Rust types; the browser transport builds the
 // same values from the protocol's events.
-export type { ClientEvent, ConnState, FileMeta, HistoryPage, JoinAck, RoomOverview, SearchHit, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
+export type { ClientEvent, ConnState, FileMeta, HistoryPage, JoinAck, PrivateOpened, RoomOverview, SearchHit, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
 
 /** Where a page of history is anchored (docs/protocol.md, `history`). */
 export type PageAt = { before: number } | { after: number } | { around: number };
@@ -128,6 +128,8 @@ export interface Transport {
   edit(room: string, seq: number, message: string): Promise<void>;
   deleteMessage(room: string, seq: number): Promise<void>;
   react(room: string, seq: number, emoji: string, on: boolean): Promise<void>;
+  /** The private room with `nickName`, who is in `room` with us (join it next). */
+  openPrivate(room: string, nickName: string): Promise<PrivateOpened>;
   typing(room: string, typing: boolean): Promise<void>;
   /**
    * A page of a joined room's past (docs/protocol.md, `history`): at most `limit` messages

@@ -8,6 +8,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { findRoom, type RoomView, totalUnread, typingNames } from '../chat/store';
 import { typingText } from '../chat/typing';
 import { errorText } from '../i18n';
+import { isPrivateRoom } from '../protocol';
 import { Composer } from './Composer';
 import { useApp } from './context';
 import type { Drawer } from './Drawer';
@@ -16,6 +17,7 @@ import { Icon } from './Icon';
 import { NARROW, useMediaQuery } from './media';
 import { MemberList } from './MemberList';
 import { MessageList } from './MessageList';
+import { roomLabel, roomName, roomSigil } from './roomLabel';
 import { SearchPanel } from './SearchPanel';
 import { Sidebar } from './Sidebar';
 
@@ -100,7 +102,7 @@ export function ChatScreen() {
       <Sidebar open={open === 'rooms'} onFocusOut={onFocusOut} onClose={() => close()} onPicked={() => close()} />
       <section
         class="room-pane"
-        aria-label={room ? `#${room.name}` : undefined}
+        aria-label={room ? roomLabel(room, app.t) : undefined}
         onDragEnter={drop.onDragEnter}
         onDragOver={drop.onDragOver}
         onDragLeave={drop.onDragLeave}
@@ -176,11 +178,11 @@ function RoomHead({
       </button>
       {room && (
         <>
-          <h1 class="room-title">
+          <h1 class="room-title" title={isPrivateRoom(room.name) ? t('pm.only', { nick: roomName(room, t) }) : undefined}>
             <span class="room-hash" aria-hidden="true">
-              #
+              {roomSigil(room)}
             </span>
-            {room.name}
+            {roomName(room, t)}
           </h1>
           <span class="room-meta">
             {room.members.length === 1

@@ -12,6 +12,7 @@ import { charCount, LIMITS } from '../protocol';
 import { useApp } from './context';
 import { ComposeBar } from './Conversation';
 import { Icon } from './Icon';
+import { roomLabel } from './roomLabel';
 
 const drafts = new Map<string, string>();
 
@@ -138,7 +139,7 @@ export function Composer({ room }: { room: RoomView }) {
       }}
     >
       <label class="visually-hidden" for="composer-input">
-        {t('chat.composer', { room: room.name })}
+        {t('chat.composer', { room: roomLabel(room, t) })}
       </label>
       {compose && <ComposeBar target={compose} />}
       {candidates.length > 0 && (
@@ -194,7 +195,7 @@ export function Composer({ room }: { room: RoomView }) {
           rows={1}
           value={text}
           disabled={!live}
-          placeholder={t('chat.composer', { room: room.name })}
+          placeholder={t('chat.composer', { room: roomLabel(room, t) })}
           aria-describedby="composer-hint"
           aria-autocomplete="list"
           aria-controls={candidates.length > 0 ? 'mention-list' : undefined}

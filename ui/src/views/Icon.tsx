@@ -23,6 +23,7 @@ const PATHS = {
   trash: 'M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3',
   more: 'M5 12h.01M12 12h.01M19 12h.01',
   search: 'M10.5 17a6.5 6.5 0 1 0 0-13 6.5 6.5 0 0 0 0 13zM15.5 15.5L20 20',
+  chat: 'M4 5h16v11H9l-5 4V5z',
 } as const;
 
 export type IconName = keyof typeof PATHS;

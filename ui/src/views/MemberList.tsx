@@ -1,10 +1,13 @@
-//! The active room's members (ours tagged "you"; Kick for the host in its own server). A column on
+//! The active room's members (ours tagged "you"; a button to write privately; Kick for the host in
+//! its own server). A column on
 //! wide screens, a drawer from the right on narrow ones.
 
 import type { RoomView } from '../chat/store';
+import { isPrivateRoom } from '../protocol';
 import { Avatar } from './Avatar';
 import { useApp } from './context';
 import { DrawerHead, type DrawerProps } from './Drawer';
+import { Icon } from './Icon';
 
 export function MemberList({
   room,
@@ -17,6 +20,8 @@ export function MemberList({
   const app = useApp();
   const { t } = app;
   const canKick = Boolean(app.session.hosting && app.session.server?.own);
+  // In a room (not already a private conversation) anyone else can be written to privately.
+  const canMessage = !isPrivateRoom(room.name) && room.status === 'joined';
   return (
     <aside
       class={open ? 'members drawer is-open' : 'members drawer'}
@@ -44,6 +49,22 @@ export function MemberList({
                 >
                   {t('chat.unencrypted')}
                 </span>
+              )}
+              {canMessage && !me && (
+                <button
+                  type="button"
+                  class="member-pm"
+                  data-testid="member-pm"
+                  data-nick={nick}
+                  aria-label={t('pm.messageLabel', { nick })}
+                  title={t('pm.messageLabel', { nick })}
+                  onClick={() => {
+                    onClose();
+                    app.openPrivate(room.name, nick).catch((e) => app.report(e));
+                  }}
+                >
+                  <Icon name="chat" />
+                </button>
               )}
               {canKick && !me && (
                 <button

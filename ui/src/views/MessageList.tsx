@@ -20,6 +20,7 @@ import { MessageActions, Reactions, ReplyQuote } from './Conversation';
 import { FileCard } from './FileCard';
 import { ImageViewer } from './ImageViewer';
 import { MessageText } from './MessageText';
+import { roomLabel } from './roomLabel';
 import { UploadRow } from './UploadRow';
 
 /** Messages by the same person this close together share one header. */
@@ -285,7 +286,7 @@ export function MessageList({ room }: { room: RoomView }) {
     if (beginning) {
       rows.push(
         <li class="history-edge" key="beginning" data-testid="history-beginning">
-          {t('history.beginning', { room: room.name })}
+          {t('history.beginning', { room: roomLabel(room, t) })}
         </li>,
       );
     } else if (loadFailed === 'unsupported') {

@@ -10,6 +10,7 @@ import type { SearchResults } from '../transport/types';
 import { toTransportError } from '../transport/types';
 import { useApp } from './context';
 import { Icon } from './Icon';
+import { roomLabel } from './roomLabel';
 
 type Found = { q: string; res: SearchResults } | { q: string; error: string } | null;
 
@@ -52,7 +53,7 @@ export function SearchPanel({ room, onClose, onJumped }: { room: RoomView; onClo
     <section
       class="search-panel"
       data-testid="search-panel"
-      aria-label={t('search.label', { room: room.name })}
+      aria-label={t('search.label', { room: roomLabel(room, t) })}
       onKeyDown={(e) => {
         if (e.key === 'Escape') {
           e.preventDefault();
@@ -67,7 +68,7 @@ export function SearchPanel({ room, onClose, onJumped }: { room: RoomView; onClo
           class="input search-input"
           data-testid="search-input"
           placeholder={t('search.placeholder')}
-          aria-label={t('search.label', { room: room.name })}
+          aria-label={t('search.label', { room: roomLabel(room, t) })}
           maxLength={200}
           value={q}
           onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)}

@@ -10,6 +10,7 @@ import { useApp } from './context';
 import { DrawerHead, type DrawerProps } from './Drawer';
 import { failure } from './failure';
 import { Icon } from './Icon';
+import { roomName, roomSigil } from './roomLabel';
 
 export function Sidebar({
   open,
@@ -81,9 +82,9 @@ export function Sidebar({
                 }}
               >
                 <span class="room-hash" aria-hidden="true">
-                  #
+                  {roomSigil(r)}
                 </span>
-                <span class="room-name">{r.name}</span>
+                <span class="room-name">{roomName(r, t)}</span>
                 {r.mentioned > 0 && (
                   <span class="badge badge-mention" data-testid="room-mentions" aria-label={t('conv.mentions', { n: r.mentioned })}>
                     @{r.mentioned > 99 ? '99+' : r.mentioned}
@@ -100,8 +101,8 @@ export function Sidebar({
                 class="room-leave"
                 data-testid="room-leave"
                 data-room={r.name}
-                aria-label={t('chat.leave', { room: r.name })}
-                title={t('chat.leave', { room: r.name })}
+                aria-label={t('chat.leave', { room: roomName(r, t) })}
+                title={t('chat.leave', { room: roomName(r, t) })}
                 onClick={() => void app.leaveRoom(r.name).catch((err) => setError(failure(t, err).text))}
               >
                 <Icon name="close" />
