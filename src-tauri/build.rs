@@ -23,6 +23,7 @@ fn main() {
             "client_edit",
             "client_delete",
             "client_react",
+            "client_open_private",
             "client_typing",
             "client_disconnect",
             "set_unread",

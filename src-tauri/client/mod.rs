@@ -390,6 +390,16 @@ impl Client {
         self.ask(room, events::REACT, payload).await
     }
 
+    /// The private room with `nick`, who is in `room` with us (join it next).
+    pub async fn open_private(
+        &self,
+        room: &str,
+        nick: &str,
+    ) -> Result<crate::protocol::PrivateOpened, ClientError> {
+        let payload = serde_json::json!({ "room": room, "nickName": nick });
+        self.ask(room, events::OPEN_PRIVATE, payload).await
+    }
+
     /// Asks the server something about `room` and reads the ack's body as `T` (edits,
     /// deletes, reactions, history pages, searches): in order with the client's other requests,
     /// after the room's join, retried after a `rate_limited` pause.

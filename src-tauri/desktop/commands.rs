@@ -11,7 +11,7 @@ use super::state::AppState;
 use crate::client::{Client, ClientConfig, ClientEvent, Trust};
 use crate::discovery::{Browser, FoundHost};
 use crate::host::{self, HostInfo};
-use crate::protocol::{JoinAck, RoomOverview, UpdateAck};
+use crate::protocol::{JoinAck, PrivateOpened, RoomOverview, UpdateAck};
 use crate::server::Control;
 
 #[tauri::command]
@@ -277,6 +277,15 @@ pub async fn client_react(
     on: bool,
 ) -> IpcResult<UpdateAck> {
     Ok(client(&state)?.react(&room, seq, &emoji, on).await?)
+}
+
+#[tauri::command]
+pub async fn client_open_private(
+    state: State<'_, AppState>,
+    room: String,
+    nick_name: String,
+) -> IpcResult<PrivateOpened> {
+    Ok(client(&state)?.open_private(&room, &nick_name).await?)
 }
 
 #[tauri::command]

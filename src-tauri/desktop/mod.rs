@@ -35,6 +35,7 @@ macro_rules! app_commands {
             commands::client_edit,
             commands::client_delete,
             commands::client_react,
+            commands::client_open_private,
             commands::client_typing,
             commands::client_disconnect,
             commands::set_unread,
