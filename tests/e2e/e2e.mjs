@@ -725,6 +725,28 @@ async function scenario(cfg) {
     await alice.until('no highlight on her own mention', (s) => chats(s).some((m) => m.text === full && !m.mentioned));
   });
 
+  await step('a private message: carol writes to alice from the member list; alice answers from her window; bob sees none of it', async () => {
+    await openRoom(carol, room);
+    await carol.click(tid('member-pm', '[data-nick="alice"]'));
+    const s = await carol.until('a private room with alice, joined and active', (s) =>
+      s.active?.startsWith('dm:') && tab(s, s.active)?.status === 'joined' && s,
+    );
+    const dm = s.active;
+    await say(carol, 'carol', dm, 'Can you print my slides? (just between us)');
+    await alice.until('the private room joined in the background, unread, her lobby still open', (s) =>
+      tab(s, dm)?.status === 'joined' && tab(s, dm)?.unread === '1' && s.active === room,
+    );
+    await openRoom(alice, dm);
+    await alice.until("carol's private message", (s) => hasChat(s, 'carol', 'Can you print my slides? (just between us)'));
+    await say(alice, 'alice', dm, 'Sure, after lunch.');
+    await carol.until("alice's private answer", (s) => hasChat(s, 'alice', 'Sure, after lunch.'));
+    await shots('private');
+    const b = await bob.until('bob has no private room', (s) => s.tabs.length > 0 && s);
+    check(!b.tabs.some((t) => t.room === dm), bob, `bob has ${dm}`);
+    check(!mentions(b, 'print my slides'), bob, 'bob sees the private message');
+    await openRoom(alice, room);
+  });
+
   await step("bob's window closes: alice and carol see him leave", async () => {
     await bob.close();
     await waitFor('bob\'s lanchat process to exit after its WebDriver session was deleted', () => !appRunningIn(bobDriver.pid), {
