@@ -1,7 +1,7 @@
 //! `joinRoom`: who may hold a nickname, taking your own stale connection's place, kick bans,
 //! the room limit per connection, and which history a joiner is replayed.
 
-use super::{Ban, Batch, Chat, ConnId, Ctx, Done, Effect, Member, Post, wire_size};
+use super::{Ban, Batch, Chat, ConnId, Ctx, Done, Effect, Member, Post, shown_name, wire_size};
 use crate::protocol::{ErrorCode, JoinAck, JoinRequest, Kicked, Kind, Message, WireError};
 
 impl Chat {
@@ -134,7 +134,7 @@ impl Chat {
             }
         });
         if current.is_none() && takeover.is_none() {
-            let text = format!("{} joined {}", req.nick, req.room);
+            let text = format!("{} joined {}", req.nick, shown_name(&req.room));
             self.post(&req.room, Post::notice(Kind::Join, &req.nick, text), ctx, b)?;
         }
         Ok(Done::Joined(JoinAck {

@@ -57,7 +57,7 @@ impl Chat {
         if let Some(r) = self.rooms.get_mut(room) {
             r.members.remove(&nick);
         }
-        let text = notice.unwrap_or_else(|| format!("{nick} left {room}"));
+        let text = notice.unwrap_or_else(|| format!("{nick} left {}", super::shown_name(room)));
         if let Err(e) = self.post(room, Post::notice(kind, &nick, text), ctx, b) {
             tracing::warn!("could not post the leave notice in {room}: {}", e.message);
         }

@@ -24,6 +24,7 @@ mod leave;
 pub mod mention;
 mod presence;
 mod private;
+use private::shown_name;
 mod react;
 mod read;
 mod room;

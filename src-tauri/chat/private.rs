@@ -9,6 +9,15 @@ use crate::protocol::{
     private_pair, private_room,
 };
 
+/// A room's name in notices: a private room's `dm:<id>:<id>` means nothing to people.
+pub(super) fn shown_name(room: &str) -> &str {
+    if is_private(room) {
+        "the private conversation"
+    } else {
+        room
+    }
+}
+
 impl Chat {
     pub(super) fn open_private(
         &self,

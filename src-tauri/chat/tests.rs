@@ -1178,7 +1178,10 @@ fn a_private_room_is_shared_by_its_two_users_and_invites_the_other() {
     w.join(1, &dm, "ann").unwrap();
     let b = w.send(1, &dm, "psst", None);
     assert_eq!(invites(&b), [(ConnId(2), "ann".to_owned())]);
-    w.join(2, &dm, "bob").unwrap();
+    let input = w.req(2, join(&dm, "bob", None));
+    let b = w.one(input);
+    let notice = b.stored.iter().find(|m| m.kind == Kind::Join).unwrap();
+    assert_eq!(notice.message, "bob joined the private conversation");
     let b = w.send(1, &dm, "still there?", None);
     assert!(invites(&b).is_empty(), "bob is in the room now");
     assert_eq!(w.members(&dm), ["ann", "bob"]);

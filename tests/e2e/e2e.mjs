@@ -744,7 +744,7 @@ async function scenario(cfg) {
     const b = await bob.until('bob has no private room', (s) => s.tabs.length > 0 && s);
     check(!b.tabs.some((t) => t.room === dm), bob, `bob has ${dm}`);
     check(!mentions(b, 'print my slides'), bob, 'bob sees the private message');
-    await openRoom(alice, room);
+    for (const c of [alice, carol]) await openRoom(c, room);
   });
 
   await step("bob's window closes: alice and carol see him leave", async () => {
