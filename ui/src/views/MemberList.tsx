@@ -41,13 +41,15 @@ export function MemberList({
               <span class="member-name">{nick}</span>
               {me && <span class="you-tag">{t('chat.you')}</span>}
               {room.unencrypted.includes(nick) && (
+                // An open padlock, not the words: the column is narrow and the name comes first.
                 <span
-                  class="tag tag-warn"
+                  class="member-plain"
+                  role="img"
                   data-testid="member-unencrypted"
                   title={t('chat.unencryptedLabel', { nick })}
                   aria-label={t('chat.unencryptedLabel', { nick })}
                 >
-                  {t('chat.unencrypted')}
+                  <Icon name="unlock" />
                 </span>
               )}
               {canMessage && !me && (
