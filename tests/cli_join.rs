@@ -8,17 +8,24 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// `lanchat join ADDR --room r --nick term`, trusting the test host on first use with a
+/// known-hosts file of its own (in `known`) and no password from the environment.
+fn join_term(s: &lanchat::server::RunningServer, known: &tempfile::TempDir) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lanchat"));
+    c.args(["join", &s.addr.to_string(), "--room", "r", "--nick", "term"])
+        .arg("--accept-new-host")
+        .env("LANCHAT_KNOWN_HOSTS", known.path().join("known_hosts"))
+        .env_remove("LANCHAT_PASSWORD");
+    c
+}
+
 /// SIGTERM ends `lanchat join` promptly and cleanly although stdin stays open with nothing
 /// typed (the reader thread is blocked in read(2)).
 #[tokio::test(flavor = "multi_thread")]
 async fn join_stops_on_sigterm_with_stdin_open() {
     let s = common::start_default().await;
     let known = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lanchat"))
-        .args(["join", &s.addr.to_string(), "--room", "r", "--nick", "term"])
-        .arg("--accept-new-host")
-        .env("LANCHAT_KNOWN_HOSTS", known.path().join("known_hosts"))
-        .env_remove("LANCHAT_PASSWORD")
+    let mut child = join_term(&s, &known)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -151,11 +158,7 @@ async fn join_searches_the_room() {
     ann.send("r", "the budget is ready").await;
     ann.send("r", "lunch?").await;
     let known = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lanchat"))
-        .args(["join", &s.addr.to_string(), "--room", "r", "--nick", "term"])
-        .arg("--accept-new-host")
-        .env("LANCHAT_KNOWN_HOSTS", known.path().join("known_hosts"))
-        .env_remove("LANCHAT_PASSWORD")
+    let mut child = join_term(&s, &known)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
