@@ -11,7 +11,8 @@ BIN="$CARGO_TARGET_DIR/debug/lanchat"
 
 APT_BUILD=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-3.0-dev libayatana-appindicator3-dev pkg-config build-essential)
 # iproute2: tests/discovery.rs builds a private LAN of network namespaces with `ip`.
-APT_TEST=(xvfb webkit2gtk-driver chromium imagemagick iproute2)
+# redis-server: tests/cluster.rs starts its own Redis on a loopback port (cluster mode).
+APT_TEST=(xvfb webkit2gtk-driver chromium imagemagick iproute2 redis-server)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -154,6 +154,15 @@ pub struct ServeArgs {
     /// uploads).
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "20GiB")]
     pub files_quota: u64,
+    /// Cluster mode: share every room with the other nodes using this Redis (or Valkey), e.g.
+    /// redis://10.0.0.5:6379. The room log lives there; this node keeps a replica. Files stay
+    /// off in cluster mode.
+    #[arg(long, value_name = "REDIS_URL", env = "LANCHAT_CLUSTER")]
+    pub cluster: Option<String>,
+    /// Cluster mode: the address clients reach this node at, listed for them to fail over to
+    /// [default: http://<LAN address>:<port>].
+    #[arg(long, value_name = "URL", env = "LANCHAT_ADVERTISE", requires = "cluster")]
+    pub advertise: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -307,6 +316,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             allowed_origins: args.allow_origins,
             allowed_hosts: args.allow_hosts,
         },
+        cluster: args.cluster.map(|redis_url| crate::server::ClusterConfig {
+            redis_url,
+            advertise: args.advertise,
+        }),
         ..Config::default()
     };
     crate::server::raise_fd_limit(config.max_connections);

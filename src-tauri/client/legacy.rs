@@ -34,6 +34,7 @@ pub fn is_legacy(info: &ServerInfo) -> bool {
 pub fn unknown_server(base_url: &str) -> ServerInfo {
     ServerInfo {
         fingerprint: None,
+        nodes: Vec::new(),
         server: "socket.io".into(),
         name: base_url.into(),
         version: String::new(),

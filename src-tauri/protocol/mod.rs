@@ -370,6 +370,23 @@ pub struct ServerInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub fingerprint: Option<String>,
+    /// Cluster mode: every live node of the cluster, this one included (absent on a single
+    /// host). A client whose node dies reconnects to another and resumes with `since`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(test, ts(as = "Option<Vec<NodeInfo>>", optional))]
+    pub nodes: Vec<NodeInfo>,
+}
+
+/// One node of a cluster, as `/api/info` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct NodeInfo {
+    /// The node's number in the cluster (a restarted node gets a new one).
+    pub id: u64,
+    /// Where clients reach it, e.g. `http://192.168.1.20:7878`.
+    pub url: String,
+    /// Its connections, as of its last heartbeat.
+    pub connections: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -115,6 +115,20 @@ pub struct Config {
     /// Whether guests may use plain HTTP (default `None`: only while no password is set, so a
     /// password never crosses the network unencrypted unless the host said so).
     pub plain_guests: Option<bool>,
+    /// Cluster mode (default: off, one host with its SQLite history): the Redis that holds the
+    /// log every node follows (`server/cluster/`, docs/architecture.md "Cluster").
+    pub cluster: Option<ClusterConfig>,
+}
+
+/// How a node joins a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// `redis://HOST:PORT` (or `rediss://`, `redis://:password@HOST:PORT/DB`).
+    pub redis_url: String,
+    /// Where clients reach this node, listed in `/api/info` for the others to fail over to
+    /// (default: `http://<bound address>:<port>`, or this computer's LAN address when bound
+    /// to every interface).
+    pub advertise: Option<String>,
 }
 
 impl Default for Config {
@@ -143,6 +157,7 @@ impl Default for Config {
             files: FilesConfig::default(),
             identity: None,
             plain_guests: None,
+            cluster: None,
         }
     }
 }
@@ -224,6 +239,7 @@ impl Control {
             password_required,
             rooms,
             fingerprint: Some(self.shared.identity.fingerprint().hex()),
+            nodes: Vec::new(),
         }
     }
 

@@ -209,7 +209,12 @@ export type ServerInfo = { server: string, name: string, version: string, passwo
  * it proves nothing (anyone on the path can change it); clients pin it from an invite,
  * a discovery record or first use, and check it in the TLS handshake.
  */
-fingerprint?: string, };
+fingerprint?: string, 
+/**
+ * Cluster mode: every live node of the cluster, this one included (absent on a single
+ * host). A client whose node dies reconnects to another and resumes with `since`.
+ */
+nodes?: Array<NodeInfo>, };
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnected";
 
@@ -226,7 +231,12 @@ baseUrl: string, server: string, name: string, version: string, passwordRequired
  * it proves nothing (anyone on the path can change it); clients pin it from an invite,
  * a discovery record or first use, and check it in the TLS handshake.
  */
-fingerprint?: string, };
+fingerprint?: string, 
+/**
+ * Cluster mode: every live node of the cluster, this one included (absent on a single
+ * host). A client whose node dies reconnects to another and resumes with `since`.
+ */
+nodes?: Array<NodeInfo>, };
 
 export type TransferProgress = { 
 /**
