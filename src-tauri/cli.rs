@@ -161,7 +161,12 @@ pub struct ServeArgs {
     pub cluster: Option<String>,
     /// Cluster mode: the address clients reach this node at, listed for them to fail over to
     /// [default: http://<LAN address>:<port>].
-    #[arg(long, value_name = "URL", env = "LANCHAT_ADVERTISE", requires = "cluster")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "LANCHAT_ADVERTISE",
+        requires = "cluster"
+    )]
     pub advertise: Option<String>,
 }
 

@@ -52,7 +52,7 @@ use tokio::sync::oneshot;
 
 use crate::chat::{Chat, ChatConfig};
 use crate::protocol::{
-    Limits, RoomInfo, RoomOverview, ServerClosing, ServerInfo, WireError, events,
+    Limits, NodeInfo, RoomInfo, RoomOverview, ServerClosing, ServerInfo, WireError, events,
 };
 use crate::store::Store;
 use hub::{Hub, HubHandle, Job};
@@ -193,6 +193,9 @@ struct Shared {
     /// The plain-guest setting (`Config::plain_guests`); a lock because the host can change it
     /// while running. Held only to copy or replace.
     plain_guests: RwLock<Option<bool>>,
+    /// Cluster mode: the live nodes, this one included, as of the last heartbeat (empty on a
+    /// single host). Held only to clone or replace.
+    nodes: RwLock<Vec<NodeInfo>>,
 }
 
 impl Shared {
@@ -239,8 +242,13 @@ impl Control {
             password_required,
             rooms,
             fingerprint: Some(self.shared.identity.fingerprint().hex()),
-            nodes: Vec::new(),
+            nodes: self.nodes(),
         }
+    }
+
+    /// Cluster mode: the live nodes, this one included (empty on a single host).
+    pub fn nodes(&self) -> Vec<NodeInfo> {
+        read(&self.shared.nodes)
     }
 
     /// Every room with people in it and who they are, for the host (never sent to guests:
@@ -324,7 +332,7 @@ impl Control {
     }
 }
 
-fn read(lock: &RwLock<Option<String>>) -> Option<String> {
+fn read<T: Clone>(lock: &RwLock<T>) -> T {
     lock.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
@@ -353,6 +361,7 @@ pub fn build(config: Config, store: Store) -> std::io::Result<(Router, Control)>
         outflows: Arc::default(),
         identity,
         plain_guests: RwLock::new(config.plain_guests),
+        nodes: RwLock::new(Vec::new()),
         config,
     });
     let cfg = &shared.config;
