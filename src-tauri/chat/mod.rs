@@ -239,12 +239,33 @@ pub struct Batch {
     cleared: Vec<(String, u64)>,
 }
 
+/// A new message's id: random, or (`derived`, cluster mode) a UUID-shaped hash of where and when
+/// it was posted, the same on every node.
+fn message_id(derived: bool, room: &str, seq: u64, ts: i64) -> String {
+    if !derived {
+        return uuid::Uuid::new_v4().to_string();
+    }
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(room.as_bytes());
+    h.update([0]);
+    h.update(seq.to_be_bytes());
+    h.update(ts.to_be_bytes());
+    let d = h.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    uuid::Builder::from_custom_bytes(b).into_uuid().to_string()
+}
+
 pub struct Chat {
     cfg: ChatConfig,
     rooms: HashMap<String, Room>,
     peers: HashMap<ConnId, Peer>,
     /// Rooms holding messages read for this batch (`Room::older`), cleared when it settles.
     with_older: Vec<String>,
+    /// Message ids made from the message (room, seq, time) rather than drawn at random: in a
+    /// cluster every node must give a message the same id.
+    derived_ids: bool,
 }
 
 impl Chat {
@@ -254,7 +275,14 @@ impl Chat {
             rooms: HashMap::new(),
             peers: HashMap::new(),
             with_older: Vec::new(),
+            derived_ids: false,
         }
+    }
+
+    /// Cluster mode: every node applies the same inputs and must hand out the same message ids.
+    pub fn derive_ids(mut self) -> Chat {
+        self.derived_ids = true;
+        self
     }
 
     /// Every connection that came through cluster node `node`, in order (a node is gone: they
@@ -579,15 +607,17 @@ impl Chat {
             reply,
             mentions,
         } = post;
+        let derived = self.derived_ids;
         let r = self
             .rooms
             .get_mut(room)
             .ok_or(crate::protocol::ErrorCode::NotInRoom)?;
         b.before.entry(room.to_owned()).or_insert(r.last_seq);
+        let seq = r.next_seq();
         let msg = Message {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: message_id(derived, room, seq, ctx.now_ms),
             room: room.to_owned(),
-            seq: r.next_seq(),
+            seq,
             ts: ctx.now_ms,
             kind,
             nick_name: nick,

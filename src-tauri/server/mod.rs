@@ -436,7 +436,11 @@ fn build_with(
     let sizes = (chat.cache_len, chat.dedupe_len);
     let reads = Arc::new(reads::Reads::new(store.clone(), cfg.max_replay_bytes));
     let hub = Hub::new(
-        Chat::new(chat),
+        if log.is_some() {
+            Chat::new(chat).derive_ids()
+        } else {
+            Chat::new(chat)
+        },
         store,
         deliver::Deliver::new(io.clone(), files, reads),
         sizes,
