@@ -539,21 +539,12 @@ async fn redis_restart_under_load(hard: bool) {
             (p, acked)
         }));
     }
-    let all = |what: &'static str, f: Box<dyn Fn(&Progress) -> bool + Send + Sync>| {
-        let progress = progress.clone();
-        let f = Arc::new(f);
-        async move {
-            until(what, WAIT * 3, move || {
-                let (progress, f) = (progress.clone(), f.clone());
-                async move { progress.iter().all(|p| f(p)) }
-            })
-            .await
-        }
-    };
-    all(
-        "every sender has 20 acks",
-        Box::new(|p| p.acked.load(Ordering::Relaxed) >= 20),
-    )
+    let acked = |n: usize| progress[n].acked.load(Ordering::Relaxed);
+    let refused = |n: usize| progress[n].refused.load(Ordering::Relaxed);
+    let patience = WAIT * 3;
+    until_sync("every sender has 20 acks", patience, || {
+        (0..3).all(|n| acked(n) >= 20)
+    })
     .await;
     if hard {
         redis.kill();
@@ -561,33 +552,19 @@ async fn redis_restart_under_load(hard: bool) {
         redis.stop().await;
     }
     let down = Instant::now();
-    all(
+    until_sync(
         "every sender is refused while Redis is down",
-        Box::new(|p| p.refused.load(Ordering::Relaxed) >= 3),
+        patience,
+        || (0..3).all(|n| refused(n) >= 3),
     )
     .await;
-    let before: Vec<usize> = progress
-        .iter()
-        .map(|p| p.acked.load(Ordering::Relaxed))
-        .collect();
+    let before: Vec<usize> = (0..3).map(acked).collect();
     redis.restart().await;
     let back = Instant::now();
-    until(
+    until_sync(
         "every sender has 20 more acks after Redis came back",
-        WAIT * 3,
-        {
-            let progress = progress.clone();
-            let before = before.clone();
-            move || {
-                let (progress, before) = (progress.clone(), before.clone());
-                async move {
-                    progress
-                        .iter()
-                        .zip(&before)
-                        .all(|(p, b)| p.acked.load(Ordering::Relaxed) >= b + 20)
-                }
-            }
-        },
+        patience,
+        || (0..3).all(|n| acked(n) >= before[n] + 20),
     )
     .await;
     eprintln!(
@@ -601,21 +578,23 @@ async fn redis_restart_under_load(hard: bool) {
     );
     stop.store(true, Ordering::Relaxed);
     let mut all_acked = Vec::new();
+    let mut peers = Vec::new();
     for s in senders {
         let (p, acked) = s.await.unwrap();
         // The connection that was refused is the one that is accepted again.
         assert_eq!(p.send("load", "still connected").await["ok"], true);
         all_acked.extend(acked);
+        peers.push(p);
     }
-    let stored = chats(&history_on(&url(&nodes[2]), "load", "checker").await);
-    assert_all_acked_stored_once(&all_acked, &stored);
-    for n in &nodes {
+    for (i, n) in nodes.iter().enumerate() {
         assert_eq!(
             n.control.connections(),
             1,
-            "a node dropped its sender's connection"
+            "node {i} dropped its sender's connection"
         );
     }
+    let stored = chats(&history_on(&url(&nodes[2]), "load", "checker").await);
+    assert_all_acked_stored_once(&all_acked, &stored);
 }
 
 /// Redis stopped and restarted under load: refusals, then recovery, nothing acked lost.
@@ -640,9 +619,8 @@ async fn sigkill_a_node_under_load_its_clients_move_and_nothing_acked_is_lost() 
     let nodes = start_nodes(&redis.url(), 2).await;
     let mut victim = ProcessNode::start(&redis.url());
     let control = nodes[0].control.clone();
-    until("the process node is listed", WAIT * 2, || {
-        let c = control.clone();
-        async move { c.nodes().len() == 3 }
+    until_sync("the process node is listed", WAIT * 2, || {
+        control.nodes().len() == 3
     })
     .await;
     let fp = fingerprint_at(victim.addr).await;
@@ -749,13 +727,10 @@ async fn sigkill_a_node_under_load_its_clients_move_and_nothing_acked_is_lost() 
 
     // Once the dead node is declared down and its connections let go, the movers (now on
     // another node with the same session) are still in the room.
-    until(
+    until_sync(
         "the dead node is dropped from the node list",
         NODE_TTL_WAIT,
-        || {
-            let c = control.clone();
-            async move { c.nodes().len() == 2 }
-        },
+        || control.nodes().len() == 2,
     )
     .await;
     eprintln!("node declared down {:?} after the kill", killed.elapsed());
@@ -783,9 +758,8 @@ async fn a_dead_nodes_members_leave_within_the_heartbeat_ttl() {
     let nodes = start_nodes(&redis.url(), 2).await;
     let mut victim = ProcessNode::start(&redis.url());
     let control = nodes[0].control.clone();
-    until("the process node is listed", WAIT * 2, || {
-        let c = control.clone();
-        async move { c.nodes().len() == 3 }
+    until_sync("the process node is listed", WAIT * 2, || {
+        control.nodes().len() == 3
     })
     .await;
     let mut watcher = User::join(&url(&nodes[0]), "watcher", "r").await;

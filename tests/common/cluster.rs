@@ -52,9 +52,8 @@ pub async fn start_nodes(redis_url: &str, n: usize) -> Vec<RunningServer> {
     }
     for node in &nodes {
         let control = node.control.clone();
-        until(&format!("a node lists all {n} nodes"), WAIT * 2, || {
-            let control = control.clone();
-            async move { control.nodes().len() == n }
+        until_sync(&format!("a node lists all {n} nodes"), WAIT * 2, || {
+            control.nodes().len() == n
         })
         .await;
     }
@@ -211,4 +210,9 @@ where
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// [`until`] for a condition that needs no waiting to check.
+pub async fn until_sync(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    until(what, limit, || std::future::ready(cond())).await
 }
