@@ -497,10 +497,35 @@ struct Progress {
     refused: AtomicUsize,
 }
 
-/// Redis stopped (`hard`: SIGKILLed) and restarted while three senders on three nodes send:
-/// while it is down sends are refused with `storage_failed` and the connections stay; once it is
-/// back the same connections are accepted again; every acked message is in the history once,
-/// in order.
+/// `peer.request`, waiting up to `limit` for the ack instead of [`WAIT`]: `None` if none came.
+async fn request_within(peer: &Peer, event: &str, data: Value, limit: Duration) -> Option<Value> {
+    use futures_util::FutureExt;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    peer.client
+        .emit_with_ack(event, data, limit, move |p, _| {
+            let body = match p {
+                rust_socketio::Payload::Text(mut v) if !v.is_empty() => match v.swap_remove(0) {
+                    Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+                    other => other,
+                },
+                _ => Value::Null,
+            };
+            let _ = tx.send(body);
+            async {}.boxed()
+        })
+        .await
+        .expect("emit_with_ack");
+    tokio::time::timeout(limit, rx.recv()).await.ok().flatten()
+}
+
+/// How long a request sent just before Redis went away may wait for its ack: one whose entry
+/// reached the log is answered once the node has read it back, after Redis returns.
+const IN_FLIGHT_WAIT: Duration = Duration::from_secs(40);
+
+/// Redis stopped (`hard`: SIGKILLed) and restarted while three senders on three nodes send as
+/// fast as acks come: while it is down a new send on any node is refused at once with
+/// `storage_failed` and the connections stay; once it is back the same connections are accepted
+/// again, by themselves; every acked message is in the history once, in order.
 async fn redis_restart_under_load(hard: bool) {
     let mut redis = Redis::start().await;
     let nodes = start_nodes(&redis.url(), 3).await;
@@ -513,34 +538,39 @@ async fn redis_restart_under_load(hard: bool) {
             let p = Peer::connect(&url).await;
             p.join("load", &format!("s{n}")).await;
             let mut acked = Vec::new();
-            let mut codes = Vec::new();
+            let mut slowest = Duration::ZERO;
             let mut i = 0;
             while !stop.load(Ordering::Relaxed) {
                 let text = format!("s{n} {i}");
-                let ack = p
-                    .request(
-                        "sendMessage",
-                        json!({"room": "load", "message": text, "clientId": format!("s{n}-{i}")}),
-                    )
-                    .await;
+                let sent = Instant::now();
+                let body =
+                    json!({"room": "load", "message": text, "clientId": format!("s{n}-{i}")});
+                let ack = request_within(&p, "sendMessage", body, IN_FLIGHT_WAIT)
+                    .await
+                    .unwrap_or_else(|| panic!("s{n}: no answer to {text:?} in {IN_FLIGHT_WAIT:?}"));
+                slowest = slowest.max(sent.elapsed());
                 if ack["ok"] == true {
                     acked.push(text);
                     progress[n].acked.fetch_add(1, Ordering::Relaxed);
                 } else {
-                    let code = ack["error"]["code"].as_str().unwrap_or("?").to_owned();
-                    assert_eq!(code, "storage_failed", "s{n}: refused with {ack}");
-                    codes.push(code);
+                    assert_eq!(ack["error"]["code"], "storage_failed", "s{n}: {ack}");
                     progress[n].refused.fetch_add(1, Ordering::Relaxed);
                     // A person would not resend in a tight loop either.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 i += 1;
             }
-            (p, acked)
+            (p, acked, slowest)
         }));
     }
+    // One more member per node who sends only while Redis is away: a new send, refused.
+    let mut probes = Vec::new();
+    for (n, node) in nodes.iter().enumerate() {
+        let p = Peer::connect(&url(node)).await;
+        p.join("load", &format!("probe{n}")).await;
+        probes.push(p);
+    }
     let acked = |n: usize| progress[n].acked.load(Ordering::Relaxed);
-    let refused = |n: usize| progress[n].refused.load(Ordering::Relaxed);
     let patience = WAIT * 3;
     until_sync("every sender has 20 acks", patience, || {
         (0..3).all(|n| acked(n) >= 20)
@@ -552,12 +582,16 @@ async fn redis_restart_under_load(hard: bool) {
         redis.stop().await;
     }
     let down = Instant::now();
-    until_sync(
-        "every sender is refused while Redis is down",
-        patience,
-        || (0..3).all(|n| refused(n) >= 3),
-    )
-    .await;
+    for (n, p) in probes.iter().enumerate() {
+        let body = json!({"room": "load", "message": format!("probe{n} while down")});
+        let ack = request_within(p, "sendMessage", body, WAIT)
+            .await
+            .unwrap_or_else(|| {
+                panic!("node {n} did not answer a send within {WAIT:?} while Redis was down")
+            });
+        assert_eq!(ack["error"]["code"], "storage_failed", "node {n}: {ack}");
+    }
+    let refused_in = down.elapsed();
     let before: Vec<usize> = (0..3).map(acked).collect();
     redis.restart().await;
     let back = Instant::now();
@@ -567,34 +601,46 @@ async fn redis_restart_under_load(hard: bool) {
         || (0..3).all(|n| acked(n) >= before[n] + 20),
     )
     .await;
-    eprintln!(
-        "redis down {:?}, recovered {:?} after restart; refused {:?}",
-        back - down,
-        back.elapsed(),
-        progress
-            .iter()
-            .map(|p| p.refused.load(Ordering::Relaxed))
-            .collect::<Vec<_>>()
-    );
+    let recovered = back.elapsed();
     stop.store(true, Ordering::Relaxed);
     let mut all_acked = Vec::new();
     let mut peers = Vec::new();
+    let mut slowest = Vec::new();
     for s in senders {
-        let (p, acked) = s.await.unwrap();
+        let (p, acked, slow) = s.await.unwrap();
         // The connection that was refused is the one that is accepted again.
-        assert_eq!(p.send("load", "still connected").await["ok"], true);
+        let n = peers.len();
+        let ack = p.send("load", &format!("s{n} still connected")).await;
+        assert_eq!(ack["ok"], true, "{ack}");
         all_acked.extend(acked);
         peers.push(p);
+        slowest.push(slow);
     }
-    for (i, n) in nodes.iter().enumerate() {
+    for (n, p) in probes.iter().enumerate() {
+        let ack = p.send("load", &format!("probe{n} after")).await;
         assert_eq!(
-            n.control.connections(),
-            1,
-            "node {i} dropped its sender's connection"
+            ack["ok"], true,
+            "probe{n} refused after Redis came back: {ack}"
         );
+    }
+    eprintln!(
+        "Redis {}: every node refused a new send within {refused_in:?}; senders refused {:?} \
+         times, slowest ack {slowest:?}; all accepting again {recovered:?} after the restart",
+        if hard { "SIGKILLed" } else { "stopped" },
+        progress
+            .iter()
+            .map(|p| p.refused.load(Ordering::Relaxed))
+            .collect::<Vec<_>>(),
+    );
+    for (i, n) in nodes.iter().enumerate() {
+        assert_eq!(n.control.connections(), 2, "node {i} dropped a connection");
     }
     let stored = chats(&history_on(&url(&nodes[2]), "load", "checker").await);
     assert_all_acked_stored_once(&all_acked, &stored);
+    assert!(
+        !stored.iter().any(|(_, t)| t.ends_with("while down")),
+        "a refused send was stored"
+    );
 }
 
 /// Redis stopped and restarted under load: refusals, then recovery, nothing acked lost.
