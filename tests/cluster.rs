@@ -167,8 +167,23 @@ async fn three_nodes_show_everyone_one_order() {
                 seen.push(v);
             }
         }
-        views.push(chats(&seen));
+        views.push(seen);
     }
+    // The same message has the same id on every node, too.
+    let ids: Vec<Vec<(u64, String)>> = views
+        .iter()
+        .map(|v| {
+            v.iter()
+                .map(|m| {
+                    (
+                        m["seq"].as_u64().unwrap(),
+                        m["id"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let views: Vec<Vec<(u64, String)>> = views.iter().map(|v| chats(v)).collect();
     let first = &views[0];
     assert_eq!(first.len(), peers.len() * (per + 1));
     assert!(
@@ -177,6 +192,14 @@ async fn three_nodes_show_everyone_one_order() {
     );
     for (i, v) in views.iter().enumerate().skip(1) {
         assert_eq!(v, first, "p{i} (node {}) disagrees with p0", i % 3);
+    }
+    for (i, v) in ids.iter().enumerate().skip(1) {
+        assert_eq!(
+            v,
+            &ids[0],
+            "p{i} (node {}) is shown other message ids than p0",
+            i % 3
+        );
     }
     for i in 0..peers.len() {
         let mine: Vec<usize> = first
