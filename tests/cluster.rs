@@ -754,13 +754,6 @@ async fn sigkill_a_node_under_load_its_clients_move_and_nothing_acked_is_lost() 
         movers.push(u);
     }
     eprintln!("senders done {:?} after the kill", killed.elapsed());
-    for u in &movers {
-        assert_ne!(
-            u.client.base_url(),
-            format!("https://{}", victim.addr),
-            "base url"
-        );
-    }
     let stored = chats(&history_on(&url(&nodes[1]), "load", "checker").await);
     assert_all_acked_stored_once(&all_acked, &stored);
 
