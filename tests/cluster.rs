@@ -513,6 +513,119 @@ async fn api_info_on_any_node_lists_every_node() {
     assert_eq!(nodes[0].control.nodes().len(), 3);
 }
 
+/// Edits, reactions and deletes span nodes: the author edits through another node under another
+/// nickname (rights follow the user key, on every node), someone else's edit is refused there
+/// too, the host deletes from a third node's controls, and members on two nodes get every
+/// change once, with the same seqs, in the same order.
+#[tokio::test(flavor = "multi_thread")]
+async fn conversations_span_nodes() {
+    let redis = Redis::start().await;
+    let nodes = start_nodes(&redis.url(), 3).await;
+    let key = |name: &str| json!({"userKey": format!("{name}-key-0123456789abcdef")});
+    let ann = Peer::connect_with(&url(&nodes[0]), key("ann"))
+        .await
+        .unwrap();
+    let bob = Peer::connect_with(&url(&nodes[2]), key("bob"))
+        .await
+        .unwrap();
+    ann.join("c", "ann").await;
+    bob.join("c", "bob").await;
+    let seq = |ack: &Value| {
+        assert_eq!(ack["ok"], true, "{ack}");
+        ack["seq"].as_u64().unwrap()
+    };
+    let m = seq(&ann.send("c", "hello").await);
+    bob.wait_for("message", |v| v["seq"] == m).await;
+    let r = seq(&bob
+        .request("react", json!({"room": "c", "seq": m, "emoji": "👍"}))
+        .await);
+    // Ann again, from node B, as "ann-phone": the same key, so still the author.
+    let phone = Peer::connect_with(&url(&nodes[1]), key("ann"))
+        .await
+        .unwrap();
+    phone.join("c", "ann-phone").await;
+    let e = seq(&phone
+        .request(
+            "editMessage",
+            json!({"room": "c", "seq": m, "message": "hello, all"}),
+        )
+        .await);
+    let theft = bob
+        .request(
+            "editMessage",
+            json!({"room": "c", "seq": m, "message": "mine now"}),
+        )
+        .await;
+    assert_eq!(theft["error"]["code"], "not_author", "{theft}");
+    nodes[2]
+        .control
+        .delete_message("c", m, "the host")
+        .await
+        .expect("the host deletes from another node");
+    let mut views = Vec::new();
+    for p in [&ann, &bob] {
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            let v = p.wait_for("messageUpdate", |_| true).await;
+            got.push((
+                v["kind"].as_str().unwrap().to_owned(),
+                v["seq"].as_u64().unwrap(),
+                v["target"].as_u64().unwrap(),
+            ));
+        }
+        views.push(got);
+    }
+    assert_eq!(views[0], views[1], "members on two nodes disagree");
+    let kinds: Vec<&str> = views[0].iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["react", "edit", "delete"]);
+    assert_eq!((views[0][0].1, views[0][1].1), (r, e));
+    assert!(views[0].iter().all(|(_, _, t)| *t == m));
+}
+
+/// A node started after the room had a history follows the log from its start: a member
+/// joining on it is shown the same messages with the same seqs as on the first node.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_started_later_replays_the_log() {
+    let redis = Redis::start().await;
+    let first = start_node_with(node_config(&redis.url())).await;
+    let ann = Peer::connect(&url(&first)).await;
+    ann.join("late", "ann").await;
+    for i in 0..40 {
+        assert_eq!(ann.send("late", &format!("m{i}")).await["ok"], true);
+    }
+    let before = chats(&history_on(&url(&first), "late", "early").await);
+    let later = start_node_with(node_config(&redis.url())).await;
+    let after = chats(&history_on(&url(&later), "late", "newcomer").await);
+    assert_eq!(after, before, "the new node's replica differs");
+    assert_eq!(after.len(), 40);
+    // And it takes part at once: a message sent on it reaches the first node's member.
+    let cat = Peer::connect(&url(&later)).await;
+    cat.join("late", "cat").await;
+    assert_eq!(cat.send("late", "from the new node").await["ok"], true);
+    ann.wait_for("message", text_is("from the new node")).await;
+}
+
+/// A node whose rules would decide differently (here: another history length) is refused at
+/// start, saying so, and the cluster goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_with_other_settings_is_refused() {
+    let redis = Redis::start().await;
+    let nodes = start_nodes(&redis.url(), 1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let odd = Config {
+        history_on_join: 7,
+        ..node_config(&redis.url())
+    };
+    let err = lanchat::server::serve(listener, odd, lanchat::store::Store::memory().unwrap())
+        .await
+        .err()
+        .expect("a node with other settings must not join");
+    assert!(err.to_string().contains("settings"), "{err}");
+    let p = Peer::connect(&url(&nodes[0])).await;
+    p.join("ok", "ann").await;
+    assert_eq!(p.send("ok", "still fine").await["ok"], true);
+}
+
 /// What one sender on a raw connection saw while Redis went away and came back.
 #[derive(Default)]
 struct Progress {
