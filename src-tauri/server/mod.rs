@@ -249,6 +249,12 @@ impl Control {
         }
     }
 
+    /// Cluster mode: this node's number (`None` on a single host).
+    pub fn node_id(&self) -> Option<u64> {
+        let id = self.shared.node.load(std::sync::atomic::Ordering::Acquire);
+        (id != 0).then_some(id)
+    }
+
     /// Cluster mode: the live nodes, this one included (empty on a single host).
     pub fn nodes(&self) -> Vec<NodeInfo> {
         read(&self.shared.nodes)
@@ -315,6 +321,20 @@ impl Control {
         self.shared.hub().submit(Job::HostDelete {
             room: room.to_owned(),
             seq,
+            by: by.to_owned(),
+            done: Some(tx),
+        });
+        rx.await
+            .map_err(|_| ControlError::Stopped)?
+            .map_err(ControlError::Refused)
+    }
+
+    /// Clears `room`'s history: a `clear` notice is posted and everything before it goes, for
+    /// everyone (the host's moderation).
+    pub async fn clear_room(&self, room: &str, by: &str) -> Result<(), ControlError> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.hub().submit(Job::HostClear {
+            room: room.to_owned(),
             by: by.to_owned(),
             done: Some(tx),
         });

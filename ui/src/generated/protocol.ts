@@ -1,7 +1,7 @@
 // Generated from the Rust types by `src-tauri/typescript.rs` (ts-rs). Do not edit:
 // change the Rust type, then run `UPDATE_TS=1 cargo test --lib typescript`.
 
-export type Kind = "chat" | "join" | "leave" | "kick" | "system" | "file" | "edit" | "delete" | "react" | "unreact";
+export type Kind = "chat" | "join" | "leave" | "kick" | "system" | "file" | "edit" | "delete" | "react" | "unreact" | "clear";
 
 export type FileMeta = { 
 /**
@@ -188,6 +188,20 @@ export type WireError = { code: ErrorCode, message: string, };
 export type RequestError = { event: string, code: ErrorCode, message: string, };
 
 export type RoomInfo = { name: string, members: number, };
+
+export type NodeInfo = { 
+/**
+ * The node's number in the cluster (a restarted node gets a new one).
+ */
+id: number, 
+/**
+ * Where clients reach it, e.g. `http://192.168.1.20:7878`.
+ */
+url: string, 
+/**
+ * Its connections, as of its last heartbeat.
+ */
+connections: number, };
 
 export type RoomOverview = { name: string, 
 /**
