@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::chat::User;
 use common::cluster::*;
+use common::proxy::FaultProxy;
 use common::raw::RawSio;
 use common::redis::Redis;
 use common::*;
@@ -1041,9 +1042,10 @@ fn scale() -> usize {
         .unwrap_or(1)
 }
 
-/// Soak: 300 clients spread over three nodes in ten rooms, a sender per room on yet another
-/// node; every client is shown every message of its room exactly once, in seq order, and the
-/// members of a room all see the same log.
+/// Soak: 300 clients spread over three nodes in ten rooms, a third of them behind proxies that
+/// keep cutting them off, a sender per room on yet another node; every client is shown every
+/// message of its room exactly once, in seq order, and the members of a room all see the same
+/// log.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn soak_300_clients_over_3_nodes_and_10_rooms() {
     let rooms = 10;
@@ -1052,17 +1054,24 @@ async fn soak_300_clients_over_3_nodes_and_10_rooms() {
     let redis = Redis::start().await;
     let nodes = start_nodes(&redis.url(), 3).await;
     let urls: Vec<String> = nodes.iter().map(url).collect();
+    let mut flaky = Vec::new();
+    for n in &nodes {
+        flaky.push(FaultProxy::start(n.addr).await);
+    }
+    let flaky_urls: Vec<String> = flaky.iter().map(FaultProxy::url).collect();
     let started = Instant::now();
 
     // Each room's clients connect concurrently with the other rooms'.
     let joining: Vec<_> = (0..rooms)
         .map(|r| {
-            let urls = urls.clone();
+            let (urls, flaky_urls) = (urls.clone(), flaky_urls.clone());
             tokio::spawn(async move {
                 let mut users = Vec::new();
                 for i in 0..per_room {
+                    // Every third client goes through its node's flaky link.
+                    let address = if i % 3 == 0 { &flaky_urls } else { &urls };
                     let u = User::join(
-                        &urls[(r + i) % 3],
+                        &address[(r + i) % 3],
                         &format!("u{r}-{i}"),
                         &format!("room{r}"),
                     )
@@ -1103,10 +1112,21 @@ async fn soak_300_clients_over_3_nodes_and_10_rooms() {
             })
         })
         .collect();
+    // Cut the flaky links a few times while the rooms are busy.
+    let chaos = tokio::spawn(async move {
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            flaky.iter().for_each(FaultProxy::cut);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            flaky.iter().for_each(FaultProxy::restore);
+        }
+        flaky
+    });
     let mut done_senders = Vec::new();
     for s in senders {
         done_senders.push(s.await.unwrap());
     }
+    let _flaky = chaos.await.unwrap();
     eprintln!(
         "{} messages acked after {:?}",
         rooms * messages,
@@ -1134,4 +1154,13 @@ async fn soak_300_clients_over_3_nodes_and_10_rooms() {
         }
     }
     eprintln!("all shown after {:?}", started.elapsed());
+    let reconnected = users
+        .iter()
+        .flat_map(|(_, us)| us)
+        .filter(|u| u.states.contains(&ConnState::Reconnecting))
+        .count();
+    assert!(
+        reconnected >= rooms * per_room / 3 / 2,
+        "only {reconnected} clients were cut off"
+    );
 }
