@@ -1034,6 +1034,24 @@ async fn startup_with_an_unreachable_redis_fails_naming_redis() {
     );
 }
 
+/// Files are off in cluster mode, even on a `lanchat serve` that would keep them (a file would
+/// live on one node's disk): an upload is refused with `files_disabled`, and chat goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn files_are_off_in_cluster_mode() {
+    let redis = Redis::start().await;
+    let node = ProcessNode::start(&redis.url());
+    let p = Peer::connect(&node.url()).await;
+    p.join("f", "ann").await;
+    let refused = p
+        .request(
+            "fileUpload",
+            json!({"room": "f", "name": "a.txt", "size": 3}),
+        )
+        .await;
+    assert_eq!(refused["error"]["code"], "files_disabled", "{refused}");
+    assert_eq!(p.send("f", "text still works").await["ok"], true);
+}
+
 /// Scale with LANCHAT_SOAK_SCALE (default 1: 300 clients, 10 rooms, 1,000 messages).
 fn scale() -> usize {
     std::env::var("LANCHAT_SOAK_SCALE")
