@@ -6,7 +6,9 @@
 #   bench/run.sh --smoke    a few hundred deliveries per peer (< 30 s once built); exits non-zero
 #                           on any loss, duplicate, reordering or request error
 #   extra arguments go to bench/suite.py (e.g. --peers lanchat,relay --only fanout --reps 1;
-#   --peers lanchat,lanchat-tls runs the same server with plain and TLS clients side by side)
+#   --peers lanchat,lanchat-tls runs the same server with plain and TLS clients side by side;
+#   --peers lanchat,lanchat-redis1,lanchat-redis2,lanchat-redis3 compares cluster mode: 1-3 nodes
+#   on one Redis, started fresh by the suite for every run)
 #
 # Environment: BENCH_TARGET_DIR (default ~/.cache/lanchat/target-bench) is the cargo target dir for every
 # build here, kept apart from the main tree's target/ so builds do not wait on each other's lock.
@@ -25,6 +27,9 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   esac
 done
 has() { [[ ",$peers," == *",$1,"* ]]; }
+# Cluster peers (lanchat-redis1..3) are lanchat serve nodes on a Redis the suite starts.
+cluster=false
+[[ ",$peers," == *",lanchat-redis"* ]] && cluster=true
 
 for tool in taskset python3 cargo; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 2; }
@@ -36,7 +41,10 @@ fi
 
 echo "bench: building into $CARGO_TARGET_DIR" >&2
 cargo build --release --locked --quiet --manifest-path "$BENCH/loadgen/Cargo.toml"
-if has lanchat; then
+if $cluster; then
+  command -v redis-server >/dev/null || { echo "bench: redis-server is required for the lanchat-redis peers (apt-get install redis-server)" >&2; exit 2; }
+fi
+if has lanchat || $cluster; then
   # The binary embeds the web UI, so it must be built first.
   [ -f "$ROOT/ui/dist/index.html" ] || (cd "$ROOT/ui" && npm ci --no-audit --no-fund --silent && npm run --silent build)
   cargo build --release --locked --quiet --no-default-features --manifest-path "$ROOT/Cargo.toml"

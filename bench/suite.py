@@ -2,7 +2,8 @@
 """Runs the lanchat benchmark suite against the three peers, side by side.
 
 Called by bench/run.sh after it has built everything; standard library only. Each server is
-pinned to CPU 0 and the load generator to CPU 1 (taskset). Every load step runs REPS times per
+pinned to CPU 0 and the load generator to CPU 1 (taskset); a cluster peer's nodes and its Redis
+all share CPU 0. Every load step runs REPS times per
 peer, interleaved (rate -> rep -> peer) so machine noise spreads over all peers; the report
 quotes medians. Writes bench/results/<timestamp>.json, .md and .svg.
 """
@@ -62,7 +63,16 @@ PEERS = {
     # The same server, its clients on TLS (loadgen --tls): what encryption costs, side by side.
     "lanchat-tls": "lanchat serve (release), clients over TLS",
     "relay2": "bare relay, variant (experiment)",
+    # Cluster mode (issue #15): N `lanchat serve --cluster` nodes on one Redis, all on CPU 0.
+    "lanchat-redis1": "lanchat cluster, 1 node on Redis",
+    "lanchat-redis2": "lanchat cluster, 2 nodes on one Redis",
+    "lanchat-redis3": "lanchat cluster, 3 nodes on one Redis",
 }
+CLUSTER_NODES = {"lanchat-redis1": 1, "lanchat-redis2": 2, "lanchat-redis3": 3}
+# The Redis every cluster run starts (fresh, empty, for each run): AOF on, fsync once a second
+# (Redis's own default for AOF), no RDB snapshots. "Acked" then means "in Redis's memory and in
+# its AOF within a second" (docs/benchmarks.md, Cluster).
+REDIS_ARGS = ["--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
 
 
 def log(*a):
@@ -72,10 +82,13 @@ def log(*a):
 class Server:
     """One peer process pinned to the server CPU; knows its address and pid."""
 
-    def __init__(self, peer, bins, workdir):
+    def __init__(self, peer, bins, workdir, extra=None, label=None):
         self.peer = peer
-        self.tmp = tempfile.mkdtemp(prefix=f"bench-{peer}-")
-        if peer in ("lanchat", "lanchat2", "lanchat-tls"):
+        self.tmp = tempfile.mkdtemp(prefix=f"bench-{label or peer}-")
+        if extra is not None:
+            # A cluster node (Cluster): in-memory replica, its own flags.
+            cmd = [bins[peer], "serve", "--port", "0", "--bind", "127.0.0.1"] + extra
+        elif peer in ("lanchat", "lanchat2", "lanchat-tls"):
             extra = VARIANT_EXTRA[peer] if peer == "lanchat2" else LANCHAT_EXTRA
             cmd = [bins[peer], "serve", "--port", "0", "--bind", "127.0.0.1"]
             cmd += extra if "--memory" in extra else ["--data", self.tmp] + extra
@@ -86,7 +99,7 @@ class Server:
             # of the same configuration rather than a lossier one.
             extra = RELAY_EXTRA if peer == "relay" else VARIANT_EXTRA[peer]
             cmd = [bins[peer], "--port", "0", "--bind", "127.0.0.1", "--max-buffer-size", "4096"] + extra
-        self.log_path = os.path.join(workdir, f"{peer}.log")
+        self.log_path = os.path.join(workdir, f"{label or peer}.log")
         self.logf = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             ["taskset", "-c", SERVER_CPU] + cmd,
@@ -115,6 +128,9 @@ class Server:
             self.stop()
             raise RuntimeError(f"{peer} did not start; see {self.log_path}")
         threading.Thread(target=self._drain, daemon=True).start()
+        self.addrs = [self.addr]
+        self.pids = [self.pid]
+        self.redis_addr = None
 
     def _drain(self):
         for line in self.proc.stdout:
@@ -142,6 +158,85 @@ class Server:
                 self.proc.wait()
         self.logf.flush()
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """A cluster peer: its own fresh Redis (an empty log, so runs never replay each other's
+    history) and N `lanchat serve --cluster` nodes, all pinned to the server CPU. Looks like a
+    Server to the rest of the suite (addrs, pids, alive, stop); `redis_addr` for the loadgen."""
+
+    def __init__(self, peer, bins, workdir):
+        self.peer = peer
+        self.tmp = tempfile.mkdtemp(prefix=f"bench-{peer}-")
+        self.nodes = []
+        self.redis = None
+        self.log_path = os.path.join(workdir, f"{peer}-redis.log")
+        port = free_port()
+        self.redis_addr = f"127.0.0.1:{port}"
+        try:
+            self.redis = subprocess.Popen(
+                ["taskset", "-c", SERVER_CPU, shutil.which("redis-server") or "redis-server",
+                 "--port", str(port), "--bind", "127.0.0.1", "--dir", self.tmp, *REDIS_ARGS,
+                 "--daemonize", "no", "--logfile", self.log_path],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.tmp, start_new_session=True)
+            if PRIORITY:
+                boost(self.redis.pid)
+            self._wait_redis(port)
+            node_flags = ["--cluster", f"redis://{self.redis_addr}", "--memory", "--no-announce"]
+            for i in range(CLUSTER_NODES[peer]):
+                self.nodes.append(Server(peer, bins, workdir, extra=node_flags, label=f"{peer}-n{i + 1}"))
+        except Exception:
+            self.stop()
+            raise
+        self.addrs = [n.addr for n in self.nodes]
+        self.pids = [n.pid for n in self.nodes]
+        self.addr = ",".join(self.addrs)
+        self.pid = self.pids[0]
+
+    def _wait_redis(self, port):
+        import socket
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.redis.poll() is not None:
+                break
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as c:
+                    c.sendall(b"PING\r\n")
+                    if c.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start; see {self.log_path}")
+
+    def cpu_secs(self):
+        return sum(n.cpu_secs() for n in self.nodes)
+
+    def alive(self):
+        return self.redis is not None and self.redis.poll() is None and all(n.alive() for n in self.nodes)
+
+    def stop(self):
+        for n in self.nodes:
+            n.stop()
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.terminate()
+            try:
+                self.redis.wait(10)
+            except subprocess.TimeoutExpired:
+                self.redis.kill()
+                self.redis.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def start_peer(peer, bins, workdir):
+    return Cluster(peer, bins, workdir) if peer in CLUSTER_NODES else Server(peer, bins, workdir)
 
 
 RUN_SEQ = [0]
@@ -194,7 +289,7 @@ def foreign_cpu(r):
     cpus = r.get("cpu_task_pct") or []
     if len(cpus) <= max(int(SERVER_CPU), int(GEN_CPU)):
         return [0.0, 0.0]
-    srv = cpus[int(SERVER_CPU)] - (r.get("server_cpu_pct") or 0)
+    srv = cpus[int(SERVER_CPU)] - (r.get("server_cpu_pct") or 0) - ((r.get("redis") or {}).get("cpu_pct") or 0)
     gen = cpus[int(GEN_CPU)] - (r.get("gen_cpu_pct") or 0)
     return [round(max(0.0, srv), 1), round(max(0.0, gen), 1)]
 
@@ -238,7 +333,9 @@ def loadgen_retry(bins, start, mode_args, common=(), quiet_s=20):
 def loadgen(bins, server, mode_args, common=()):
     RUN_SEQ[0] += 1
     tls = ["--tls"] if server.peer == "lanchat-tls" else []
-    cmd = ["taskset", "-c", GEN_CPU, bins["loadgen"], "--addr", server.addr, "--server-pid", str(server.pid),
+    redis = ["--redis", server.redis_addr] if server.redis_addr else []
+    cmd = ["taskset", "-c", GEN_CPU, bins["loadgen"], "--addr", ",".join(server.addrs),
+           "--server-pid", ",".join(str(p) for p in server.pids), *redis,
            "--prefix", f"b{RUN_SEQ[0]}", *tls, *common, *mode_args]
     load1 = os.getloadavg()[0]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -298,7 +395,56 @@ def step_summary(runs):
         "contended_runs": sum(1 for r in runs if r.get("contended")),
         # The generator's core was nearly full: latency may be the generator's, not the server's.
         "generator_bound": any((r["gen_cpu_pct"] or 0) > 90 for r in runs),
+        **cluster_summary(runs),
     }
+
+
+# Redis commands the cluster code only ever sends inside a MULTI/EXEC pipeline (the log's XADDs,
+# the heartbeat's SET/SADD/SMEMBERS, a leaving node's DEL/SREM): they share their EXEC's round trip.
+IN_TRANSACTION = {"multi", "xadd", "set", "sadd", "smembers", "srem", "del"}
+
+
+def cluster_summary(runs):
+    """Cross-node latency, CPU per delivered message and Redis work per message (cluster peers).
+    Per message = per message sent in the measured window; per delivery = per delivery received
+    in it. CPU is the nodes' summed (and Redis's), in µs."""
+    if not any(r.get("nodes", 1) > 1 or r.get("redis") for r in runs):
+        return {}
+    def lat(key, q):
+        return lambda r: (r.get(key) or {}).get(q) if (r.get(key) or {}).get("n") else None
+    def per_delivery(pct):
+        return lambda r: pct(r) * 1e4 / r["deliveries_per_s"] if pct(r) is not None and r["deliveries_per_s"] else None
+    def per_msg(pct):
+        return lambda r: pct(r) * 1e4 / r["offered_msgs_per_s"] if pct(r) is not None and r["offered_msgs_per_s"] else None
+    node_pct = lambda r: r.get("server_cpu_pct")
+    redis_pct = lambda r: (r.get("redis") or {}).get("cpu_pct")
+    def calls(r, names=None):
+        c = (r.get("redis") or {}).get("calls") or {}
+        n = r.get("sent_in_window") or 0
+        if not n:
+            return None
+        if names is None:  # round trips: one per command outside a transaction, one per EXEC
+            return sum(v for k, v in c.items() if k not in IN_TRANSACTION) / n
+        return sum(c.get(k, 0) for k in names) / n
+    out = {
+        "nodes": runs[0].get("nodes", 1),
+        "cross_p50_ms": med(runs, lat("cross_node_latency_ms", "p50")),
+        "cross_p99_ms": med(runs, lat("cross_node_latency_ms", "p99")),
+        "same_p50_ms": med(runs, lat("same_node_latency_ms", "p50")),
+        "same_p99_ms": med(runs, lat("same_node_latency_ms", "p99")),
+        "node_cpu_pct": med(runs, node_pct),
+        "node_cpu_us_per_delivery": med(runs, per_delivery(node_pct)),
+        "node_cpu_us_per_msg": med(runs, per_msg(node_pct)),
+        "redis_cpu_pct": med(runs, redis_pct),
+        "redis_cpu_us_per_delivery": med(runs, per_delivery(redis_pct)),
+        "redis_cpu_us_per_msg": med(runs, per_msg(redis_pct)),
+        "redis_round_trips_per_msg": med(runs, lambda r: calls(r)),
+        "redis_out_bytes_per_msg": med(runs, lambda r: (r["redis"]["net_out_bytes"] / r["sent_in_window"])
+                                       if r.get("redis") and r.get("sent_in_window") else None),
+    }
+    for k in ("xadd", "exec", "xread"):
+        out[f"redis_{k}_per_msg"] = med(runs, lambda r, k=k: calls(r, [k]))
+    return out
 
 
 def sustains(s):
@@ -334,14 +480,16 @@ def ramp(name, bins, workdir, peers, conns, rooms, rates, reps, timing, results)
         runs = {p: [] for p in active}
         for rep in range(reps):
             for p in active:
-                r = loadgen_retry(bins, lambda: Server(p, bins, workdir), rate_args(conns, rooms, rate, *timing))
+                r = loadgen_retry(bins, lambda: start_peer(p, bins, workdir), rate_args(conns, rooms, rate, *timing))
                 r["peer"], r["rep"] = p, rep
                 runs[p].append(r)
                 results["runs"].append({"scenario": name, **r})
                 log(f"  {p:8} {rate * rooms:7.0f} msg/s rep{rep}: p99 {r['latency_ms']['p99']:9.1f} ms "
                     f"deliv/s {r['deliveries_per_s']:9.0f} lost {r['lost']:7} ooo {r['out_of_order']} "
                     f"srv {r['server_cpu_pct'] or 0:3.0f}% gen {r['gen_cpu_pct'] or 0:3.0f}% "
-                    f"others {r['foreign_cpu_pct'][0]:.0f}%/{r['foreign_cpu_pct'][1]:.0f}%")
+                    f"others {r['foreign_cpu_pct'][0]:.0f}%/{r['foreign_cpu_pct'][1]:.0f}%"
+                    + (f" cross p99 {r['cross_node_latency_ms']['p99']:.1f} ms" if r.get("cross_node_latency_ms") else "")
+                    + (f" redis {r['redis']['cpu_pct']:.0f}%" if r.get("redis") else ""))
         for p in list(active):
             s = step_summary(runs[p])
             s["rate_per_room"] = rate
@@ -363,7 +511,7 @@ def idle(bins, peers, conns, rooms, workdir, results):
     log(f"== idle memory: {conns} connections")
     out = {}
     for p in peers:
-        srv = Server(p, bins, workdir)
+        srv = start_peer(p, bins, workdir)
         try:
             time.sleep(1.0)
             wait_quiet(30)
@@ -384,7 +532,7 @@ def history(bins, workdir, conns, rate, joiners, reps, timing, results, name="hi
     log(f"== join with history ({peer}): room of {conns} at {rate} msg/s, {joiners} joiners")
     runs = []
     for rep in range(reps):
-        r = loadgen_retry(bins, lambda: Server(peer, bins, workdir), rate_args(conns, 1, rate, *timing, joiners=joiners))
+        r = loadgen_retry(bins, lambda: start_peer(peer, bins, workdir), rate_args(conns, 1, rate, *timing, joiners=joiners))
         r["peer"], r["rep"] = peer, rep
         runs.append(r)
         results["runs"].append({"scenario": name, **r})
@@ -510,6 +658,66 @@ def targets(results, peers):
     return "| target (lanchat serve, one core) | goal | result | |\n|---|---|---|---|\n" + "\n".join(rows)
 
 
+def cluster_markdown(results, peers):
+    """The cluster table: at the highest rate every peer sustained, what each costs."""
+    sc = results["scenarios"]
+    out = ["## Cluster", "",
+           f"Cluster peers: N `lanchat serve --cluster` nodes (`--memory`) and one fresh `redis-server` "
+           f"({' '.join(a if a else chr(34) * 2 for a in REDIS_ARGS)}), all pinned to CPU {SERVER_CPU}; "
+           f"the generator on CPU {GEN_CPU} spreads members over the nodes round-robin within each room. "
+           "CPU is µs per delivered message (all nodes summed; per node = that / N) and per message sent; "
+           "Redis round trips per message = EXECs + commands outside a transaction (XREAD, MGET), over "
+           "messages sent in the window.", ""]
+    for name, title in (("fanout", "fan-out 1 room x 1,000"), ("rooms", "100 rooms x 10")):
+        if name not in sc:
+            continue
+        ps = sc[name]["peers"]
+        common = [r for r in sorted({s["offered_msgs_per_s"] for p in peers for s in ps[p]["steps"]})
+                  if all(any(s["offered_msgs_per_s"] == r and sustains(s) for s in ps[p]["steps"]) for p in peers)]
+        ref = common[-1] if common else None
+        out += [f"### {title}" + (f": costs at {ref:,.0f} msg/s (the highest rate every peer sustained)" if ref else ""), "",
+                "| peer | sustained msg/s (p99 = 100 ms at) | p50 / p99 ms | cross-node p50 / p99 ms | node CPU µs per delivery (all / per node) "
+                "| node CPU µs per message | Redis CPU µs per delivery / per message | Redis XADD / EXEC / XREAD per message | Redis round trips per message | Redis bytes out per message |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for p in peers:
+            st = next((s for s in ps[p]["steps"] if s["offered_msgs_per_s"] == ref), None) if ref else None
+            x = ps[p].get("p99_limit_crossing_msgs_per_s")
+            sus = f"{ps[p]['sustained_msgs_per_s']:,.0f}" + (f" (~{x:,})" if x else "")
+            if st is None:
+                out.append(f"| {p} | {sus} |" + " – |" * 8)
+                continue
+            n = st.get("nodes", 1)
+            nd = st.get("node_cpu_us_per_delivery") or (st["server_cpu_pct"] * 1e4 / st["deliveries_per_s"] if st.get("server_cpu_pct") and st["deliveries_per_s"] else None)
+            nm = st.get("node_cpu_us_per_msg") or (st["server_cpu_pct"] * 1e4 / st["offered_msgs_per_s"] if st.get("server_cpu_pct") else None)
+            cross = f"{fmt(st.get('cross_p50_ms'))} / {fmt(st.get('cross_p99_ms'))}" if st.get("cross_p99_ms") is not None else "–"
+            xs = "–" if st.get("redis_xadd_per_msg") is None else \
+                f"{st['redis_xadd_per_msg']:.2f} / {st['redis_exec_per_msg']:.2f} / {st['redis_xread_per_msg']:.2f}"
+            out.append(f"| {p} | {sus} | {fmt(st['p50_ms'])} / {fmt(st['p99_ms'])} | {cross} | "
+                       f"{fmt(nd, 2)} / {fmt(nd / n if nd else None, 2)} | {fmt(nm, 0)} | "
+                       f"{fmt(st.get('redis_cpu_us_per_delivery'), 3)} / {fmt(st.get('redis_cpu_us_per_msg'), 1)} | {xs} | "
+                       f"{fmt(st.get('redis_round_trips_per_msg'), 2)} | {fmt(st.get('redis_out_bytes_per_msg'), 0)} |")
+        out.append("")
+        # Goal: cross-node p99 within 2x the single node's p99, at the single node's sustained rate.
+        if "lanchat" in ps:
+            S = ps["lanchat"]["sustained_msgs_per_s"]
+            base = next((s for s in ps["lanchat"]["steps"] if s["offered_msgs_per_s"] == S), None)
+            if base:
+                for p in peers:
+                    if CLUSTER_NODES.get(p, 0) < 2:
+                        continue
+                    st = next((s for s in ps[p]["steps"] if s["offered_msgs_per_s"] == S), None)
+                    if st is None or st.get("cross_p99_ms") is None:
+                        out.append(f"- Goal ({p}): at {S:,.0f} msg/s (lanchat's sustained rate, p99 {base['p99_ms']:.1f} ms) "
+                                   f"this peer had already stopped (its ramp ended below): ❌ missed")
+                        continue
+                    ok = st["cross_p99_ms"] <= 2 * base["p99_ms"] and st["lost"] == 0
+                    out.append(f"- Goal ({p}): at {S:,.0f} msg/s cross-node p99 {st['cross_p99_ms']:.1f} ms vs lanchat p99 "
+                               f"{base['p99_ms']:.1f} ms (limit {2 * base['p99_ms']:.1f}), lost {st['lost']:.0f}: "
+                               f"{'✅ met' if ok else '❌ missed'}")
+                out.append("")
+    return out
+
+
 def markdown(results, svg_name):
     peers = results["peers"]
     sc = results["scenarios"]
@@ -565,6 +773,8 @@ def markdown(results, svg_name):
             out += [f"## {title}", "", "Offered msg/s is the total into the server; every message goes to every member of its room "
                     "(sender included). ✗ = lost messages or p99 over 100 ms; † = a rep ran while something else "
                     "competed for the CPUs (after the retries); ‡ = the generator's core was > 90% busy.", "", ramp_table(sc[name], peers), ""]
+    if any(p in CLUSTER_NODES for p in peers):
+        out += cluster_markdown(results, peers)
     if svg_name:
         out += ["## p99 latency vs offered load", "", f"![p99 latency vs offered load]({svg_name})", ""]
     anomalies = []
@@ -579,7 +789,8 @@ def markdown(results, svg_name):
 
 def svg_plot(results):
     """p99 vs offered load, one panel per ramp scenario, log y axis."""
-    colors = {"lanchat": "#d62728", "node": "#2ca02c", "relay": "#1f77b4"}
+    colors = {"lanchat": "#d62728", "node": "#2ca02c", "relay": "#1f77b4",
+              "lanchat-redis1": "#ff7f0e", "lanchat-redis2": "#9467bd", "lanchat-redis3": "#8c564b"}
     panels = [n for n in ("fanout", "rooms") if n in results["scenarios"]]
     if not panels:
         return None
@@ -652,7 +863,7 @@ def smoke(bins, peers, workdir, results):
     """A few hundred deliveries per peer; any loss, duplicate, reorder or error fails."""
     failures = []
     for p in peers:
-        srv = Server(p, bins, workdir)
+        srv = start_peer(p, bins, workdir)
         try:
             r = loadgen(bins, srv, ["rate", "--conns", "20", "--rooms", "4", "--rate", "10", "--warmup", "0.5",
                                     "--duration", "2", "--drain", "3"])
@@ -713,6 +924,8 @@ def main():
         VARIANT_EXTRA[v].extend(getattr(a, f"{v}_extra").split())
         bins[v] = getattr(a, f"{v}_bin") or bins[v.rstrip("2")]
     bins["lanchat-tls"] = bins["lanchat"]
+    for p in CLUSTER_NODES:
+        bins[p] = bins["lanchat"]
     peers = [p for p in a.peers.split(",") if p]
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     workdir = tempfile.mkdtemp(prefix="lanchat-bench-")

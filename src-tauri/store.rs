@@ -294,6 +294,48 @@ impl Store {
         Ok(rows.pop())
     }
 
+    /// The private rooms of `user` whose newest chat or file message is the other user's: at
+    /// connect, the user is invited to each (`privateInvite` with `lastSeq`), so a conversation
+    /// started while they were away is not missed. Private rooms are few per user; the `rooms`
+    /// table names every room with a message.
+    pub fn private_waiting(
+        &self,
+        user: &str,
+    ) -> Result<Vec<crate::protocol::PrivateInvite>, StoreError> {
+        self.read(|conn| {
+            let mut rooms = conn.prepare_cached("SELECT name FROM rooms WHERE name LIKE 'dm:%'")?;
+            let names: Vec<String> = rooms
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut newest = conn.prepare_cached(
+                "SELECT seq, nick, user_id FROM messages
+                 WHERE room = ?1 AND kind IN ('chat', 'file') ORDER BY seq DESC LIMIT 1",
+            )?;
+            let mut out = Vec::new();
+            for room in names {
+                let Some((a, b)) = crate::protocol::private_pair(&room) else {
+                    continue;
+                };
+                if a != user && b != user {
+                    continue;
+                }
+                let last: Option<(i64, String, Option<String>)> = newest
+                    .query_row([&room], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()?;
+                if let Some((seq, nick, Some(author))) = last
+                    && author != user
+                {
+                    out.push(crate::protocol::PrivateInvite {
+                        room,
+                        nick_name: nick,
+                        last_seq: Some(seq as u64),
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// Loads what the server keeps in memory for a room.
     pub fn load_room(
         &self,
@@ -638,6 +680,33 @@ mod tests {
             file: None,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn private_rooms_wait_for_whoever_did_not_write_last() {
+        let s = Store::memory().unwrap();
+        let dm = crate::protocol::private_room("aaaa", "bbbb");
+        let by = |seq: u64, user: &str, nick: &str| Message {
+            user_id: Some(user.into()),
+            nick_name: nick.into(),
+            ..msg(&dm, seq, None)
+        };
+        s.append(&[by(1, "aaaa", "ann"), msg("lobby", 1, None)])
+            .unwrap();
+        let waiting = |u: &str| s.private_waiting(u).unwrap();
+        assert_eq!(
+            waiting("bbbb"),
+            vec![crate::protocol::PrivateInvite {
+                room: dm.clone(),
+                nick_name: "ann".into(),
+                last_seq: Some(1),
+            }]
+        );
+        assert!(waiting("aaaa").is_empty(), "ann wrote last");
+        assert!(waiting("cccc").is_empty(), "not carol's room");
+        s.append(&[by(2, "bbbb", "bob")]).unwrap();
+        assert!(waiting("bbbb").is_empty());
+        assert_eq!(waiting("aaaa")[0].last_seq, Some(2));
     }
 
     #[test]

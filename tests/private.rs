@@ -159,3 +159,36 @@ async fn private_history_survives_a_restart() {
         "private_room"
     );
 }
+
+/// Ann writes to Bob while he is away: when he connects again he is offered the conversation
+/// (`privateInvite` with the seq of her newest message), though nobody wrote while he was on.
+/// A conversation whose newest message is his own is not offered: nothing waits for him there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_message_written_while_away_is_offered_at_connect() {
+    let s = start_default().await;
+    let ann = user(&url(&s), "ann", "lobby").await;
+    let bob = user(&url(&s), "bob", "lobby").await;
+    let dm = open(&ann, "lobby", "bob").await["room"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    bob.close().await;
+    ann.join(&dm, "ann").await;
+    let sent = ann.send(&dm, "call me when you are back").await;
+    assert_eq!(sent["ok"], true, "{sent}");
+
+    let bob = Peer::connect_with(&url(&s), key("bob")).await.unwrap();
+    let invite = bob.wait_for("privateInvite", |_| true).await;
+    assert_eq!(
+        invite,
+        json!({"room": dm, "nickName": "ann", "lastSeq": sent["seq"]})
+    );
+    // Bob answers: the newest message is his now, so Ann is offered it at her next connect
+    // (and Bob is not: `store::tests::private_rooms_wait_for_whoever_did_not_write_last`).
+    bob.join(&dm, "bob").await;
+    let back = bob.send(&dm, "back!").await;
+    ann.close().await;
+    let ann = Peer::connect_with(&url(&s), key("ann")).await.unwrap();
+    let invite = ann.wait_for("privateInvite", |_| true).await;
+    assert_eq!(invite["lastSeq"], back["seq"], "{invite}");
+}

@@ -85,6 +85,7 @@ impl Chat {
                 invite: PrivateInvite {
                     room: room.to_owned(),
                     nick_name: nick.to_owned(),
+                    last_seq: None,
                 },
             });
         }

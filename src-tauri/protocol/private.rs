@@ -50,7 +50,9 @@ pub struct PrivateOpened {
 }
 
 /// `privateInvite`: someone wrote to you in a private room you are not in (on this
-/// connection); join it (with `since`) to read it.
+/// connection); join it (with `since`) to read it. Sent live when they write, and at connect for
+/// each private room whose newest message is theirs (written while you were away, perhaps):
+/// those carry `lastSeq`, so a client that has read that far need not open the room.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "camelCase")]
@@ -58,6 +60,10 @@ pub struct PrivateInvite {
     pub room: String,
     /// Who wrote, with the nickname they have in the private room.
     pub nick_name: String,
+    /// At connect: the seq of their newest message there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub last_seq: Option<u64>,
 }
 
 #[cfg(test)]

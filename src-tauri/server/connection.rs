@@ -11,7 +11,7 @@ use socketioxide::extract::{AckSender, Event, SocketRef, TryData};
 use socketioxide::handler::FromMessageParts;
 use socketioxide::socket::{DisconnectReason, Socket};
 
-use super::deliver::{Reply, respond};
+use super::deliver::{Reply, emit, respond};
 use super::hub::Job;
 use super::limits::TokenBucket;
 use super::outflow::Outflow;
@@ -181,6 +181,30 @@ impl Connection {
     }
 }
 
+/// Private conversations whose newest message is the other user's — perhaps written while this
+/// user was away — are offered at connect (`privateInvite` with `lastSeq`), read off the hub
+/// once the socket is connected.
+fn invite_to_waiting(socket: SocketRef, shared: &Arc<Shared>, user: String, outflow: Arc<Outflow>) {
+    let store = shared.store.clone();
+    tokio::spawn(async move {
+        if !until_connected(&socket).await {
+            return;
+        }
+        let found = tokio::task::spawn_blocking(move || store.private_waiting(&user)).await;
+        match found {
+            Ok(Ok(invites)) => {
+                for invite in invites {
+                    if !emit(&socket, &outflow, events::PRIVATE_INVITE, &invite) {
+                        return;
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("reading private rooms at connect: {e}"),
+            Err(e) => tracing::warn!("reading private rooms at connect: {e}"),
+        }
+    });
+}
+
 /// Gives an authenticated socket its state and handlers, and tells the hub it is here.
 pub fn register(
     socket: &SocketRef,
@@ -208,6 +232,7 @@ pub fn register(
         socket.on(event, async |_: Dispatched| {});
     }
     socket.on_fallback(async |_: Dispatched| {});
+    invite_to_waiting(socket.clone(), &shared, user.clone(), outflow.clone());
     shared.hub().enqueue(Job::Connect {
         conn: id,
         local: Some((socket.clone(), outflow)),

@@ -282,7 +282,7 @@ fn failed(socket: &SocketRef, outflow: &Outflow, what: &str, e: &SendError) {
 
 /// Charges and queues one event for one socket. False if it was not queued: the connection is
 /// over its send budget, or its queue is full (then it is cut off too), or it is gone.
-fn emit<T: Serialize + ?Sized>(
+pub(super) fn emit<T: Serialize + ?Sized>(
     socket: &SocketRef,
     outflow: &Outflow,
     event: &str,

@@ -191,6 +191,8 @@ struct Shared {
     outflows: Arc<outflow::Outflows>,
     /// The files service; `None` when files are off.
     files: Option<Arc<files::Files>>,
+    /// The history (for reads made off the hub at connect).
+    store: Store,
     /// This run's identity (from the config, or made at build).
     identity: crate::tls::Identity,
     /// The plain-guest setting (`Config::plain_guests`); a lock because the host can change it
@@ -385,6 +387,7 @@ fn build_with(
     .map_err(std::io::Error::other)?;
     let shared = Arc::new(Shared {
         files: files.clone(),
+        store: store.clone(),
         password: RwLock::new(config.password.clone().filter(|p| !p.is_empty())),
         hub: OnceLock::new(),
         connections: AtomicUsize::new(0),

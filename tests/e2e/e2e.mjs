@@ -589,6 +589,21 @@ async function scenario(cfg) {
     await openRoom(carol, room);
   });
 
+  await step("moderation: alice clears #archive from her host panel (a room her window never joined); carol's copy empties", async () => {
+    await alice.click(tid('host-panel-open'));
+    await alice.until('the host panel', (s) => s.hostPanel);
+    await alice.click(tid('panel-clear', '[data-room="archive"]'));
+    await alice.click(tid('panel-clear-confirm'));
+    await openRoom(carol, 'archive');
+    await carol.until('#archive cleared: no lines left, the clear notice shown', (s) =>
+      chats(s).length === 0 && s.messages.some((m) => m.kind === 'clear'),
+    );
+    await shots('cleared');
+    await alice.click(tid('host-panel-close'));
+    await alice.until('the host panel to close', (s) => !s.hostPanel);
+    await openRoom(carol, room);
+  });
+
   await step('a second guest (dave, on a phone) pastes a screenshot; everyone sees it', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const dave = new BrowserClient('dave', page);

@@ -145,13 +145,19 @@ export class ChatApp {
       this.notifier.show(this.t(title, { nick: ev.nickName, room: ev.room }), body);
     }
     this.dispatch({ type: 'event', ev, now: Date.now() });
-    if (ev.type === 'privateInvite') this.acceptInvite(ev.room, ev.nickName);
+    if (ev.type === 'privateInvite') this.acceptInvite(ev.room, ev.nickName, ev.lastSeq);
   }
 
-  /** Someone wrote privately: join the conversation (its history is the message), say so. */
-  private acceptInvite(room: string, nickName: string) {
+  /**
+   * Someone wrote privately: join the conversation (its history is the message), say so. At
+   * connect the host offers conversations whose newest message is theirs (`lastSeq`): those
+   * already read that far stay closed.
+   */
+  private acceptInvite(room: string, nickName: string, lastSeq?: number) {
     const r = findRoom(this.chat, room);
     if (r && (r.status === 'joined' || r.status === 'joining')) return;
+    const read = this.lastRead(room);
+    if (lastSeq !== undefined && read !== null && read >= lastSeq) return;
     this.notifier.show(this.t('notify.privateInvite', { nick: nickName }), '');
     this.joinRoom(room, nickName, true).then(
       () => this.dispatch({ type: 'markUnread', room }),

@@ -159,6 +159,19 @@ describe('ChatApp', () => {
     expect(tr.calls.filter((c) => c === 'join dm:aaa:bbb')).toHaveLength(1);
   });
 
+  it('at connect, opens only the private conversations written since they were last read', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://h:1', hostPort: 'h:1', room: 'lobby' });
+    app.markRead('dm:aaa:ccc', 7);
+    notified.length = 0;
+    tr.emit({ type: 'privateInvite', room: 'dm:aaa:ccc', nickName: 'cy', lastSeq: 7 });
+    tr.emit({ type: 'privateInvite', room: 'dm:aaa:bbb', nickName: 'bob', lastSeq: 3 });
+    await vi.waitFor(() => expect(findRoom(app.chat, 'dm:aaa:bbb')?.unread).toBe(1));
+    expect(findRoom(app.chat, 'dm:aaa:ccc')).toBeUndefined();
+    expect(notified).toEqual(['bob wrote to you privately: ']);
+  });
+
   it('joins a server, keeps the history, remembers the server, and shows the chat', async () => {
     const tr = new ScriptedTransport();
     const app = new ChatApp(tr, notifier);

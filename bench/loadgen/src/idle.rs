@@ -59,8 +59,12 @@ pub struct IdleReport {
     pub errors: Vec<String>,
 }
 
-pub async fn run(addr: SocketAddr, common: &crate::Common, a: IdleArgs) -> anyhow::Result<IdleReport> {
-    let pid = common.server_pid.as_deref();
+pub async fn run(
+    addr: SocketAddr,
+    common: &crate::Common,
+    a: IdleArgs,
+) -> anyhow::Result<IdleReport> {
+    let pid = common.server_pid.first().map(String::as_str);
     let rss_before = pid.and_then(rss_kib);
     let sh = Rc::new(RefCell::new(Shared::default()));
     let sem = Rc::new(Semaphore::new(common.connect_concurrency));
@@ -90,7 +94,8 @@ pub async fn run(addr: SocketAddr, common: &crate::Common, a: IdleArgs) -> anyho
                 let outbox = outbox.clone();
                 tokio::task::spawn_local(async move {
                     if go.wait_for(|g| *g).await.is_ok() {
-                        let join = format!("{{\"roomName\":{},\"nickName\":\"u{i}\"}}", quote(&room));
+                        let join =
+                            format!("{{\"roomName\":{},\"nickName\":\"u{i}\"}}", quote(&room));
                         let _ = outbox.send(event("joinRoom", &join, Some(1)));
                     }
                 });
@@ -137,7 +142,9 @@ pub async fn run(addr: SocketAddr, common: &crate::Common, a: IdleArgs) -> anyho
     sleep(Duration::from_secs_f64(a.hold)).await;
     let s = sh.borrow();
     let per = |rss: Option<u64>| match (rss, rss_before) {
-        (Some(r), Some(b)) if s.connected > 0 => Some((r as f64 - b as f64) * 1024.0 / s.connected as f64),
+        (Some(r), Some(b)) if s.connected > 0 => {
+            Some((r as f64 - b as f64) * 1024.0 / s.connected as f64)
+        }
         _ => None,
     };
     Ok(IdleReport {

@@ -6,6 +6,7 @@ mod idle;
 mod procfs;
 mod rate;
 mod reads;
+mod redis_info;
 mod sio;
 mod stats;
 mod tls;
@@ -24,12 +25,18 @@ struct Cli {
 
 #[derive(clap::Args)]
 pub struct Common {
-    /// Server address, host:port.
+    /// Server address, host:port. Several (comma-separated or repeated) are the nodes of one
+    /// cluster: `rate` spreads its members over them round-robin (see `rate::node_of`); `idle`
+    /// and `reads` use the first.
+    #[arg(long, required = true, value_delimiter = ',')]
+    addr: Vec<SocketAddr>,
+    /// Server process ids (one per node), for their CPU and RSS readings.
+    #[arg(long, value_delimiter = ',')]
+    server_pid: Vec<String>,
+    /// A cluster's Redis, host:port: its CPU and command counts over the measured window
+    /// (`INFO`), in the `rate` report.
     #[arg(long)]
-    addr: SocketAddr,
-    /// Server process id, for its CPU and RSS readings.
-    #[arg(long)]
-    server_pid: Option<String>,
+    redis: Option<SocketAddr>,
     /// Prefix of room names, so runs against one server never share rooms.
     #[arg(long, default_value = "bench")]
     prefix: String,
@@ -60,13 +67,19 @@ fn main() -> anyhow::Result<()> {
     if cli.common.tls {
         tls::enable();
     }
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let local = tokio::task::LocalSet::new();
     let json = local.block_on(&rt, async {
         anyhow::Ok(match cli.cmd {
-            Cmd::Rate(a) => serde_json::to_string_pretty(&rate::run(cli.common.addr, &cli.common, a).await?)?,
-            Cmd::Idle(a) => serde_json::to_string_pretty(&idle::run(cli.common.addr, &cli.common, a).await?)?,
-            Cmd::Reads(a) => serde_json::to_string_pretty(&reads::run(cli.common.addr, &cli.common, a).await?)?,
+            Cmd::Rate(a) => serde_json::to_string_pretty(&rate::run(&cli.common, a).await?)?,
+            Cmd::Idle(a) => {
+                serde_json::to_string_pretty(&idle::run(cli.common.addr[0], &cli.common, a).await?)?
+            }
+            Cmd::Reads(a) => serde_json::to_string_pretty(
+                &reads::run(cli.common.addr[0], &cli.common, a).await?,
+            )?,
         })
     })?;
     println!("{json}");

@@ -26,7 +26,11 @@ pub struct CpuMeter {
 
 impl CpuMeter {
     pub fn start(pid: &str) -> Self {
-        Self { pid: pid.to_string(), at: std::time::Instant::now(), secs: cpu_secs(pid) }
+        Self {
+            pid: pid.to_string(),
+            at: std::time::Instant::now(),
+            secs: cpu_secs(pid),
+        }
     }
 
     pub fn percent(&self) -> Option<f64> {
@@ -41,8 +45,14 @@ pub fn runq_wait_ns(pid: &str) -> Option<u64> {
     let mut total = 0u64;
     for t in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
         let Ok(t) = t else { continue };
-        let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) else { continue };
-        total += s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let Ok(s) = std::fs::read_to_string(t.path().join("schedstat")) else {
+            continue;
+        };
+        total += s
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
     }
     Some(total)
 }
@@ -56,7 +66,11 @@ pub struct WaitMeter {
 
 impl WaitMeter {
     pub fn start(pid: &str) -> Self {
-        Self { pid: pid.to_string(), at: std::time::Instant::now(), ns: runq_wait_ns(pid) }
+        Self {
+            pid: pid.to_string(),
+            at: std::time::Instant::now(),
+            ns: runq_wait_ns(pid),
+        }
     }
 
     pub fn percent(&self) -> Option<f64> {
@@ -67,10 +81,18 @@ impl WaitMeter {
 
 /// Per-CPU time spent running tasks (user + nice + system, without interrupt time), in ticks.
 fn cpu_task_ticks() -> Vec<u64> {
-    let Ok(stat) = std::fs::read_to_string("/proc/stat") else { return Vec::new() };
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+        return Vec::new();
+    };
     stat.lines()
         .filter(|l| l.starts_with("cpu") && l.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
-        .map(|l| l.split_whitespace().skip(1).take(3).filter_map(|v| v.parse::<u64>().ok()).sum())
+        .map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .take(3)
+                .filter_map(|v| v.parse::<u64>().ok())
+                .sum()
+        })
         .collect()
 }
 
@@ -83,7 +105,10 @@ pub struct CpuLoadMeter {
 
 impl CpuLoadMeter {
     pub fn start() -> Self {
-        Self { at: std::time::Instant::now(), ticks: cpu_task_ticks() }
+        Self {
+            at: std::time::Instant::now(),
+            ticks: cpu_task_ticks(),
+        }
     }
 
     pub fn percent(&self) -> Vec<f64> {

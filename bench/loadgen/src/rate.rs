@@ -2,6 +2,8 @@
 //! emitting `sendMessage` on a fixed schedule, every member checking what it receives.
 //! With `--joiners`, extra clients join a loaded room during the window and time how long
 //! it takes to hold the room's history (lanchat only).
+//! Given several server addresses (a cluster's nodes), members are spread over them
+//! ([`node_of`]) and every delivery is also counted as same-node or cross-node.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -71,6 +73,11 @@ struct Shared {
     /// Measured window, microseconds since the epoch.
     window: (u64, u64),
     lat_us: Vec<u32>,
+    /// With several nodes: the same samples split by whether the sender's node is the receiver's.
+    lat_cross_us: Vec<u32>,
+    lat_local_us: Vec<u32>,
+    /// Messages sent during the measured window (the denominator of per-message costs).
+    sent_in_window: u64,
     /// With a server-stamped `ts` (lanchat): send to stamp, and stamp to delivery, in µs of
     /// wall-clock time (the stamp has 1 ms resolution).
     to_stamp_us: Vec<u32>,
@@ -109,6 +116,16 @@ pub struct RateReport {
     pub expected_deliveries_per_s: f64,
     pub deliveries_per_s: f64,
     pub latency_ms: Summary,
+    /// Server nodes the members were spread over (1 for a single server).
+    pub nodes: usize,
+    /// With several nodes: latency of deliveries whose sender was on another node than the
+    /// receiver, and of those on the same node.
+    pub cross_node_latency_ms: Option<Summary>,
+    pub same_node_latency_ms: Option<Summary>,
+    /// Members connected to each node.
+    pub conns_per_node: Vec<usize>,
+    /// Messages sent during the measured window.
+    pub sent_in_window: u64,
     /// lanchat only: the latency split at the server's `ts` stamp (taken when the hub orders
     /// the message): before it (inbound + queue to the hub) and after it (store + fan-out).
     pub until_server_stamp_ms: Option<Summary>,
@@ -129,7 +146,11 @@ pub struct RateReport {
     pub setup_s: f64,
     pub send_lag_ms: Summary,
     pub gen_cpu_pct: Option<f64>,
+    /// Summed over the nodes (each node's in `node_cpu_pct`).
     pub server_cpu_pct: Option<f64>,
+    pub node_cpu_pct: Vec<Option<f64>>,
+    /// The cluster's Redis over the measured window (`--redis`).
+    pub redis: Option<crate::redis_info::RedisWindow>,
     /// Time runnable but not running (another process on the pinned core), % of the window.
     pub gen_runq_wait_pct: Option<f64>,
     pub server_runq_wait_pct: Option<f64>,
@@ -154,7 +175,17 @@ pub struct HistoryReport {
     pub failed: u64,
 }
 
-pub async fn run(addr: SocketAddr, common: &crate::Common, a: RateArgs) -> anyhow::Result<RateReport> {
+/// The node member `i` connects to: round-robin over the nodes within each room (its k-th member
+/// on node k mod N), rotated by the room's number, so every room of more than N members has
+/// members on every node and the rooms' first members (the senders) are spread over the nodes
+/// too. With one room this is plain round-robin over the connections (i mod N).
+pub fn node_of(i: usize, rooms: usize, nodes: usize) -> usize {
+    (i / rooms + i % rooms) % nodes
+}
+
+pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateReport> {
+    let addrs = &common.addr;
+    let nodes = addrs.len();
     let epoch = Instant::now();
     let wall0_us = wall_us();
     let sh = Rc::new(RefCell::new(Shared {
@@ -162,8 +193,16 @@ pub async fn run(addr: SocketAddr, common: &crate::Common, a: RateArgs) -> anyho
         sent: vec![0; a.rooms],
         ..Default::default()
     }));
-    let pid = common.server_pid.as_deref();
-    let rss_before = pid.and_then(rss_kib);
+    let pids = &common.server_pid;
+    let rss_all = || -> Option<u64> {
+        if pids.is_empty() {
+            None
+        } else {
+            pids.iter().map(|p| rss_kib(p)).sum()
+        }
+    };
+    let rss_before = rss_all();
+    let mut conns_per_node = vec![0usize; nodes];
     let sem = Rc::new(Semaphore::new(common.connect_concurrency));
     for i in 0..a.conns {
         let room = i % a.rooms;
@@ -173,8 +212,20 @@ pub async fn run(addr: SocketAddr, common: &crate::Common, a: RateArgs) -> anyho
             room_name: format!("{}-r{room}", common.prefix),
             nick: format!("u{i}"),
             sender: i / a.rooms < a.senders_per_room,
+            node: node_of(i, a.rooms, nodes),
+            rooms: a.rooms,
+            nodes,
         };
-        tokio::task::spawn_local(member.run(addr, common.read_buf, sh.clone(), sem.clone(), epoch, wall0_us));
+        conns_per_node[member.node] += 1;
+        let addr = addrs[member.node];
+        tokio::task::spawn_local(member.run(
+            addr,
+            common.read_buf,
+            sh.clone(),
+            sem.clone(),
+            epoch,
+            wall0_us,
+        ));
     }
 
     // Setup: everyone connected and joined, then the join traffic has died down.
@@ -189,7 +240,10 @@ pub async fn run(addr: SocketAddr, common: &crate::Common, a: RateArgs) -> anyho
                 break;
             }
         }
-        anyhow::ensure!(Instant::now() < setup_deadline, "setup did not finish in 180 s");
+        anyhow::ensure!(
+            Instant::now() < setup_deadline,
+            "setup did not finish in 180 s"
+        );
         sleep(Duration::from_millis(20)).await;
     }
     settle(&sh, Duration::from_millis(300), Duration::from_secs(60)).await;
@@ -210,35 +264,69 @@ pub async fn run(addr: SocketAddr, common: &crate::Common, a: RateArgs) -> anyho
         // The room's rate is split over the senders that actually joined it.
         let per_sender = a.rate / per_room[room] as f64;
         let offset = Duration::from_secs_f64(n as f64 / n_senders as f64 / per_sender);
-        let s = Sender { room, idx, outbox, room_name, nick: format!("u{idx}"), msg_len: a.msg_len };
+        let s = Sender {
+            room,
+            idx,
+            outbox,
+            room_name,
+            nick: format!("u{idx}"),
+            msg_len: a.msg_len,
+        };
         tokio::task::spawn_local(s.run(per_sender, start + offset, end, epoch, sh.clone()));
     }
     for j in 0..a.joiners {
         let at = win_start + Duration::from_secs_f64(a.duration * j as f64 / a.joiners as f64);
         let room_name = format!("{}-r{}", common.prefix, j % a.rooms);
         let nick = format!("j{j}");
-        tokio::task::spawn_local(joiner(addr, common.read_buf, at, room_name, nick, a.history, sh.clone()));
+        tokio::task::spawn_local(joiner(
+            addrs[j % nodes],
+            common.read_buf,
+            at,
+            room_name,
+            nick,
+            a.history,
+            sh.clone(),
+        ));
     }
 
     tokio::time::sleep_until(win_start.into()).await;
+    let redis0 = match common.redis {
+        Some(r) => Some(crate::redis_info::snapshot(r).await?),
+        None => None,
+    };
     let gen_cpu = CpuMeter::start("self");
-    let srv_cpu = pid.map(CpuMeter::start);
+    let srv_cpu: Vec<CpuMeter> = pids.iter().map(|p| CpuMeter::start(p)).collect();
     let gen_wait = WaitMeter::start("self");
-    let srv_wait = pid.map(WaitMeter::start);
+    let srv_wait: Vec<WaitMeter> = pids.iter().map(|p| WaitMeter::start(p)).collect();
     let cpus = CpuLoadMeter::start();
     tokio::time::sleep_until(end.into()).await;
     let cpu_task_pct = cpus.percent();
     let gen_cpu_pct = gen_cpu.percent();
-    let server_cpu_pct = srv_cpu.and_then(|m| m.percent());
+    let node_cpu_pct: Vec<Option<f64>> = srv_cpu.iter().map(CpuMeter::percent).collect();
+    let server_cpu_pct = if pids.is_empty() {
+        None
+    } else {
+        node_cpu_pct.iter().copied().sum()
+    };
     let gen_runq_wait_pct = gen_wait.percent();
-    let server_runq_wait_pct = srv_wait.and_then(|m| m.percent());
+    let server_runq_wait_pct = if pids.is_empty() {
+        None
+    } else {
+        srv_wait.iter().map(WaitMeter::percent).sum()
+    };
+    let redis = match (common.redis, redis0) {
+        (Some(r), Some(before)) => Some(before.until(&crate::redis_info::snapshot(r).await?)),
+        _ => None,
+    };
 
     // Drain: wait for every expected delivery, up to the drain time.
     let drain_end = end + Duration::from_secs_f64(a.drain);
     loop {
         let done = {
             let s = sh.borrow();
-            s.unique >= expected(&s) && s.hist_us.len() + s.hist_incomplete as usize + s.hist_failed as usize >= a.joiners
+            s.unique >= expected(&s)
+                && s.hist_us.len() + s.hist_incomplete as usize + s.hist_failed as usize
+                    >= a.joiners
         };
         if done || Instant::now() >= drain_end {
             break;
@@ -265,8 +353,14 @@ pub async fn run(addr: SocketAddr, common: &crate::Common, a: RateArgs) -> anyho
         expected_deliveries_per_s: a.rate * a.conns as f64,
         deliveries_per_s: s.in_window as f64 / a.duration,
         latency_ms: summarize(&mut s.lat_us),
+        nodes,
+        cross_node_latency_ms: (nodes > 1).then(|| summarize(&mut s.lat_cross_us)),
+        same_node_latency_ms: (nodes > 1).then(|| summarize(&mut s.lat_local_us)),
+        conns_per_node,
+        sent_in_window: s.sent_in_window,
         until_server_stamp_ms: (!s.to_stamp_us.is_empty()).then(|| summarize(&mut s.to_stamp_us)),
-        after_server_stamp_ms: (!s.from_stamp_us.is_empty()).then(|| summarize(&mut s.from_stamp_us)),
+        after_server_stamp_ms: (!s.from_stamp_us.is_empty())
+            .then(|| summarize(&mut s.from_stamp_us)),
         sent,
         expected: exp,
         received: s.unique,
@@ -284,11 +378,13 @@ pub async fn run(addr: SocketAddr, common: &crate::Common, a: RateArgs) -> anyho
         send_lag_ms: summarize(&mut s.send_lag_us),
         gen_cpu_pct,
         server_cpu_pct,
+        node_cpu_pct,
+        redis,
         gen_runq_wait_pct,
         server_runq_wait_pct,
         cpu_task_pct,
         server_rss_kib_before: rss_before,
-        server_rss_kib_after: pid.and_then(rss_kib),
+        server_rss_kib_after: rss_all(),
         frames: s.frames,
         bytes: s.bytes,
         history,
@@ -296,7 +392,11 @@ pub async fn run(addr: SocketAddr, common: &crate::Common, a: RateArgs) -> anyho
 }
 
 fn expected(s: &Shared) -> u64 {
-    s.sent.iter().zip(&s.joined).map(|(&n, &m)| n * u64::from(m)).sum()
+    s.sent
+        .iter()
+        .zip(&s.joined)
+        .map(|(&n, &m)| n * u64::from(m))
+        .sum()
 }
 
 /// Wall-clock microseconds since the Unix epoch.
@@ -334,10 +434,22 @@ struct Member {
     room_name: String,
     nick: String,
     sender: bool,
+    /// The node this member is connected to, and how the others' nodes are found.
+    node: usize,
+    rooms: usize,
+    nodes: usize,
 }
 
 impl Member {
-    async fn run(self, addr: SocketAddr, read_buf: usize, sh: Rc<RefCell<Shared>>, sem: Rc<Semaphore>, epoch: Instant, wall0_us: u64) {
+    async fn run(
+        self,
+        addr: SocketAddr,
+        read_buf: usize,
+        sh: Rc<RefCell<Shared>>,
+        sem: Rc<Semaphore>,
+        epoch: Instant,
+        wall0_us: u64,
+    ) {
         let permit = sem.acquire().await;
         let ws = match sio::connect(addr, None, read_buf).await {
             Ok(ws) => ws,
@@ -351,7 +463,11 @@ impl Member {
         drop(permit);
         sh.borrow_mut().connected += 1;
         let (reader, outbox) = sio::split(ws);
-        let join = format!("{{\"roomName\":{},\"nickName\":{}}}", quote(&self.room_name), quote(&self.nick));
+        let join = format!(
+            "{{\"roomName\":{},\"nickName\":{}}}",
+            quote(&self.room_name),
+            quote(&self.nick)
+        );
         let _ = outbox.send(event("joinRoom", &join, Some(1)));
         let mut tracks: Vec<Track> = Vec::new();
         let mut last_seq = 0u64;
@@ -373,7 +489,12 @@ impl Member {
                     } else {
                         s.joined[self.room] += 1;
                         if self.sender {
-                            s.senders.push((self.room, self.idx, outbox2.clone(), self.room_name.clone()));
+                            s.senders.push((
+                                self.room,
+                                self.idx,
+                                outbox2.clone(),
+                                self.room_name.clone(),
+                            ));
                         }
                     }
                 }
@@ -388,15 +509,27 @@ impl Member {
                         }
                         last_seq = last_seq.max(seq);
                     }
-                    let Some(at) = find.marker.find(payload.as_bytes()) else { return true };
+                    let Some(at) = find.marker.find(payload.as_bytes()) else {
+                        return true;
+                    };
                     let b = &payload.as_bytes()[at + 4..];
-                    let Some((sender, n1)) = parse_u64(b) else { return true };
-                    let Some((k, n2)) = parse_u64(&b[n1..]) else { return true };
-                    let Some((t, _)) = parse_u64(&b[n1 + n2..]) else { return true };
+                    let Some((sender, n1)) = parse_u64(b) else {
+                        return true;
+                    };
+                    let Some((k, n2)) = parse_u64(&b[n1..]) else {
+                        return true;
+                    };
+                    let Some((t, _)) = parse_u64(&b[n1 + n2..]) else {
+                        return true;
+                    };
                     let track = match tracks.iter_mut().position(|t| t.sender == sender as u32) {
                         Some(p) => &mut tracks[p],
                         None => {
-                            tracks.push(Track { sender: sender as u32, last: -1, seen: Vec::new() });
+                            tracks.push(Track {
+                                sender: sender as u32,
+                                last: -1,
+                                seen: Vec::new(),
+                            });
                             tracks.last_mut().unwrap()
                         }
                     };
@@ -416,13 +549,23 @@ impl Member {
                     track.last = track.last.max(k as i64);
                     let (w0, w1) = s.window;
                     if t >= w0 && t < w1 {
-                        s.lat_us.push(now.saturating_sub(t).min(u64::from(u32::MAX)) as u32);
+                        let lat = now.saturating_sub(t).min(u64::from(u32::MAX)) as u32;
+                        s.lat_us.push(lat);
+                        if self.nodes > 1 {
+                            if node_of(sender as usize, self.rooms, self.nodes) == self.node {
+                                s.lat_local_us.push(lat);
+                            } else {
+                                s.lat_cross_us.push(lat);
+                            }
+                        }
                         if let Some(ts_ms) = find_u64(payload, &find.ts) {
                             // Both sides in wall-clock µs; the stamp is whole ms.
                             let stamp = ts_ms * 1000;
                             let (sent, got) = (wall0_us + t, wall0_us + now);
-                            s.to_stamp_us.push(stamp.saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
-                            s.from_stamp_us.push(got.saturating_sub(stamp).min(u64::from(u32::MAX)) as u32);
+                            s.to_stamp_us
+                                .push(stamp.saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
+                            s.from_stamp_us
+                                .push(got.saturating_sub(stamp).min(u64::from(u32::MAX)) as u32);
                         }
                     }
                     if now >= w0 && now < w1 {
@@ -459,7 +602,14 @@ struct Sender {
 impl Sender {
     /// Open loop: message k is due at `start + k / rate` whatever happens to earlier messages;
     /// a late wake-up sends everything that is due at once.
-    async fn run(self, rate: f64, start: Instant, end: Instant, epoch: Instant, sh: Rc<RefCell<Shared>>) {
+    async fn run(
+        self,
+        rate: f64,
+        start: Instant,
+        end: Instant,
+        epoch: Instant,
+        sh: Rc<RefCell<Shared>>,
+    ) {
         let period = 1.0 / rate;
         let room = quote(&self.room_name);
         let nick = quote(&self.nick);
@@ -472,7 +622,11 @@ impl Sender {
             tokio::time::sleep_until(due.into()).await;
             let now = Instant::now();
             let mut s = sh.borrow_mut();
-            s.send_lag_us.push(now.saturating_duration_since(due).as_micros().min(u32::MAX as u128) as u32);
+            s.send_lag_us.push(
+                now.saturating_duration_since(due)
+                    .as_micros()
+                    .min(u32::MAX as u128) as u32,
+            );
             loop {
                 let due = start + Duration::from_secs_f64(k as f64 * period);
                 if due > now || due >= end {
@@ -487,11 +641,20 @@ impl Sender {
                         text.push('x');
                     }
                 }
-                let payload = format!("{{\"room\":{room},\"nickName\":{nick},\"message\":\"{text}\"}}");
-                if self.outbox.send(event("sendMessage", &payload, None)).is_err() {
+                let payload =
+                    format!("{{\"room\":{room},\"nickName\":{nick},\"message\":\"{text}\"}}");
+                if self
+                    .outbox
+                    .send(event("sendMessage", &payload, None))
+                    .is_err()
+                {
                     return;
                 }
                 s.sent[self.room] += 1;
+                let at = us(epoch, now);
+                if at >= s.window.0 && at < s.window.1 {
+                    s.sent_in_window += 1;
+                }
                 k += 1;
             }
         }
@@ -499,7 +662,15 @@ impl Sender {
 }
 
 /// Joins `room_name` at `at` and records how long the history replay takes.
-async fn joiner(addr: SocketAddr, read_buf: usize, at: Instant, room_name: String, nick: String, want: usize, sh: Rc<RefCell<Shared>>) {
+async fn joiner(
+    addr: SocketAddr,
+    read_buf: usize,
+    at: Instant,
+    room_name: String,
+    nick: String,
+    want: usize,
+    sh: Rc<RefCell<Shared>>,
+) {
     tokio::time::sleep_until(at.into()).await;
     let t0 = Instant::now();
     let ws = match sio::connect(addr, None, read_buf).await {
@@ -512,7 +683,11 @@ async fn joiner(addr: SocketAddr, read_buf: usize, at: Instant, room_name: Strin
         }
     };
     let (reader, outbox) = sio::split(ws);
-    let join = format!("{{\"roomName\":{},\"nickName\":{}}}", quote(&room_name), quote(&nick));
+    let join = format!(
+        "{{\"roomName\":{},\"nickName\":{}}}",
+        quote(&room_name),
+        quote(&nick)
+    );
     let _ = outbox.send(event("joinRoom", &join, Some(1)));
     let mut count = 0usize;
     let mut last_seq = 0u64;
@@ -523,7 +698,10 @@ async fn joiner(addr: SocketAddr, read_buf: usize, at: Instant, room_name: Strin
     let stopped = sio::read_loop(reader, &outbox, |frame| {
         let mut s = sh2.borrow_mut();
         match sio::parse(frame) {
-            Packet::Event { payload } if payload.starts_with("[\"message\"") && find.history.find(payload.as_bytes()).is_some() => {
+            Packet::Event { payload }
+                if payload.starts_with("[\"message\"")
+                    && find.history.find(payload.as_bytes()).is_some() =>
+            {
                 count += 1;
                 if let Some(seq) = find_u64(payload, &find.seq) {
                     if seq <= last_seq {
@@ -546,7 +724,9 @@ async fn joiner(addr: SocketAddr, read_buf: usize, at: Instant, room_name: Strin
                 }
                 if !got_hist {
                     s.hist_incomplete += 1;
-                    s.error(format!("joiner got {count} history messages before the ack"));
+                    s.error(format!(
+                        "joiner got {count} history messages before the ack"
+                    ));
                 }
             }
             _ => {}
@@ -558,5 +738,31 @@ async fn joiner(addr: SocketAddr, read_buf: usize, at: Instant, room_name: Strin
         let mut s = sh.borrow_mut();
         s.hist_failed += 1;
         s.error("joiner disconnected".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::node_of;
+
+    #[test]
+    fn members_of_every_room_land_on_every_node() {
+        // One room: plain round-robin.
+        assert_eq!(
+            (0..6).map(|i| node_of(i, 1, 3)).collect::<Vec<_>>(),
+            [0, 1, 2, 0, 1, 2]
+        );
+        // 100 rooms of 10 over 2 nodes: i mod 2 would put each room on one node (100 is even).
+        for nodes in 2..=3 {
+            for room in 0..100 {
+                let on: std::collections::HashSet<_> = (0..10)
+                    .map(|k| node_of(room + 100 * k, 100, nodes))
+                    .collect();
+                assert_eq!(on.len(), nodes, "room {room} over {nodes} nodes");
+            }
+            let first: std::collections::HashSet<_> =
+                (0..100).map(|room| node_of(room, 100, nodes)).collect();
+            assert_eq!(first.len(), nodes, "the rooms' senders are spread too");
+        }
     }
 }

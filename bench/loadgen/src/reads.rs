@@ -82,7 +82,10 @@ pub async fn run(addr: SocketAddr, common: &Common, a: ReadsArgs) -> anyhow::Res
     // Lines: "<kind>\t<query>".
     let queries: Vec<(String, String)> = std::fs::read_to_string(&a.queries)?
         .lines()
-        .filter_map(|l| l.split_once('\t').map(|(k, q)| (k.to_owned(), q.to_owned())))
+        .filter_map(|l| {
+            l.split_once('\t')
+                .map(|(k, q)| (k.to_owned(), q.to_owned()))
+        })
         .collect();
     anyhow::ensure!(!queries.is_empty(), "no queries");
     let queries = Rc::new(queries);
@@ -93,12 +96,16 @@ pub async fn run(addr: SocketAddr, common: &Common, a: ReadsArgs) -> anyhow::Res
     for r in 0..a.readers {
         let ws = sio::connect(addr, None, common.read_buf).await?;
         let (reader, outbox) = sio::split(ws);
-        let join = format!("{{\"roomName\":{},\"nickName\":\"reader{r}\"}}", quote(&a.room));
+        let join = format!(
+            "{{\"roomName\":{},\"nickName\":\"reader{r}\"}}",
+            quote(&a.room)
+        );
         let _ = outbox.send(event("joinRoom", &join, Some(0)));
         let pending: Rc<RefCell<HashMap<u64, (Instant, Option<String>)>>> = Rc::default();
         // Sender: open loop, evenly spaced, offset per reader.
         {
-            let (outbox, pending, queries, sh) = (outbox.clone(), pending.clone(), queries.clone(), sh.clone());
+            let (outbox, pending, queries, sh) =
+                (outbox.clone(), pending.clone(), queries.clone(), sh.clone());
             let room = a.room.clone();
             let period = Duration::from_secs_f64(1.0 / a.rate);
             let offset = period.mul_f64(r as f64 / a.readers as f64);
@@ -115,10 +122,21 @@ pub async fn run(addr: SocketAddr, common: &Common, a: ReadsArgs) -> anyhow::Res
                     let unit = (rng >> 11) as f64 / (1u64 << 53) as f64;
                     let (name, payload, kind) = if unit < share {
                         let (kind, q) = &queries[(id as usize * 7 + r) % queries.len()];
-                        ("search", format!("{{\"room\":{},\"q\":{}}}", quote(&room), quote(q)), Some(kind.clone()))
+                        (
+                            "search",
+                            format!("{{\"room\":{},\"q\":{}}}", quote(&room), quote(q)),
+                            Some(kind.clone()),
+                        )
                     } else {
                         let before = 1 + rng % max_seq;
-                        ("history", format!("{{\"room\":{},\"before\":{before},\"limit\":100}}", quote(&room)), None)
+                        (
+                            "history",
+                            format!(
+                                "{{\"room\":{},\"before\":{before},\"limit\":100}}",
+                                quote(&room)
+                            ),
+                            None,
+                        )
                     };
                     pending.borrow_mut().insert(id, (Instant::now(), kind));
                     let _ = outbox.send(event(name, &payload, Some(id)));
@@ -173,7 +191,10 @@ pub async fn run(addr: SocketAddr, common: &Common, a: ReadsArgs) -> anyhow::Res
                 }
             };
             let (reader, outbox) = sio::split(ws);
-            let join = format!("{{\"roomName\":{},\"nickName\":\"joiner{j}\"}}", quote(&room));
+            let join = format!(
+                "{{\"roomName\":{},\"nickName\":\"joiner{j}\"}}",
+                quote(&room)
+            );
             let t0 = Instant::now();
             let _ = outbox.send(event("joinRoom", &join, Some(1)));
             let sh2 = sh.clone();

@@ -24,9 +24,14 @@ pub enum Packet<'a> {
     /// engine.io ping (`2`): the reader answers it with a pong itself.
     Ping,
     /// socket.io EVENT (`42[id]["name",...]`): `payload` is the JSON array text.
-    Event { payload: &'a str },
+    Event {
+        payload: &'a str,
+    },
     /// socket.io ACK (`43id[...]`).
-    Ack { id: u64, payload: &'a str },
+    Ack {
+        id: u64,
+        payload: &'a str,
+    },
     /// socket.io CONNECT_ERROR (`44{...}`).
     ConnectError(&'a str),
     /// engine.io close or socket.io DISCONNECT.
@@ -42,13 +47,18 @@ pub fn parse(frame: &str) -> Packet<'_> {
         (Some(b'4'), Some(b'2')) => {
             let rest = &frame[2..];
             let start = rest.find('[').unwrap_or(rest.len());
-            Packet::Event { payload: &rest[start..] }
+            Packet::Event {
+                payload: &rest[start..],
+            }
         }
         (Some(b'4'), Some(b'3')) => {
             let rest = &frame[2..];
             let start = rest.find('[').unwrap_or(rest.len());
             let id = rest[..start].parse().unwrap_or(u64::MAX);
-            Packet::Ack { id, payload: &rest[start..] }
+            Packet::Ack {
+                id,
+                payload: &rest[start..],
+            }
         }
         (Some(b'4'), Some(b'4')) => Packet::ConnectError(&frame[2..]),
         (Some(b'4'), Some(b'1')) => Packet::Closed,
@@ -80,7 +90,11 @@ pub fn quote(s: &str) -> String {
 
 /// Opens a WebSocket-only engine.io session and the socket.io default namespace.
 /// Returns once the server has answered the namespace CONNECT.
-pub async fn connect(addr: SocketAddr, auth_json: Option<&str>, read_buf: usize) -> anyhow::Result<Ws> {
+pub async fn connect(
+    addr: SocketAddr,
+    auth_json: Option<&str>,
+    read_buf: usize,
+) -> anyhow::Result<Ws> {
     let tcp = TcpStream::connect(addr).await.context("tcp connect")?;
     tcp.set_nodelay(true)?;
     let tcp = crate::tls::wrap(tcp).await.context("TLS handshake")?;
@@ -151,7 +165,11 @@ async fn write_loop(mut sink: SplitSink<Ws, Message>, mut rx: mpsc::UnboundedRec
 
 /// Reads frames until the connection ends or `on_frame` returns false, answering pings; hands
 /// every other text frame to `on_frame`. Returns true only when `on_frame` asked to stop.
-pub async fn read_loop(mut reader: Reader, outbox: &Outbox, mut on_frame: impl FnMut(&str) -> bool) -> bool {
+pub async fn read_loop(
+    mut reader: Reader,
+    outbox: &Outbox,
+    mut on_frame: impl FnMut(&str) -> bool,
+) -> bool {
     while let Some(m) = reader.next().await {
         match m {
             Ok(Message::Text(t)) => {
@@ -226,7 +244,10 @@ mod tests {
             }
             _ => panic!(),
         }
-        assert_eq!(find_u64(r#"{"a":1,"seq":42,"b":2}"#, &Finders::new().seq), Some(42));
+        assert_eq!(
+            find_u64(r#"{"a":1,"seq":42,"b":2}"#, &Finders::new().seq),
+            Some(42)
+        );
         assert_eq!(quote("a\"b"), "\"a\\\"b\"");
     }
 }

@@ -152,7 +152,11 @@ export type PrivateInvite = { room: string,
 /**
  * Who wrote, with the nickname they have in the private room.
  */
-nickName: string, };
+nickName: string, 
+/**
+ * At connect: the seq of their newest message there.
+ */
+lastSeq?: number, };
 
 export type HistoryPage = { room: string, messages: Array<Message>, 
 /**

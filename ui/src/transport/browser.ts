@@ -299,7 +299,7 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       delivery.remove(p.room, 'kicked', p.reason);
       dispatch({ type: 'kicked', room: p.room, by: p.by, reason: p.reason });
     });
-    on(S2C.privateInvite, (p) => dispatch({ type: 'privateInvite', room: p.room, nickName: p.nickName }));
+    on(S2C.privateInvite, (p) => dispatch({ type: 'privateInvite', room: p.room, nickName: p.nickName, lastSeq: p.lastSeq }));
     on(S2C.serverClosing, (p) =>
       dispatch({ type: 'serverClosing', message: p.message }),
     );
