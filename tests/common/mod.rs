@@ -4,10 +4,12 @@
 
 pub mod calm;
 pub mod chat;
+pub mod cluster;
 pub mod files;
 pub mod netns;
 pub mod proxy;
 pub mod raw;
+pub mod redis;
 
 use std::sync::Arc;
 use std::time::Duration;
