@@ -44,6 +44,7 @@ fn generated() -> String {
         WireError::decl(&cfg),
         RequestError::decl(&cfg),
         RoomInfo::decl(&cfg),
+        NodeInfo::decl(&cfg),
         RoomOverview::decl(&cfg),
         ServerInfo::decl(&cfg),
         ConnState::decl(&cfg),

@@ -189,6 +189,20 @@ export type RequestError = { event: string, code: ErrorCode, message: string, };
 
 export type RoomInfo = { name: string, members: number, };
 
+export type NodeInfo = { 
+/**
+ * The node's number in the cluster (a restarted node gets a new one).
+ */
+id: number, 
+/**
+ * Where clients reach it, e.g. `http://192.168.1.20:7878`.
+ */
+url: string, 
+/**
+ * Its connections, as of its last heartbeat.
+ */
+connections: number, };
+
 export type RoomOverview = { name: string, 
 /**
  * Nicknames, sorted.
@@ -218,7 +232,12 @@ nodes?: Array<NodeInfo>, };
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnected";
 
-export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "privateInvite" } & PrivateInvite | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
+export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, 
+/**
+ * On `connected`, when the client moved to another node of a cluster (its own node
+ * stopped answering): that node's address, `https://host:port`.
+ */
+server?: string, } | { "type": "kicked" } & Kicked | { "type": "privateInvite" } & PrivateInvite | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
 
 export type ConnectInfo = { legacy: boolean, 
 /**
