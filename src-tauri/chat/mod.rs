@@ -81,6 +81,21 @@ pub fn wire_size(m: &Message) -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId(pub u64);
 
+impl ConnId {
+    /// In a cluster, a connection id is its node's number above the node's own count.
+    const NODE_SHIFT: u32 = 40;
+
+    /// Connection `n` of cluster node `node`.
+    pub fn on_node(node: u64, n: u64) -> ConnId {
+        ConnId(node << Self::NODE_SHIFT | (n & ((1 << Self::NODE_SHIFT) - 1)))
+    }
+
+    /// The cluster node this connection came through (0 on a single host).
+    pub fn node(self) -> u64 {
+        self.0 >> Self::NODE_SHIFT
+    }
+}
+
 /// Tunables of the rules (a slice of the server's `Config`).
 #[derive(Debug, Clone)]
 pub struct ChatConfig {
@@ -236,6 +251,19 @@ impl Chat {
         }
     }
 
+    /// Every connection that came through cluster node `node`, in order (a node is gone: they
+    /// all disconnect, alike on every node).
+    pub fn conns_of_node(&self, node: u64) -> Vec<ConnId> {
+        let mut conns: Vec<ConnId> = self
+            .peers
+            .keys()
+            .copied()
+            .filter(|c| c.node() == node)
+            .collect();
+        conns.sort();
+        conns
+    }
+
     /// The room an input needs in memory that is not loaded yet (load it with
     /// [`Chat::load_room`] before applying the input).
     pub fn room_to_load<'a>(&self, input: &'a Input) -> Option<&'a str> {
@@ -315,15 +343,14 @@ impl Chat {
                 user,
                 plain,
             } => {
-                self.peers.insert(
-                    conn,
-                    Peer {
-                        session,
-                        user,
-                        plain,
-                        ..Peer::default()
-                    },
-                );
+                // A connect seen twice (a cluster's log may hold one twice after a failed
+                // append was retried) changes nothing.
+                self.peers.entry(conn).or_insert_with(|| Peer {
+                    session,
+                    user,
+                    plain,
+                    ..Peer::default()
+                });
             }
             Input::Disconnect { conn } => self.disconnect(conn, ctx, b),
             Input::Request {

@@ -48,7 +48,7 @@ pub struct Reactor {
 }
 
 /// `editMessage`, after validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditRequest {
     pub room: String,
     pub seq: u64,
@@ -56,14 +56,14 @@ pub struct EditRequest {
 }
 
 /// `deleteMessage`, after validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeleteRequest {
     pub room: String,
     pub seq: u64,
 }
 
 /// `react`, after validation: `on` adds this user's `emoji`, `!on` takes it back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReactRequest {
     pub room: String,
     pub seq: u64,

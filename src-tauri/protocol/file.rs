@@ -39,7 +39,7 @@ pub struct FileMeta {
 }
 
 /// `fileUpload` request, after validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileUploadRequest {
     pub room: String,
     /// Already cleaned ([`super::clean_file_name`]).

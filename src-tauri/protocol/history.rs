@@ -20,7 +20,7 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_QUERY_TERMS: usize = 8;
 
 /// Where a `history` page is anchored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PageAt {
     /// The newest messages with `seq < n` (scrolling up).
     Before(u64),
@@ -32,7 +32,7 @@ pub enum PageAt {
 }
 
 /// `history {room, before | after | around, limit?}`, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryRequest {
     pub room: String,
     pub at: PageAt,
@@ -42,7 +42,7 @@ pub struct HistoryRequest {
 
 /// `search {room, q, limit?}`, validated: `q` is trimmed, has something to search for and is at
 /// most [`MAX_QUERY_CHARS`]. It is plain words; the store turns it into an FTS query itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchRequest {
     pub room: String,
     pub q: String,

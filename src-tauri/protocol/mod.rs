@@ -212,7 +212,7 @@ pub struct Message {
 }
 
 /// `joinRoom` request, after validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinRequest {
     pub room: String,
     pub nick: String,
@@ -221,7 +221,7 @@ pub struct JoinRequest {
 
 /// `sendMessage` request, after validation. The payload's `nickName` is deliberately dropped:
 /// the server uses the nickname bound at join.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendRequest {
     pub room: String,
     pub text: String,
@@ -231,7 +231,7 @@ pub struct SendRequest {
 }
 
 /// `typing` request, after validation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypingRequest {
     pub room: String,
     pub typing: bool,

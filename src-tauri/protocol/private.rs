@@ -33,7 +33,7 @@ pub fn private_pair(room: &str) -> Option<(&str, &str)> {
 }
 
 /// `openPrivate`, after validation: talk privately with `nick`, who is in `room` with you.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenPrivateRequest {
     pub room: String,
     pub nick: String,

@@ -1,6 +1,7 @@
 //! A client's event turned into one typed request, once, at the edge (like mini-redis's
 //! `Command::from_frame`): everything past this point works with `Request`, never raw JSON.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::validate::{
@@ -12,8 +13,10 @@ use super::{
     OpenPrivateRequest, ReactRequest, SearchRequest, SendRequest, TypingRequest, WireError, events,
 };
 
-/// Every client → server event lanchat understands, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Every client → server event lanchat understands, validated. Its serde form is not the wire
+/// protocol (that is [`Request::parse`]): it is how a validated request is written to a
+/// cluster's log (`server/cluster/`), for the other nodes to apply as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Request {
     Join(JoinRequest),
     Send(SendRequest),

@@ -112,7 +112,7 @@ impl Connection {
                         Job::Request {
                             conn: self.id,
                             req,
-                            reply,
+                            reply: Some(reply),
                         },
                     )
                 }
@@ -133,7 +133,7 @@ impl Connection {
                 Job::Request {
                     conn: self.id,
                     req,
-                    reply,
+                    reply: Some(reply),
                 },
             ),
         }
@@ -189,7 +189,10 @@ pub fn register(
     user: String,
     plain: bool,
 ) {
-    let id = ConnId(shared.next_conn.fetch_add(1, Ordering::Relaxed));
+    let id = ConnId::on_node(
+        shared.node.load(Ordering::Acquire),
+        shared.next_conn.fetch_add(1, Ordering::Relaxed),
+    );
     let outflow = Arc::new(Outflow::new(shared.config.send_budget));
     wire::attach(socket, &outflow, &shared.outflows);
     let conn = Arc::new(Connection {
@@ -207,8 +210,7 @@ pub fn register(
     socket.on_fallback(async |_: Dispatched| {});
     shared.hub().enqueue(Job::Connect {
         conn: id,
-        socket: socket.clone(),
-        outflow,
+        local: Some((socket.clone(), outflow)),
         session,
         user,
         plain,

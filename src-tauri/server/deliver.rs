@@ -172,11 +172,21 @@ impl Deliver {
                 }
             }
             Effect::Typing { from, notice } => {
-                let socket = self.peers.get(&from)?.socket.clone();
                 self.charge_room(&notice.room, Some(from), event_len(events::TYPING, &notice));
-                if let Err(e) =
-                    at_once(socket.to(notice.room.clone()).emit(events::TYPING, &notice))
-                {
+                // The typist's own socket is left out; in a cluster it may be on another node.
+                let sent = match self.peers.get(&from) {
+                    Some(p) => at_once(
+                        p.socket
+                            .to(notice.room.clone())
+                            .emit(events::TYPING, &notice),
+                    ),
+                    None => at_once(
+                        self.io
+                            .to(notice.room.clone())
+                            .emit(events::TYPING, &notice),
+                    ),
+                };
+                if let Err(e) = sent {
                     tracing::debug!("typing broadcast incomplete: {e}");
                 }
             }

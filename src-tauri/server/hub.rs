@@ -30,9 +30,9 @@ pub enum Job {
     /// A connection passed the handshake.
     Connect {
         conn: ConnId,
-        socket: SocketRef,
-        /// Its queued output, charged by `deliver`.
-        outflow: Arc<Outflow>,
+        /// Its socket and queued output (charged by `deliver`); `None` for a connection on
+        /// another node of a cluster.
+        local: Option<(SocketRef, Arc<Outflow>)>,
         session: Option<String>,
         /// Its public user id (from `auth.userKey`).
         user: String,
@@ -45,7 +45,8 @@ pub enum Job {
     Request {
         conn: ConnId,
         req: Request,
-        reply: Reply,
+        /// `None` for a request made on another node of a cluster.
+        reply: Option<Reply>,
     },
     /// The files service announces a stored file.
     PostFile {
@@ -57,14 +58,26 @@ pub enum Job {
         room: String,
         nick: String,
         by: String,
-        done: oneshot::Sender<Result<(), WireError>>,
+        /// `None` when another node's host asked.
+        done: Option<oneshot::Sender<Result<(), WireError>>>,
     },
     /// The host deletes a message.
     HostDelete {
         room: String,
         seq: u64,
         by: String,
-        done: oneshot::Sender<Result<(), WireError>>,
+        done: Option<oneshot::Sender<Result<(), WireError>>>,
+    },
+    /// Cluster mode: a node is gone (its heartbeat stopped, or it stopped): everyone connected
+    /// through it leaves.
+    NodeDown {
+        node: u64,
+    },
+    /// Cluster mode: a job as the log has it, applied at the time the log gave it (ms since the
+    /// epoch, from its entry id), so that every node applies it alike.
+    Logged {
+        at_ms: i64,
+        job: Box<Job>,
     },
     /// Occupied rooms and their members (`/api/info`, the host's moderation view).
     Rooms {
@@ -76,7 +89,8 @@ impl Job {
     /// The client's reply handle, to refuse the job when the queue is full.
     pub fn into_reply(self) -> Option<Reply> {
         match self {
-            Job::Request { reply, .. } => Some(reply),
+            Job::Request { reply, .. } => reply,
+            Job::Logged { job, .. } => job.into_reply(),
             _ => None,
         }
     }
@@ -127,16 +141,26 @@ struct HubState {
     max_queue: usize,
 }
 
+/// Cluster mode: where jobs go instead of the hub's own queue — the shared log, which every node
+/// (this one included) follows and hands back through [`HubHandle::apply_logged`].
+pub trait Log: Send + Sync {
+    /// Appends `job` to the log, or gives it back when too many wait (`bounded`).
+    fn append(&self, job: Job, bounded: bool) -> Option<Job>;
+}
+
 /// Where requests go: a cheap handle to the hub, shared by every socket and the host's controls.
 #[derive(Clone)]
 pub struct HubHandle {
     state: Arc<HubState>,
+    /// Cluster mode: the log every job but `Rooms` goes through first.
+    log: Option<Arc<dyn Log>>,
 }
 
 impl HubHandle {
     /// `max_queue`: requests that may wait before `try_submit` refuses more.
-    pub fn new(hub: Hub, max_queue: usize) -> HubHandle {
+    pub fn new(hub: Hub, max_queue: usize, log: Option<Arc<dyn Log>>) -> HubHandle {
         HubHandle {
+            log,
             state: Arc::new(HubState {
                 queue: Mutex::new(Queue {
                     items: VecDeque::new(),
@@ -153,12 +177,35 @@ impl HubHandle {
     /// back, refused, when `max_queue` jobs are already waiting.
     #[must_use]
     pub fn try_submit(&self, job: Job) -> Option<Job> {
-        self.push(job, true)
+        match &self.log {
+            Some(log) if !matches!(job, Job::Rooms { .. }) => log.append(job, true),
+            _ => self.push(job, true),
+        }
     }
 
     /// Like `try_submit`, but never refused: disconnects and the host's own requests.
     pub fn submit(&self, job: Job) {
-        let _ = self.push(job, false);
+        match &self.log {
+            Some(log) if !matches!(job, Job::Rooms { .. }) => {
+                let _ = log.append(job, false);
+            }
+            _ => {
+                let _ = self.push(job, false);
+            }
+        }
+    }
+
+    /// Cluster mode: jobs read back from the log, in its order, for this node's hub to apply.
+    pub fn apply_logged(&self, jobs: Vec<Job>) {
+        let Some(last) = jobs.len().checked_sub(1) else {
+            return;
+        };
+        let mut jobs = jobs.into_iter();
+        {
+            let mut q = lock(&self.state.queue);
+            q.items.extend(jobs.by_ref().take(last));
+        }
+        let _ = self.push(jobs.next().expect("one left"), false);
     }
 
     /// Queues a job without driving: for the connect middleware, which runs inside
@@ -166,7 +213,13 @@ impl HubHandle {
     /// namespace's locks. The next request — the connection's own first one at the latest —
     /// drives it, in order.
     pub fn enqueue(&self, job: Job) {
-        lock(&self.state.queue).items.push_back(job);
+        match &self.log {
+            // Appending only queues for the log's writer: no driving, so no broadcast here.
+            Some(log) => {
+                let _ = log.append(job, false);
+            }
+            None => lock(&self.state.queue).items.push_back(job),
+        }
     }
 
     /// Drops the core, the store and the sockets' map (the server has stopped). Jobs that
@@ -266,15 +319,38 @@ pub struct Hub {
     deliver: Deliver,
     /// Sizes of what a room keeps in memory: `(cache_len, dedupe_len)`.
     room_sizes: (usize, usize),
+    /// Cluster mode: every node must decide alike, so no rule may look at whether a socket of
+    /// this node is still up (a connection is live until its logged disconnect), and the store
+    /// is this node's replica of what the log made.
+    clustered: bool,
+}
+
+/// Maps a log entry's time (ms since the epoch) to an `Instant` that keeps the distances
+/// between entries, so durations the rules measure (bans, replay credit) agree on every node.
+fn instant_at(at_ms: i64, now: Instant, now_ms: i64) -> Instant {
+    let ahead = at_ms.saturating_sub(now_ms);
+    if ahead >= 0 {
+        now + Duration::from_millis(ahead as u64)
+    } else {
+        now.checked_sub(Duration::from_millis(ahead.unsigned_abs()))
+            .unwrap_or(now)
+    }
 }
 
 impl Hub {
-    pub fn new(chat: Chat, store: Store, deliver: Deliver, room_sizes: (usize, usize)) -> Hub {
+    pub fn new(
+        chat: Chat,
+        store: Store,
+        deliver: Deliver,
+        room_sizes: (usize, usize),
+        clustered: bool,
+    ) -> Hub {
         Hub {
             chat,
             store,
             deliver,
             room_sizes,
+            clustered,
         }
     }
 
@@ -286,16 +362,21 @@ impl Hub {
         let now = Instant::now();
         let now_ms = crate::clock::now_ms();
         for job in batch {
+            let (job, now, now_ms) = match job {
+                Job::Logged { at_ms, job } => (*job, instant_at(at_ms, now, now_ms), at_ms),
+                job => (job, now, now_ms),
+            };
             let input = match job {
                 Job::Connect {
                     conn,
-                    socket,
-                    outflow,
+                    local,
                     session,
                     user,
                     plain,
                 } => {
-                    self.deliver.add(conn, socket, outflow);
+                    if let Some((socket, outflow)) = local {
+                        self.deliver.add(conn, socket, outflow);
+                    }
                     Input::Connect {
                         conn,
                         session,
@@ -309,7 +390,7 @@ impl Hub {
                 }
                 Job::Request { conn, req, reply } => {
                     let id = sinks.len();
-                    sinks.push(Some(Sink::Client(reply)));
+                    sinks.push(reply.map(Sink::Client));
                     let input = Input::Request {
                         conn,
                         id,
@@ -336,7 +417,7 @@ impl Hub {
                     done,
                 } => {
                     let id = sinks.len();
-                    sinks.push(Some(Sink::Host(done)));
+                    sinks.push(done.map(Sink::Host));
                     Input::Kick { id, room, nick, by }
                 }
                 Job::HostDelete {
@@ -346,7 +427,7 @@ impl Hub {
                     done,
                 } => {
                     let id = sinks.len();
-                    sinks.push(Some(Sink::Host(done)));
+                    sinks.push(done.map(Sink::Host));
                     let input = Input::HostDelete { id, room, seq, by };
                     match self.read_or_refuse(input, id, &mut b) {
                         Some(input) => input,
@@ -357,9 +438,26 @@ impl Hub {
                     let _ = done.send(self.chat.rooms_overview());
                     continue;
                 }
+                Job::NodeDown { node } => {
+                    let ctx = Ctx {
+                        now,
+                        now_ms,
+                        live: &|_| true,
+                    };
+                    for conn in self.chat.conns_of_node(node) {
+                        gone.push(conn);
+                        self.chat.apply(Input::Disconnect { conn }, &ctx, &mut b);
+                    }
+                    continue;
+                }
+                Job::Logged { .. } => {
+                    tracing::error!("a logged job inside a logged job: dropped");
+                    continue;
+                }
             };
             let deliver = &self.deliver;
-            let live = |c| deliver.is_live(c);
+            let clustered = self.clustered;
+            let live = |c| clustered || deliver.is_live(c);
             let ctx = Ctx {
                 now,
                 now_ms,
@@ -374,6 +472,10 @@ impl Hub {
             // on their own thread).
             if let Err(e) = self.store.commit(&b.stored, &b.updated) {
                 tracing::error!("storing {} messages failed: {e}", b.stored.len());
+                if self.clustered {
+                    // The log has them: this node's replica no longer matches the others'.
+                    tracing::error!("this node's replica is behind the cluster's log");
+                }
                 ok = false;
             }
         }

@@ -14,6 +14,7 @@
 
 mod auth;
 mod backoff;
+pub mod cluster;
 mod connection;
 mod deliver;
 mod files;
@@ -182,6 +183,8 @@ struct Shared {
     connections: AtomicUsize,
     /// The next connection's id for the chat core.
     next_conn: AtomicU64,
+    /// Cluster mode: this node's number, the top bits of its connection ids (0 on a single host).
+    node: AtomicU64,
     /// Password attempts per client address.
     gate: backoff::Gate,
     /// Each connection's queued output, by session id (also read by the `wire::meter` layer).
@@ -299,7 +302,7 @@ impl Control {
             room: room.to_owned(),
             nick: nick.to_owned(),
             by: by.to_owned(),
-            done: tx,
+            done: Some(tx),
         });
         rx.await
             .map_err(|_| ControlError::Stopped)?
@@ -313,7 +316,7 @@ impl Control {
             room: room.to_owned(),
             seq,
             by: by.to_owned(),
-            done: tx,
+            done: Some(tx),
         });
         rx.await
             .map_err(|_| ControlError::Stopped)?
@@ -341,6 +344,15 @@ fn read<T: Clone>(lock: &RwLock<T>) -> T {
 /// short-lived tasks of its own). Fails only if the files directory cannot be used or no
 /// identity could be made.
 pub fn build(config: Config, store: Store) -> std::io::Result<(Router, Control)> {
+    build_with(config, store, None)
+}
+
+/// [`build`], with the log of a cluster (`Some` in cluster mode: the hub's jobs go through it).
+fn build_with(
+    config: Config,
+    store: Store,
+    log: Option<Arc<dyn hub::Log>>,
+) -> std::io::Result<(Router, Control)> {
     let identity = match &config.identity {
         Some(id) => id.clone(),
         None => crate::tls::Identity::generate().map_err(std::io::Error::other)?,
@@ -357,6 +369,7 @@ pub fn build(config: Config, store: Store) -> std::io::Result<(Router, Control)>
         hub: OnceLock::new(),
         connections: AtomicUsize::new(0),
         next_conn: AtomicU64::new(1),
+        node: AtomicU64::new(0),
         gate: backoff::Gate::new(config.password_backoff),
         outflows: Arc::default(),
         identity,
@@ -404,8 +417,9 @@ pub fn build(config: Config, store: Store) -> std::io::Result<(Router, Control)>
         store,
         deliver::Deliver::new(io.clone(), files, reads),
         sizes,
+        log.is_some(),
     );
-    let _ = shared.hub.set(HubHandle::new(hub, cfg.queue_len));
+    let _ = shared.hub.set(HubHandle::new(hub, cfg.queue_len, log));
 
     let checker = Arc::new(origin::Checker::new(cfg.origins.clone(), &default_name()));
     let control = Control { shared, io };
@@ -431,6 +445,8 @@ pub struct RunningServer {
     pub control: Control,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Cluster mode: this node.
+    node: Option<Arc<cluster::Node>>,
 }
 
 impl RunningServer {
@@ -443,6 +459,10 @@ impl RunningServer {
         };
         if let Err(e) = io.emit(events::SERVER_CLOSING, &bye).await {
             tracing::debug!("serverClosing broadcast incomplete: {e}");
+        }
+        if let Some(node) = self.node.take() {
+            // Before the sockets close: the cluster learns at once that their people left.
+            node.leave().await;
         }
         if let Err(e) = io.disconnect().await {
             tracing::debug!("disconnecting clients: {e}");
@@ -464,7 +484,7 @@ impl RunningServer {
 /// Serves on `listener` until stopped.
 pub async fn serve(
     listener: TcpListener,
-    config: Config,
+    mut config: Config,
     store: Store,
 ) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
@@ -473,7 +493,24 @@ pub async fn serve(
         idle_timeout: config.idle_timeout,
         max_tcp: config.max_connections.saturating_add(1000),
     };
-    let (router, control) = build(config, store)?;
+    let node = match config.cluster.clone() {
+        Some(c) => {
+            let node = cluster::Node::join(&c, &config)
+                .await
+                .map_err(std::io::Error::other)?;
+            config.identity = Some(node.identity());
+            if config.files.dir.take().is_some() {
+                tracing::info!("files are off in cluster mode (a file would live on one node)");
+            }
+            Some((node, cluster::advertise_url(c.advertise.as_deref(), addr)))
+        }
+        None => None,
+    };
+    let log = node.as_ref().map(|(n, _)| n.clone() as Arc<dyn hub::Log>);
+    let (router, control) = build_with(config, store, log)?;
+    if let Some((node, url)) = &node {
+        node.start(control.shared.clone(), control.io.clone(), url.clone());
+    }
     let tls = control
         .shared
         .identity
@@ -486,6 +523,7 @@ pub async fn serve(
         control,
         stop: Some(stop_tx),
         task,
+        node: node.map(|(n, _)| n),
     })
 }
 

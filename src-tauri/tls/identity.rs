@@ -124,6 +124,25 @@ impl Identity {
         Ok(id)
     }
 
+    /// The certificate and the key (PKCS#8), DER: for a cluster, whose nodes share one
+    /// identity kept in its Redis (`server/cluster/`).
+    pub fn to_der(&self) -> (Vec<u8>, Vec<u8>) {
+        (self.cert.to_vec(), self.key.secret_pkcs8_der().to_vec())
+    }
+
+    /// An identity from [`Identity::to_der`]'s parts; a key that does not match is an error.
+    pub fn from_der(cert: Vec<u8>, key: Vec<u8>) -> Result<Identity, IdentityError> {
+        let cert = CertificateDer::from(cert);
+        let id = Identity {
+            fingerprint: Fingerprint::of(&cert),
+            cert,
+            key: PrivatePkcs8KeyDer::from(key),
+        };
+        id.server_config()
+            .map_err(|e| IdentityError::Generate(e.to_string()))?;
+        Ok(id)
+    }
+
     pub fn fingerprint(&self) -> Fingerprint {
         self.fingerprint
     }
