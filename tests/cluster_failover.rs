@@ -189,10 +189,12 @@ async fn a_client_moves_to_another_node_when_its_node_stops() {
     // One is through: now her node goes away, with the rest on the wire or queued.
     let mut seqs = all_acked(vec![first]).await;
     a.stop().await.unwrap();
+    let stopped = std::time::Instant::now();
     for i in N / 2..N {
         acks.push(ann.client.send("lobby", &text(i), None).unwrap());
     }
     seqs.extend(all_acked(acks).await);
+    eprintln!("all acked {:?} after the stop", stopped.elapsed());
 
     // Every acked message, once, in the order sent, with the seq its ack gave: for Bob and
     // Carol on the other nodes, and for Ann after the move.
@@ -274,4 +276,110 @@ async fn a_single_host_client_waits_for_its_host() {
         .await;
     assert!(ann.moved_to.is_empty(), "{:?}", ann.moved_to);
     s.stop().await.unwrap();
+}
+
+/// A `lanchat serve --cluster` process, from a copy of the binary (a parallel build may
+/// replace target/debug/lanchat while the test runs).
+struct NodeProcess {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl NodeProcess {
+    fn start(redis: &Redis) -> NodeProcess {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("lanchat");
+        std::fs::copy(env!("CARGO_BIN_EXE_lanchat"), &bin).unwrap();
+        let mut child = Command::new(&bin)
+            .args(["serve", "--memory", "--bind", "127.0.0.1", "--port", "0"])
+            .args(["--no-announce", "--cluster", &redis.url()])
+            .env_remove("LANCHAT_PASSWORD")
+            .env_remove("LANCHAT_ADVERTISE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn lanchat serve --cluster");
+        let port = common::first_port(&mut child);
+        NodeProcess {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// How many nodes `/api/info` at `port` lists.
+async fn nodes_listed_at(port: u16) -> usize {
+    let info: serde_json::Value =
+        match reqwest::get(format!("http://127.0.0.1:{port}/api/info")).await {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(_) => return 0,
+        };
+    info["nodes"].as_array().map_or(0, Vec::len)
+}
+
+/// Ann's node is killed (SIGKILL: no goodbye, its heartbeat just stops) while she is sending:
+/// her client moves to the other node and every message she was acked for is there once, in
+/// order; the ones the dead node never answered are resent and stored once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_moves_on_when_its_node_is_killed() {
+    let redis = Redis::start();
+    let mut a = NodeProcess::start(&redis);
+    let b = node(&redis).await;
+    listed(&[&b], 2).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while nodes_listed_at(a.port).await < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node A never listed B"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut bob = User::join(&b.addr.to_string(), "bob", "lobby").await;
+    let mut ann = Watched::join(&format!("127.0.0.1:{}", a.port), "ann", "lobby").await;
+
+    const N: usize = 80;
+    let text = |i: usize| format!("k{i:03}");
+    let first = ann.client.send("lobby", &text(0), None).unwrap();
+    let mut acks = Vec::new();
+    for i in 1..N / 2 {
+        acks.push(ann.client.send("lobby", &text(i), None).unwrap());
+    }
+    let mut seqs = all_acked(vec![first]).await;
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let killed = std::time::Instant::now();
+    for i in N / 2..N {
+        acks.push(ann.client.send("lobby", &text(i), None).unwrap());
+    }
+    seqs.extend(all_acked(acks).await);
+    // For the report: how long Ann's messages waited for her client to move.
+    eprintln!("all acked {:?} after the kill", killed.elapsed());
+
+    let want: Vec<(u64, String)> = seqs.iter().copied().zip((0..N).map(text)).collect();
+    assert!(
+        want.windows(2).all(|w| w[0].0 < w[1].0),
+        "acked out of order: {seqs:?}"
+    );
+    bob.until(WAIT * 3, |u| by(&u.shown, "ann").len() >= N)
+        .await;
+    assert_eq!(by(&bob.shown, "ann"), want);
+    bob.assert_complete_and_ordered();
+    ann.until(|w| by(&w.shown, "ann").len() >= N).await;
+    assert_eq!(by(&ann.shown, "ann"), want);
+    let seen: Vec<u64> = ann.shown.iter().map(|m| m.seq).collect();
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "shown twice or out of order: {seen:?}"
+    );
+    assert_eq!(ann.moved_to, [format!("https://{}", b.addr)]);
+    b.stop().await.unwrap();
 }
