@@ -287,8 +287,27 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Some(d) => d.clone(),
             None => default_data_dir()?,
         };
-        let (store, lock) = crate::datadir::open_store(&dir)?;
-        (store, Some(lock), dir.join("files"), None)
+        if args.cluster.is_some() {
+            // The history is the cluster's log; this node keeps a replica, made anew from the
+            // log at each start (after the data directory is ours, so no other node's replica
+            // is removed).
+            let lock = crate::datadir::lock(&dir)?;
+            let replica = dir.join("cluster-replica");
+            if replica.exists() {
+                std::fs::remove_dir_all(&replica)
+                    .with_context(|| format!("cannot clear {}", replica.display()))?;
+            }
+            std::fs::create_dir_all(&replica)?;
+            (
+                Store::open_dir(&replica)?,
+                Some(lock),
+                dir.join("files"),
+                None,
+            )
+        } else {
+            let (store, lock) = crate::datadir::open_store(&dir)?;
+            (store, Some(lock), dir.join("files"), None)
+        }
     };
     // The identity lives beside the history, so it lasts as long as the host does; `--memory`
     // makes one for this run only.
@@ -301,6 +320,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         };
         crate::tls::Identity::load_or_create(&dir)?
     };
+    let cluster = args.cluster;
     let mut config = Config {
         password: args.password,
         identity: Some(identity),
@@ -321,10 +341,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             allowed_origins: args.allow_origins,
             allowed_hosts: args.allow_hosts,
         },
-        cluster: args.cluster.map(|redis_url| crate::server::ClusterConfig {
-            redis_url,
-            advertise: args.advertise,
-        }),
+        cluster: cluster
+            .clone()
+            .map(|redis_url| crate::server::ClusterConfig {
+                redis_url,
+                advertise: args.advertise,
+            }),
         ..Config::default()
     };
     crate::server::raise_fd_limit(config.max_connections);
@@ -348,6 +370,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     if running.control.password_required() {
         println!("a password is required to join");
+    }
+    if let (Some(id), Some(redis)) = (running.control.node_id(), &cluster) {
+        println!(
+            "cluster node {id} on {}: every node shares the rooms (files are off in cluster mode)",
+            crate::server::cluster::redacted(redis)
+        );
     }
     if running.control.plain_guests_allowed() {
         println!(

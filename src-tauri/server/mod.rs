@@ -249,6 +249,12 @@ impl Control {
         }
     }
 
+    /// Cluster mode: this node's number (`None` on a single host).
+    pub fn node_id(&self) -> Option<u64> {
+        let id = self.shared.node.load(std::sync::atomic::Ordering::Acquire);
+        (id != 0).then_some(id)
+    }
+
     /// Cluster mode: the live nodes, this one included (empty on a single host).
     pub fn nodes(&self) -> Vec<NodeInfo> {
         read(&self.shared.nodes)

@@ -145,9 +145,9 @@ impl Node {
     /// Connects to the cluster's Redis, takes a node number, and reads (or makes) the cluster's
     /// identity. Fails at once when Redis cannot be reached.
     pub async fn join(cluster: &ClusterConfig, config: &Config) -> Result<Arc<Node>, ClusterError> {
-        let url = cluster.redis_url.clone();
-        let client =
-            redis::Client::open(url.as_str()).map_err(|e| ClusterError::BadUrl(url.clone(), e))?;
+        let url = redacted(&cluster.redis_url);
+        let client = redis::Client::open(cluster.redis_url.as_str())
+            .map_err(|e| ClusterError::BadUrl(url.clone(), e))?;
         let unreachable = |e| ClusterError::Unreachable(url.clone(), e);
         let cfg = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
@@ -668,6 +668,17 @@ impl Log for Node {
     }
 }
 
+/// A Redis URL fit to print: a password in it (`redis://:secret@host`) is hidden.
+pub fn redacted(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => match rest.rsplit_once('@') {
+            Some((_, host)) => format!("{scheme}://***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 /// Where clients reach a node bound to `addr`: the given `advertise`, else its address (or,
 /// bound to every interface, its first LAN address).
 pub fn advertise_url(advertise: Option<&str>, addr: std::net::SocketAddr) -> String {
@@ -685,5 +696,29 @@ pub fn advertise_url(advertise: Option<&str>, addr: std::net::SocketAddr) -> Str
     match ip {
         std::net::IpAddr::V6(v6) => format!("http://[{v6}]:{}", addr.port()),
         v4 => format!("http://{v4}:{}", addr.port()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redis_passwords_are_not_printed() {
+        assert_eq!(
+            redacted("redis://:s3cret@10.0.0.5:6379/0"),
+            "redis://***@10.0.0.5:6379/0"
+        );
+        assert_eq!(redacted("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+    }
+
+    #[test]
+    fn a_node_advertises_where_it_listens() {
+        let addr: std::net::SocketAddr = "127.0.0.1:7878".parse().unwrap();
+        assert_eq!(advertise_url(None, addr), "http://127.0.0.1:7878");
+        assert_eq!(
+            advertise_url(Some("http://chat.lan:80/"), addr),
+            "http://chat.lan:80"
+        );
     }
 }
