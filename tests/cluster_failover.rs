@@ -383,3 +383,48 @@ async fn a_client_moves_on_when_its_node_is_killed() {
     assert_eq!(ann.moved_to, [format!("https://{}", b.addr)]);
     b.stop().await.unwrap();
 }
+
+/// A node that joins the cluster after the client did is learned while the client is
+/// connected (the list is asked for again now and then), so the client can move there when the
+/// only node it knew at first dies.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_that_joins_later_is_learned_in_time() {
+    let redis = Redis::start();
+    let a = node(&redis).await;
+    listed(&[&a], 1).await;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut cfg = fast(&a.addr.to_string(), "ann");
+    cfg.nodes_refresh = Duration::from_millis(200);
+    let client = Client::connect(cfg, tx).await.unwrap();
+    assert_eq!(client.server_info().nodes.len(), 1);
+    client.join("lobby").await.unwrap();
+    let mut ann = Watched {
+        client,
+        events: rx,
+        shown: Vec::new(),
+        moved_to: Vec::new(),
+    };
+    let b = node(&redis).await;
+    listed(&[&a, &b], 2).await;
+    let mut bob = User::join(&b.addr.to_string(), "bob", "lobby").await;
+    ann.client
+        .send("lobby", "before", None)
+        .unwrap()
+        .await
+        .unwrap()
+        .unwrap();
+    bob.until_text("before").await;
+    // The refresh is a timer (every 200 ms here): let five of them pass, then A goes.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    a.stop().await.unwrap();
+    ann.client
+        .send("lobby", "after", None)
+        .unwrap()
+        .await
+        .unwrap()
+        .unwrap();
+    bob.until_text("after").await;
+    ann.until(|w| !w.moved_to.is_empty()).await;
+    assert_eq!(ann.moved_to, [format!("https://{}", b.addr)]);
+    b.stop().await.unwrap();
+}

@@ -122,6 +122,9 @@ pub struct ClientConfig {
     /// Reconnect backoff bounds (default 250 ms to 5 s).
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// On a cluster, how often the node list is asked for again while connected, besides after
+    /// every connect, so that a node that joins later is known before ours dies (default 30 s).
+    pub nodes_refresh: Duration,
     /// Which host certificate to accept (default: a fingerprint from the link if it has one,
     /// else trust on first use, remembered in memory only).
     pub trust: Trust,
@@ -246,6 +249,7 @@ impl ClientConfig {
             queue_timeout: Duration::from_secs(30),
             backoff_min: Duration::from_millis(250),
             backoff_max: Duration::from_secs(5),
+            nodes_refresh: Duration::from_secs(30),
             trust: Trust::default(),
         }
     }

@@ -68,6 +68,11 @@ pub struct Supervisor {
     failures: u32,
     /// Last time the server said anything; silence beyond `idle_probe` sends a ping.
     last_heard: Instant,
+    /// The server is a node of a cluster (its `/api/info` listed nodes): the list is refreshed
+    /// after every connect and every `cfg.nodes_refresh` (one small GET each).
+    clustered: bool,
+    /// The next periodic refresh of the node list.
+    refresh_at: Instant,
 }
 
 impl Supervisor {
@@ -82,6 +87,7 @@ impl Supervisor {
         let now = Instant::now();
         // Any number that differs between clients: it spreads them over the nodes.
         let seed = uuid::Uuid::new_v4().as_u64_pair().0;
+        let refresh_at = now + cfg.nodes_refresh;
         Supervisor {
             nodes: Nodes::new(&route.authority, seed),
             routes: HashMap::from([(route.authority.clone(), route.clone())]),
@@ -99,12 +105,33 @@ impl Supervisor {
             retry_at: None,
             failures: 0,
             last_heard: now,
+            clustered: false,
+            refresh_at,
         }
     }
 
     /// The cluster's nodes as `/api/info` listed them (empty on a single host).
     pub fn learn_nodes(&mut self, nodes: &[NodeInfo]) {
+        self.clustered |= !nodes.is_empty();
         self.nodes.learn(nodes.iter().map(|n| n.url.as_str()));
+    }
+
+    /// Asks the node we are on for the cluster's node list, off the loop (answered as
+    /// [`Incoming::Nodes`]). Nothing to ask on a single host or a tutorial server.
+    fn refresh_nodes(&mut self) {
+        self.refresh_at = Instant::now() + self.cfg.nodes_refresh;
+        if !self.clustered || self.legacy || self.link.is_none() {
+            return;
+        }
+        let (route, generation, tx) = (self.route.clone(), self.generation, self.inc_tx.clone());
+        tokio::spawn(async move {
+            match super::link::probe(&route.wire).await {
+                Ok(info) => {
+                    let _ = tx.send((generation, Incoming::Nodes(info.nodes)));
+                }
+                Err(e) => tracing::debug!("no node list from {}: {e}", route.public),
+            }
+        });
     }
 
     pub async fn run(
@@ -541,6 +568,9 @@ impl Supervisor {
             self.reconnect(now);
             return;
         }
+        if now >= self.refresh_at {
+            self.refresh_nodes();
+        }
         if !self.legacy
             && !self.outbox.busy()
             && now.duration_since(self.last_heard) > self.cfg.idle_probe
@@ -609,7 +639,6 @@ impl Supervisor {
             self.generation,
             self.inc_tx.clone(),
         );
-        let legacy = self.legacy;
         tokio::spawn(async move {
             let route = match known {
                 Some(r) => r,
@@ -624,22 +653,11 @@ impl Supervisor {
             let result = Link::open(&route.wire, &cfg, generation, tx.clone())
                 .await
                 .map_err(|e| route.explain(e));
-            let ok = result.is_ok();
             // The supervisor stopped meanwhile: hang up the connection nobody will use.
             if let Err(mpsc::error::SendError((_, Incoming::Opened(Ok(link), _)))) =
-                tx.send((generation, Incoming::Opened(result, Some(route.clone()))))
+                tx.send((generation, Incoming::Opened(result, Some(route))))
             {
                 link.close().await;
-                return;
-            }
-            // Connected: refresh the cluster's node list from the node we are on.
-            if ok && !legacy {
-                match super::link::probe(&route.wire).await {
-                    Ok(info) => {
-                        let _ = tx.send((generation, Incoming::Nodes(info.nodes)));
-                    }
-                    Err(e) => tracing::debug!("no node list from {}: {e}", route.public),
-                }
             }
         });
     }
@@ -685,6 +703,8 @@ impl Supervisor {
                     reason: None,
                     server,
                 });
+                // The node we are on now says which nodes there are.
+                self.refresh_nodes();
                 if let Some(reason) = self.closed_while_opening.take() {
                     self.connection_lost(reason).await;
                 }

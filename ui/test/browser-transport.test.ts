@@ -2,7 +2,7 @@
 // (rejoin with `since`, exactly-once in-order delivery, queued sends resent with the same clientId).
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createBrowserTransport } from '../src/transport/browser';
+import { createBrowserTransport, NODES_REFRESH_MS } from '../src/transport/browser';
 import type { ClientEvent, Transport } from '../src/transport/types';
 import { FakeSocket } from './fake-socket';
 
@@ -533,6 +533,23 @@ describe('browser transport: cluster failover', () => {
     expect(new Set(urls.slice(0, 3)).size).toBe(3);
     expect(urls[3]).toBe(A);
     expect(socks.slice(0, -1).every((s) => !s.active)).toBe(true); // the sockets left behind are closed
+  });
+
+  it('learns a node that joined the cluster later, and can move there', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    infoNodes = [{ id: 1, url: A, connections: 1 }];
+    await joinedOnA();
+    infoNodes = [
+      { id: 1, url: A, connections: 1 },
+      { id: 2, url: B, connections: 0 },
+    ];
+    await vi.advanceTimersByTimeAsync(NODES_REFRESH_MS);
+    await flush();
+    last().drop();
+    connectError(last());
+    connectError(last());
+    expect(urls).toEqual([A, B]);
+    await ctr.disconnect();
   });
 
   it('stays on a single host: socket.io keeps retrying it', async () => {

@@ -71,6 +71,12 @@ const SERVER_DISCONNECT_RETRY_MS = 1000;
  */
 export const FAILOVER_AFTER = 2;
 
+/**
+ * How often a guest of a cluster asks its page's node for the node list again (besides after each
+ * reconnect), so that a node that joins later is known before the guest's own node dies.
+ */
+export const NODES_REFRESH_MS = 30_000;
+
 const defaultSocketFactory: SocketFactory = (url, auth) =>
   io(url, {
     auth: { ...auth },
@@ -141,6 +147,8 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   let ring: NodeRing | null = null;
   /** The address the page joined (its own origin, normally): where the node list is asked. */
   let home: string | null = null;
+  /** Asks for the node list every NODES_REFRESH_MS while in a cluster. */
+  let refreshTimer: ReturnType<typeof setInterval> | null = null;
 
   const dispatch = (ev: ClientEvent) => {
     for (const cb of listeners) {
@@ -372,6 +380,8 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
     const s = socket;
     socket = null;
     ring = null;
+    if (refreshTimer) clearInterval(refreshTimer);
+    refreshTimer = null;
     for (const fail of [...inflight]) fail(new TransportError('not_connected', 'disconnected'));
     delivery.clear('not_connected', 'disconnected');
     s?.disconnect();
@@ -405,7 +415,10 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
             return;
           }
           fetchInfo(address).then((info) => {
-            if (info?.nodes && socket === s) ring?.learn(info.nodes.map((n) => n.url));
+            if (info?.nodes?.length && socket === s && ring) {
+              ring.learn(info.nodes.map((n) => n.url));
+              refreshTimer ??= setInterval(learnNodes, NODES_REFRESH_MS);
+            }
             // Unknown (another origin, or no answer): only what the connection itself showed.
             resolve(info ?? { server: '', name: '', version: '', passwordRequired: Boolean(o.password), rooms: [] });
           });
