@@ -12,6 +12,7 @@ fn main() {
             "host_kick",
             "host_rooms",
             "host_delete_message",
+            "host_clear_room",
             "host_set_password",
             "host_set_announce",
             "discovery_start",

@@ -262,6 +262,13 @@ impl Store {
                 }
             }
             search::reindex(&tx, &retext)?;
+            // The host cleared a room: everything before the notice goes, its documents too.
+            let mut clear =
+                tx.prepare_cached("DELETE FROM messages WHERE room = ?1 AND seq < ?2")?;
+            for m in messages.iter().filter(|m| m.kind == Kind::Clear) {
+                clear.execute(params![m.room, m.seq as i64])?;
+                search::forget_before(&tx, &m.room, m.seq)?;
+            }
         }
         tx.commit()?;
         Ok(())

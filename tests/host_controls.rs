@@ -96,3 +96,69 @@ async fn the_host_sees_every_room_and_its_members() {
         .unwrap();
     assert_eq!(info["rooms"], json!([{"name": "alpha", "members": 2}]));
 }
+
+/// The host clears a room from the moderation view: everyone in it sees the `clear` notice, and
+/// afterwards nothing before it exists — not for a newcomer's history, a catch-up from the
+/// start, scrollback or search. Members stay, and the room goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_host_clears_a_rooms_history_for_everyone() {
+    let s = start_default().await;
+    let ann = Peer::connect(&url(&s)).await;
+    ann.join("lobby", "ann").await;
+    for i in 0..5 {
+        ann.send("lobby", &format!("secret plan {i}")).await;
+    }
+    s.control.clear_room("lobby", "the host").await.unwrap();
+    let notice = ann.wait_for("message", |v| v["kind"] == "clear").await;
+    let cleared_at = notice["seq"].as_u64().unwrap();
+    assert!(cleared_at > 5, "{notice}");
+    assert_eq!(notice["message"], "the host cleared the history of lobby");
+
+    // A newcomer's history and a catch-up from the very start both begin at the notice.
+    let bob = Peer::connect(&url(&s)).await;
+    bob.join("lobby", "bob").await;
+    let seen = bob
+        .messages_until(|v| v["kind"] == "join" && v["nickName"] == "bob")
+        .await;
+    assert_eq!(seen[0]["kind"], "clear", "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|m| m["seq"].as_u64().unwrap() >= cleared_at)
+    );
+    let carol = Peer::connect(&url(&s)).await;
+    let ack = carol
+        .request(
+            "joinRoom",
+            json!({"roomName": "lobby", "nickName": "carol", "since": 0}),
+        )
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    let seen = carol
+        .messages_until(|v| v["kind"] == "join" && v["nickName"] == "carol")
+        .await;
+    assert!(
+        seen.iter()
+            .all(|m| m["seq"].as_u64().unwrap() >= cleared_at),
+        "{seen:?}"
+    );
+
+    // Scrollback and search know nothing older either.
+    let page = ann
+        .request("history", json!({"room": "lobby", "before": cleared_at}))
+        .await;
+    assert_eq!(page["messages"], json!([]), "{page}");
+    let found = ann
+        .request("search", json!({"room": "lobby", "q": "secret"}))
+        .await;
+    assert_eq!(found["results"], json!([]), "{found}");
+
+    // The room goes on, and clearing an empty room is refused clearly.
+    let sent = ann.send("lobby", "fresh start").await;
+    assert!(sent["seq"].as_u64().unwrap() > cleared_at, "{sent}");
+    let err = s
+        .control
+        .clear_room("nowhere", "the host")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no history"), "{err}");
+}

@@ -13,6 +13,7 @@
 //! A batch is applied in three steps, so the caller can store between them:
 //! [`Chat::apply`] each input → [`Chat::finish`] → store `batch.stored` → [`Chat::settle`].
 
+mod clear;
 mod delete;
 mod edit;
 mod effect;
@@ -167,6 +168,8 @@ pub enum Input {
         seq: u64,
         by: String,
     },
+    /// The host clears `room`'s history.
+    HostClear { id: ReqId, room: String, by: String },
 }
 
 /// A message about to be posted in a room.
@@ -231,6 +234,9 @@ pub struct Batch {
     pub updated: Vec<Message>,
     /// Those messages as they were before the batch, to put back if storing fails.
     originals: HashMap<(String, u64), Message>,
+    /// Rooms the host cleared in this batch, with their `clear` notice's seq: what is older
+    /// leaves the cache once the batch is stored.
+    cleared: Vec<(String, u64)>,
 }
 
 pub struct Chat {
@@ -273,7 +279,7 @@ impl Chat {
                 ..
             } => &j.room,
             Input::PostFile { post, .. } => &post.room,
-            Input::HostDelete { room, .. } => room,
+            Input::HostDelete { room, .. } | Input::HostClear { room, .. } => room,
             _ => return None,
         };
         (!self.rooms.contains_key(room)).then_some(room.as_str())
@@ -400,6 +406,13 @@ impl Chat {
                 let (result, stored) = Self::updated(r, b);
                 b.effects.push(Effect::Reply { id, result, stored });
             }
+            Input::HostClear { id, room, by } => {
+                let (result, stored) = match self.host_clear(&room, &by, ctx, b) {
+                    Ok(i) => (Ok(Done::Kicked), Some(i)),
+                    Err(e) => (Err(e), None),
+                };
+                b.effects.push(Effect::Reply { id, result, stored });
+            }
             Input::Kick { id, room, nick, by } => {
                 let result = self.kick(&room, &nick, &by, ctx, b).map(|()| Done::Kicked);
                 b.effects.push(Effect::Reply {
@@ -470,6 +483,13 @@ impl Chat {
                 } = e
                 {
                     *result = Err(crate::protocol::ErrorCode::StorageFailed.into());
+                }
+            }
+        }
+        if stored_ok {
+            for (room, seq) in b.cleared.drain(..) {
+                if let Some(r) = self.rooms.get_mut(&room) {
+                    r.clear_before(seq);
                 }
             }
         }

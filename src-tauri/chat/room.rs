@@ -201,6 +201,13 @@ impl Room {
         self.client_id_order.retain(|c| ids.contains_key(c));
     }
 
+    /// The host cleared the history: cached rows before `seq` go (clientIds stay, so a late
+    /// resend of a cleared message is still answered with its ack, not posted again).
+    pub fn clear_before(&mut self, seq: u64) {
+        self.recent.retain(|m| m.seq >= seq);
+        self.events.retain(|m| m.seq >= seq);
+    }
+
     fn remember_client_id(&mut self, cid: DedupeKey, ack: SendAck) {
         if self.client_ids.insert(cid.clone(), ack).is_none() {
             self.client_id_order.push_back(cid);

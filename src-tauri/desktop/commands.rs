@@ -103,6 +103,12 @@ pub async fn host_delete_message(
         .await?)
 }
 
+/// The host clears a room's history for everyone (moderation).
+#[tauri::command]
+pub async fn host_clear_room(state: State<'_, AppState>, room: String) -> IpcResult<()> {
+    Ok(hosted(&state).await?.clear_room(&room, "the host").await?)
+}
+
 #[tauri::command]
 pub async fn host_set_password(
     state: State<'_, AppState>,

@@ -105,6 +105,9 @@ pub enum Kind {
     /// … someone added (`react`) or took back (`unreact`) the emoji in `message`.
     React,
     Unreact,
+    /// A notice that the host cleared the room's history: every message before it is gone
+    /// (from the host's store, and clients drop what they hold of it).
+    Clear,
 }
 
 impl Kind {
@@ -137,6 +140,7 @@ impl Kind {
             Kind::Delete => "delete",
             Kind::React => "react",
             Kind::Unreact => "unreact",
+            Kind::Clear => "clear",
         }
     }
 
@@ -152,6 +156,7 @@ impl Kind {
             "delete" => Kind::Delete,
             "react" => Kind::React,
             "unreact" => Kind::Unreact,
+            "clear" => Kind::Clear,
             _ => return None,
         })
     }

@@ -68,6 +68,12 @@ pub enum Job {
         by: String,
         done: Option<oneshot::Sender<Result<(), WireError>>>,
     },
+    /// The host clears a room's history.
+    HostClear {
+        room: String,
+        by: String,
+        done: Option<oneshot::Sender<Result<(), WireError>>>,
+    },
     /// Cluster mode: a node is gone (its heartbeat stopped, or it stopped): everyone connected
     /// through it leaves.
     NodeDown {
@@ -429,6 +435,15 @@ impl Hub {
                     let id = sinks.len();
                     sinks.push(done.map(Sink::Host));
                     let input = Input::HostDelete { id, room, seq, by };
+                    match self.read_or_refuse(input, id, &mut b) {
+                        Some(input) => input,
+                        None => continue,
+                    }
+                }
+                Job::HostClear { room, by, done } => {
+                    let id = sinks.len();
+                    sinks.push(done.map(Sink::Host));
+                    let input = Input::HostClear { id, room, by };
                     match self.read_or_refuse(input, id, &mut b) {
                         Some(input) => input,
                         None => continue,

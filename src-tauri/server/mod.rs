@@ -329,6 +329,20 @@ impl Control {
             .map_err(ControlError::Refused)
     }
 
+    /// Clears `room`'s history: a `clear` notice is posted and everything before it goes, for
+    /// everyone (the host's moderation).
+    pub async fn clear_room(&self, room: &str, by: &str) -> Result<(), ControlError> {
+        let (tx, rx) = oneshot::channel();
+        self.shared.hub().submit(Job::HostClear {
+            room: room.to_owned(),
+            by: by.to_owned(),
+            done: Some(tx),
+        });
+        rx.await
+            .map_err(|_| ControlError::Stopped)?
+            .map_err(ControlError::Refused)
+    }
+
     /// Number of live Socket.IO connections.
     pub fn connections(&self) -> usize {
         self.shared.connections.load(Ordering::Relaxed)

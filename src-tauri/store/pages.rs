@@ -10,7 +10,7 @@ use crate::protocol::{Message, PageAt};
 
 /// The kinds a page shows: messages and room notices. Room events that only change an earlier
 /// message (edits, reactions, deletes) are folded into that message's row and never listed.
-const SHOWN: &str = "m.kind IN ('chat', 'file', 'join', 'leave', 'kick', 'system')";
+const SHOWN: &str = "m.kind IN ('chat', 'file', 'join', 'leave', 'kick', 'system', 'clear')";
 
 /// A page of history, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -140,6 +140,14 @@ pub(super) fn reindex(tx: &Transaction, updated: &[&Message]) -> Result<(), Stor
     Ok(())
 }
 
+/// The host cleared `room`: its documents before `seq` go.
+pub(crate) fn forget_before(tx: &Transaction, room: &str, seq: u64) -> Result<(), StoreError> {
+    let id = room_id(tx, room)?;
+    tx.prepare_cached("DELETE FROM message_text WHERE rowid >= ?1 AND rowid < ?2")?
+        .execute(params![doc(id, 0), doc(id, seq)])?;
+    Ok(())
+}
+
 /// The room's id, made on its first indexed message.
 fn room_id(conn: &Connection, room: &str) -> Result<i64, StoreError> {
     let mut get = conn.prepare_cached("SELECT id FROM rooms WHERE name = ?1")?;

@@ -568,6 +568,11 @@ export class ChatApp {
     await this.transport.host?.kick(room, nickName);
   }
 
+  /** Clears a hosted room's history for everyone (the moderation view). */
+  async clearRoom(room: string): Promise<void> {
+    await this.transport.host?.clearRoom(room);
+  }
+
   /** Every occupied room on the server this window hosts, with its members (empty otherwise). */
   async hostedRooms(): Promise<RoomOverview[]> {
     return (await this.transport.host?.rooms()) ?? [];

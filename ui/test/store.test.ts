@@ -58,6 +58,15 @@ describe('messages', () => {
     expect(seqs(s, 'lobby')).toEqual([1, 2, 3]);
   });
 
+  it('drops everything before a clear notice, and asks for nothing older afterwards', () => {
+    let s = joinedRoom('lobby');
+    s = run(s, message('lobby', 1), message('lobby', 2), message('lobby', 3));
+    s = run(s, message('lobby', 4, { kind: 'clear', nickName: 'the host', message: 'the host cleared the history of lobby' }));
+    s = run(s, message('lobby', 5));
+    expect(seqs(s, 'lobby')).toEqual([4, 5]);
+    expect(findRoom(s, 'lobby')!.spans).toEqual([{ from: 0, to: Infinity }]);
+  });
+
   it('ignores events for rooms we are not in', () => {
     const s = joinedRoom('lobby');
     expect(run(s, message('other', 1))).toBe(s);

@@ -44,6 +44,10 @@ pub enum Op {
         seq: u64,
         by: String,
     },
+    HostClear {
+        room: String,
+        by: String,
+    },
     /// A node is gone: its connections leave, and its later entries are ignored.
     NodeDown {
         node: u64,

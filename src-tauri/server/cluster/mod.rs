@@ -484,6 +484,11 @@ impl Node {
                 by,
                 done: host(local),
             },
+            Op::HostClear { room, by } => Job::HostClear {
+                room,
+                by,
+                done: host(local),
+            },
             Op::NodeDown { node } => {
                 if !downed.insert(node) {
                     return None;
@@ -638,6 +643,10 @@ impl Log for Node {
             } => {
                 self.waiting.fetch_add(1, Ordering::AcqRel);
                 (Op::HostDelete { room, seq, by }, done.map(Local::Host))
+            }
+            Job::HostClear { room, by, done } => {
+                self.waiting.fetch_add(1, Ordering::AcqRel);
+                (Op::HostClear { room, by }, done.map(Local::Host))
             }
             Job::NodeDown { node } => (Op::NodeDown { node }, None),
             Job::PostFile { done, .. } => {

@@ -260,11 +260,16 @@ function reduceEvent(state: ChatState, ev: ClientEvent, now: number): ChatState 
         }
         const own = isOwn(ev, r);
         const msg = chatMessage(ev, own);
-        const messages = insertBySeq(r.messages, msg);
+        let messages = insertBySeq(r.messages, msg);
         if (messages === r.messages) return r;
         // The first message starts the live span; letting the oldest go clips the spans.
         let spans = r.spans.length === 0 ? [{ from: msg.seq, to: Infinity }] : r.spans;
         if (messages.length <= r.messages.length) spans = clipSpans(spans, messages[0].seq);
+        if (ev.kind === 'clear') {
+          // The host cleared the history: nothing before the notice exists any more.
+          messages = messages.filter((m) => m.seq >= msg.seq);
+          spans = [{ from: 0, to: Infinity }];
+        }
         const pending = ev.clientId ? r.pending.filter((p) => p.clientId !== ev.clientId) : r.pending;
         const uploads = ev.kind === 'file' ? settleUploads(r.uploads, ev.id) : r.uploads;
         const seen = state.active === r.name && state.attention;

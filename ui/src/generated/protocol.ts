@@ -1,7 +1,7 @@
 // Generated from the Rust types by `src-tauri/typescript.rs` (ts-rs). Do not edit:
 // change the Rust type, then run `UPDATE_TS=1 cargo test --lib typescript`.
 
-export type Kind = "chat" | "join" | "leave" | "kick" | "system" | "file" | "edit" | "delete" | "react" | "unreact";
+export type Kind = "chat" | "join" | "leave" | "kick" | "system" | "file" | "edit" | "delete" | "react" | "unreact" | "clear";
 
 export type FileMeta = { 
 /**

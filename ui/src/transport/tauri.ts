@@ -51,6 +51,7 @@ const host: HostControls = {
   kick: (room, nickName) => call<null>('host_kick', { room, nickName }).then(() => undefined),
   rooms: () => call<RoomOverview[]>('host_rooms'),
   deleteMessage: (room, seq) => call<null>('host_delete_message', { room, seq }).then(() => undefined),
+  clearRoom: (room) => call<null>('host_clear_room', { room }).then(() => undefined),
   setPassword: (password) => call<HostInfo>('host_set_password', { password }),
   setAnnounce: (announce) => call<HostInfo>('host_set_announce', { announce }),
 };

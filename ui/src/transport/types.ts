@@ -61,6 +61,8 @@ export interface HostControls {
   rooms(): Promise<RoomOverview[]>;
   /** Deletes anyone's message in a room this window hosts (moderation). */
   deleteMessage(room: string, seq: number): Promise<void>;
+  /** Clears a hosted room's history for everyone (moderation). */
+  clearRoom(room: string): Promise<void>;
   setPassword(password: string | null): Promise<HostInfo>;
   /** The host panel's switch: announce on the LAN or stop. Rejects with `discovery_off`… */
   setAnnounce(announce: boolean): Promise<HostInfo>;

@@ -1,6 +1,7 @@
 //! The host's moderation view inside the host panel: every room on the server this window hosts
-//! and who is in it — also rooms the window never joined — with Kick. Refreshed while open, since
-//! the host's own chat state only knows the rooms it joined.
+//! and who is in it — also rooms the window never joined — with Kick, and Clear history (after a
+//! second press to confirm). Refreshed while open, since the host's own chat state only knows the
+//! rooms it joined.
 
 import { useEffect, useState } from 'preact/hooks';
 import type { RoomOverview } from '../transport/types';
@@ -14,6 +15,8 @@ export function HostRooms({ busy, run }: { busy: boolean; run: (fn: () => Promis
   const { t } = app;
   const [rooms, setRooms] = useState<RoomOverview[] | null>(null);
   const [tick, setTick] = useState(0);
+  // The room whose Clear history waits for its confirming press.
+  const [clearing, setClearing] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -43,6 +46,43 @@ export function HostRooms({ busy, run }: { busy: boolean; run: (fn: () => Promis
             #{r.name}{' '}
             <span class="panel-room-count">{t('host.roomCount', { count: r.members.length, messages: r.lastSeq })}</span>
           </h4>
+          {clearing === r.name ? (
+            <p class="panel-room-confirm" role="alert">
+              {t('host.clearConfirm', { room: r.name })}{' '}
+              <button
+                type="button"
+                class="btn btn-small btn-danger-outline"
+                data-testid="panel-clear-confirm"
+                disabled={busy}
+                onClick={() =>
+                  void run(async () => {
+                    setClearing(null);
+                    await app.clearRoom(r.name);
+                    setTick((n) => n + 1);
+                  })
+                }
+              >
+                {t('host.clear')}
+              </button>{' '}
+              <button type="button" class="btn btn-small" onClick={() => setClearing(null)}>
+                {t('host.cancel')}
+              </button>
+            </p>
+          ) : (
+            r.lastSeq > 0 && (
+              <button
+                type="button"
+                class="btn btn-small btn-danger-outline"
+                data-testid="panel-clear"
+                data-room={r.name}
+                disabled={busy}
+                aria-label={t('host.clearLabel', { room: r.name })}
+                onClick={() => setClearing(r.name)}
+              >
+                {t('host.clear')}
+              </button>
+            )
+          )}
           <ul class="panel-members">
             {r.members.map((nick) => (
               <li key={nick} data-testid="panel-member" data-nick={nick} data-room={r.name}>
