@@ -10,6 +10,10 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::parse_target;
 
+/// The most nodes a client keeps from a list: far above any real cluster, and a bound on what a
+/// broken (or hostile) node's list can make the client do.
+pub const MAX_NODES: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct Nodes {
     /// `host:port` (lower case) of every node, in this client's own order; the node it is on
@@ -54,6 +58,7 @@ impl Nodes {
         let mut order: Vec<String> = urls
             .into_iter()
             .filter_map(|u| parse_target(u).ok().map(|t| t.authority))
+            .take(MAX_NODES - 1)
             .collect();
         if !order.contains(&current) {
             order.push(current.clone());
@@ -171,6 +176,18 @@ mod tests {
         let mut all = n.all().to_vec();
         all.sort();
         assert_eq!(all, ["10.0.0.3:7878", "localhost:7878"]);
+    }
+
+    /// A list of thousands of nodes is cut to [`MAX_NODES`], the current one kept.
+    #[test]
+    fn a_huge_list_is_cut() {
+        let mut n = Nodes::new("10.0.0.1:7878", 5);
+        let urls: Vec<String> = (0..5000)
+            .map(|i| format!("http://10.1.{}.{}:7878", i / 250, i % 250))
+            .collect();
+        n.learn(urls.iter().map(String::as_str));
+        assert_eq!(n.all().len(), MAX_NODES);
+        assert_eq!(n.current(), "10.0.0.1:7878");
     }
 
     /// The clients of a node that dies spread over the other nodes rather than all moving to

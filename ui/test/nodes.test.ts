@@ -2,7 +2,7 @@
 // Rust client's failover.rs.
 
 import { describe, expect, it } from 'vitest';
-import { authorityOf, NodeRing } from '../src/transport/nodes';
+import { authorityOf, MAX_NODES, NodeRing } from '../src/transport/nodes';
 
 const THREE = ['http://10.0.0.1:7878', 'http://10.0.0.2:7878', 'http://10.0.0.3:7878'];
 
@@ -45,6 +45,13 @@ describe('NodeRing', () => {
     r.learn(['http://10.0.0.3:80']);
     expect([...r.all()].sort()).toEqual(['10.0.0.3:80', 'localhost:7878']);
     while (r.current() !== 'https://10.0.0.3:80') r.failed();
+  });
+
+  it('cuts a huge list to MAX_NODES, keeping the current node', () => {
+    const r = new NodeRing('http://10.0.0.1:7878', 5);
+    r.learn(Array.from({ length: 5000 }, (_, i) => `http://10.1.${Math.floor(i / 250)}.${i % 250}:7878`));
+    expect(r.all()).toHaveLength(MAX_NODES);
+    expect(r.current()).toBe('http://10.0.0.1:7878');
   });
 
   it('spreads the guests of a dead node over the other nodes', () => {

@@ -6,6 +6,9 @@
 //! The order differs per guest (a hash of a per-tab seed and each node's address), so the guests
 //! of a node that dies spread over the others instead of all landing on the same one.
 
+/** The most nodes a guest keeps from a list: a bound on what a broken node's list can cause. */
+export const MAX_NODES = 64;
+
 /** `host:port` of an `http(s)://host:port/…` address, lower case; null if it is not one. */
 export function authorityOf(url: string): string | null {
   let u: URL;
@@ -65,7 +68,7 @@ export class NodeRing {
    */
   learn(urls: readonly string[]): void {
     const current = this.order[this.at];
-    const set = new Set(urls.map(authorityOf).filter((a): a is string => a !== null));
+    const set = new Set(urls.map(authorityOf).filter((a): a is string => a !== null).slice(0, MAX_NODES - 1));
     set.add(current);
     this.order = [...set].sort((a, b) => rank(this.seed, a) - rank(this.seed, b) || (a < b ? -1 : 1));
     this.at = this.order.indexOf(current);
