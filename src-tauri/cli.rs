@@ -763,6 +763,7 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
                 ClientEvent::State {
                     state: ConnState::Reconnecting,
                     reason,
+                    ..
                 } => {
                     eprintln!(
                         "* connection lost ({}); reconnecting…",
@@ -771,11 +772,17 @@ pub async fn join(args: JoinArgs) -> anyhow::Result<()> {
                 }
                 ClientEvent::State {
                     state: ConnState::Connected,
+                    server,
                     ..
-                } => eprintln!("* connected"),
+                } => match server {
+                    // Our node went away and another node of the cluster took us in.
+                    Some(node) => eprintln!("* connected to {node} (another node of the cluster)"),
+                    None => eprintln!("* connected"),
+                },
                 ClientEvent::State {
                     state: ConnState::Disconnected,
                     reason,
+                    ..
                 } => {
                     eprintln!("* disconnected: {}", reason.unwrap_or_default())
                 }

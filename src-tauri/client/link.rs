@@ -12,8 +12,10 @@ use rust_socketio::{Payload, TransportType};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{ClientConfig, ClientError, legacy};
-use crate::protocol::{ServerInfo, connect_errors};
+use std::sync::Arc;
+
+use super::{ClientConfig, ClientError, Route, legacy};
+use crate::protocol::{NodeInfo, ServerInfo, connect_errors};
 
 /// What reaches the supervisor from a connection, tagged with the connection's generation so
 /// that news from a connection already replaced is ignored.
@@ -23,8 +25,11 @@ pub enum Incoming {
     /// The ack of the request emitted with this id.
     Ack(u64, Value),
     Closed(Option<String>),
-    /// A reconnect attempt (run off the supervisor's loop) finished.
-    Opened(Result<Link, ClientError>),
+    /// A reconnect attempt (run off the supervisor's loop) finished, through this route (none
+    /// when the route itself could not be opened).
+    Opened(Result<Link, ClientError>, Option<Arc<Route>>),
+    /// The cluster's nodes, as the node just connected to lists them in `/api/info`.
+    Nodes(Vec<NodeInfo>),
 }
 
 pub type Tx = mpsc::UnboundedSender<(u64, Incoming)>;

@@ -9,6 +9,7 @@
 //! - `rooms.rs`: per room, the last seq seen: replays dropped, gaps caught up with `since`;
 //! - `legacy.rs`: the guesses made for a tutorial-style server (no acks, no seqs);
 //! - `link.rs`: one rust_socketio connection, and the `/api/info` probe;
+//! - `failover.rs`: which node of a cluster to try next when the client's own node is gone;
 //! - `address.rs`: what people paste as an address; `error.rs`: [`ClientError`];
 //! - `tunnel.rs`: the encrypted, pinned link every request above goes through ([`Trust`] says
 //!   which host certificate is accepted);
@@ -17,6 +18,7 @@
 
 mod address;
 mod error;
+mod failover;
 mod files;
 mod history;
 mod legacy;
@@ -62,6 +64,11 @@ pub enum ClientEvent {
         #[serde(skip_serializing_if = "Option::is_none")]
         #[cfg_attr(test, ts(optional))]
         reason: Option<String>,
+        /// On `connected`, when the client moved to another node of a cluster (its own node
+        /// stopped answering): that node's address, `https://host:port`.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(test, ts(optional))]
+        server: Option<String>,
     },
     Kicked(Kicked),
     /// Someone wrote to us in a private room we are not in: join it to read it.
@@ -115,6 +122,9 @@ pub struct ClientConfig {
     /// Reconnect backoff bounds (default 250 ms to 5 s).
     pub backoff_min: Duration,
     pub backoff_max: Duration,
+    /// On a cluster, how often the node list is asked for again while connected, besides after
+    /// every connect, so that a node that joins later is known before ours dies (default 30 s).
+    pub nodes_refresh: Duration,
     /// Which host certificate to accept (default: a fingerprint from the link if it has one,
     /// else trust on first use, remembered in memory only).
     pub trust: Trust,
@@ -158,8 +168,11 @@ impl Trust {
     }
 }
 
-/// Where a client's requests go: the tunnel (TLS, pinned), or the host itself in plain.
+/// Where a client's requests go: the tunnel (TLS, pinned), or the host itself in plain. One
+/// per node of a cluster the client has connected to.
 struct Route {
+    /// `host:port` of the node, lower case.
+    authority: String,
     /// `http://127.0.0.1:PORT` (the tunnel) or `http://host:port` (plain).
     wire: String,
     /// `https://host:port` or, in plain, `http://host:port`: what links are shown with.
@@ -169,20 +182,49 @@ struct Route {
 
 impl Route {
     async fn open(target: &Target, trust: &Trust) -> Result<Route, ClientError> {
-        if trust.plain {
-            let url = format!("http://{}", target.authority);
+        Route::to(
+            &target.authority,
+            trust.pin(&target.authority, target.fingerprint),
+            trust.plain,
+        )
+        .await
+    }
+
+    /// A route to another node of the cluster `home` is a node of: pinned to exactly the
+    /// certificate `home` showed (every node shares that identity), never trusted on first use.
+    async fn to_node(authority: &str, home: &Route, trust: &Trust) -> Result<Route, ClientError> {
+        let pin = crate::tls::Pin {
+            host: authority.to_owned(),
+            expected: home.fingerprint().or(trust.fingerprint),
+            accept_new: false,
+            known: trust.known_hosts.clone(),
+        };
+        Route::to(authority, pin, trust.plain).await
+    }
+
+    async fn to(authority: &str, pin: crate::tls::Pin, plain: bool) -> Result<Route, ClientError> {
+        let authority = authority.to_ascii_lowercase();
+        if plain {
+            let url = format!("http://{authority}");
             return Ok(Route {
+                authority,
                 wire: url.clone(),
                 public: url,
                 tunnel: None,
             });
         }
-        let t = tunnel::Tunnel::open(trust.pin(&target.authority, target.fingerprint)).await?;
+        let t = tunnel::Tunnel::open(pin).await?;
         Ok(Route {
             wire: t.url().to_owned(),
-            public: format!("https://{}", target.authority),
+            public: format!("https://{authority}"),
+            authority,
             tunnel: Some(Arc::new(t)),
         })
+    }
+
+    /// The certificate fingerprint this route's host was accepted with (none in plain).
+    fn fingerprint(&self) -> Option<Fingerprint> {
+        self.tunnel.as_ref().and_then(|t| t.fingerprint())
     }
 
     /// `err`, or the refused host certificate behind it.
@@ -207,6 +249,7 @@ impl ClientConfig {
             queue_timeout: Duration::from_secs(30),
             backoff_min: Duration::from_millis(250),
             backoff_max: Duration::from_secs(5),
+            nodes_refresh: Duration::from_secs(30),
             trust: Trust::default(),
         }
     }
@@ -253,6 +296,7 @@ impl Client {
         let state = |state| ClientEvent::State {
             state,
             reason: None,
+            server: None,
         };
         let _ = events.send(state(ConnState::Connecting));
         let (inc_tx, inc_rx) = mpsc::unbounded_channel();
@@ -269,7 +313,8 @@ impl Client {
         let base_url = Arc::from(route.public.as_str());
         let wire_url = Arc::from(route.wire.as_str());
         let (patience, request_timeout) = (cfg.queue_timeout, cfg.request_timeout);
-        let sup = Supervisor::new(route.clone(), cfg, legacy, events, first, inc_tx);
+        let mut sup = Supervisor::new(route.clone(), cfg, legacy, events, first, inc_tx);
+        sup.learn_nodes(&info.nodes);
         tokio::spawn(sup.run(order_rx, inc_rx));
         Ok(Client {
             orders,

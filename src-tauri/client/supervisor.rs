@@ -3,7 +3,10 @@
 //! into [`ClientEvent`]s, and drives the outbox (outbox.rs) and the rooms' seq tracking
 //! (rooms.rs), which hold the rules. Nothing it awaits is unbounded: a reconnect attempt runs
 //! on its own task and reports back, so `Stop` is handled at once even while the host is gone.
+//! In a cluster, a reconnect that fails moves on to another node (failover.rs says which), and
+//! the rejoin with `since` there is the same as after any reconnect.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,12 +15,14 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use super::failover::Nodes;
 use super::link::{Incoming, Link, Tx};
 use super::outbox::{Op, Outbox, Outgoing, Queued, Reply};
 use super::rooms::{Rooms, Seen};
 use super::{ClientConfig, ClientError, ClientEvent, ConnState, Route, legacy};
 use crate::protocol::{
-    ErrorCode, FileUploadAck, JoinAck, Kicked, Message, Presence, SendAck, WireError, events,
+    ErrorCode, FileUploadAck, JoinAck, Kicked, Message, NodeInfo, Presence, SendAck, WireError,
+    events,
 };
 
 /// What a [`Client`](super::Client) handle asks of its supervisor.
@@ -34,8 +39,15 @@ const TICK: Duration = Duration::from_millis(200);
 const RATE_LIMIT_PAUSE: Duration = Duration::from_millis(300);
 
 pub struct Supervisor {
-    /// Where connections go (the tunnel), and how a failure is explained.
+    /// Where connections go (the tunnel to the node connected to last), and how a failure is
+    /// explained.
     route: Arc<Route>,
+    /// Every route opened, by node (`host:port`): reused when the client comes back to a node,
+    /// and kept while the session lives (the handle's `wire_url` is the first one's; a route is
+    /// a loopback listener, and a cluster has a handful of addresses).
+    routes: HashMap<String, Arc<Route>>,
+    /// The cluster's nodes and which to try next (a single host: just that one).
+    nodes: Nodes,
     cfg: ClientConfig,
     /// The server only speaks the tutorial's events (legacy.rs): no acks, no seqs.
     legacy: bool,
@@ -56,6 +68,11 @@ pub struct Supervisor {
     failures: u32,
     /// Last time the server said anything; silence beyond `idle_probe` sends a ping.
     last_heard: Instant,
+    /// The server is a node of a cluster (its `/api/info` listed nodes): the list is refreshed
+    /// after every connect and every `cfg.nodes_refresh` (one small GET each).
+    clustered: bool,
+    /// The next periodic refresh of the node list.
+    refresh_at: Instant,
 }
 
 impl Supervisor {
@@ -68,7 +85,12 @@ impl Supervisor {
         inc_tx: Tx,
     ) -> Supervisor {
         let now = Instant::now();
+        // Any number that differs between clients: it spreads them over the nodes.
+        let seed = uuid::Uuid::new_v4().as_u64_pair().0;
+        let refresh_at = now + cfg.nodes_refresh;
         Supervisor {
+            nodes: Nodes::new(&route.authority, seed),
+            routes: HashMap::from([(route.authority.clone(), route.clone())]),
             route,
             legacy,
             events,
@@ -83,7 +105,33 @@ impl Supervisor {
             retry_at: None,
             failures: 0,
             last_heard: now,
+            clustered: false,
+            refresh_at,
         }
+    }
+
+    /// The cluster's nodes as `/api/info` listed them (empty on a single host).
+    pub fn learn_nodes(&mut self, nodes: &[NodeInfo]) {
+        self.clustered |= !nodes.is_empty();
+        self.nodes.learn(nodes.iter().map(|n| n.url.as_str()));
+    }
+
+    /// Asks the node we are on for the cluster's node list, off the loop (answered as
+    /// [`Incoming::Nodes`]). Nothing to ask on a single host or a tutorial server.
+    fn refresh_nodes(&mut self) {
+        self.refresh_at = Instant::now() + self.cfg.nodes_refresh;
+        if !self.clustered || self.legacy || self.link.is_none() {
+            return;
+        }
+        let (route, generation, tx) = (self.route.clone(), self.generation, self.inc_tx.clone());
+        tokio::spawn(async move {
+            match super::link::probe(&route.wire).await {
+                Ok(info) => {
+                    let _ = tx.send((generation, Incoming::Nodes(info.nodes)));
+                }
+                Err(e) => tracing::debug!("no node list from {}: {e}", route.public),
+            }
+        });
     }
 
     pub async fn run(
@@ -263,7 +311,8 @@ impl Supervisor {
                 self.closed_while_opening = Some(reason);
             }
             Incoming::Closed(reason) => self.connection_lost(reason).await,
-            Incoming::Opened(result) => self.opened(result).await,
+            Incoming::Opened(result, route) => self.opened(result, route).await,
+            Incoming::Nodes(nodes) => self.learn_nodes(&nodes),
             Incoming::Open => {}
         }
     }
@@ -519,6 +568,9 @@ impl Supervisor {
             self.reconnect(now);
             return;
         }
+        if now >= self.refresh_at {
+            self.refresh_nodes();
+        }
         if !self.legacy
             && !self.outbox.busy()
             && now.duration_since(self.last_heard) > self.cfg.idle_probe
@@ -579,29 +631,57 @@ impl Supervisor {
         self.generation += 1;
         self.connecting = true;
         self.closed_while_opening = None;
-        let (route, cfg, generation, tx) = (
+        let node = self.nodes.current().to_owned();
+        let known = self.routes.get(&node).cloned();
+        let (home, cfg, generation, tx) = (
             self.route.clone(),
             self.cfg.clone(),
             self.generation,
             self.inc_tx.clone(),
         );
         tokio::spawn(async move {
+            let route = match known {
+                Some(r) => r,
+                None => match Route::to_node(&node, &home, &cfg.trust).await {
+                    Ok(r) => Arc::new(r),
+                    Err(e) => {
+                        let _ = tx.send((generation, Incoming::Opened(Err(e), None)));
+                        return;
+                    }
+                },
+            };
             let result = Link::open(&route.wire, &cfg, generation, tx.clone())
                 .await
                 .map_err(|e| route.explain(e));
             // The supervisor stopped meanwhile: hang up the connection nobody will use.
-            if let Err(mpsc::error::SendError((_, Incoming::Opened(Ok(link))))) =
-                tx.send((generation, Incoming::Opened(result)))
+            if let Err(mpsc::error::SendError((_, Incoming::Opened(Ok(link), _)))) =
+                tx.send((generation, Incoming::Opened(result, Some(route))))
             {
                 link.close().await;
             }
         });
     }
 
-    async fn opened(&mut self, result: Result<Link, ClientError>) {
+    async fn opened(&mut self, result: Result<Link, ClientError>, route: Option<Arc<Route>>) {
         self.connecting = false;
+        let moved = match &route {
+            Some(r) => {
+                self.routes.insert(r.authority.clone(), r.clone());
+                r.authority != self.route.authority
+            }
+            None => false,
+        };
         match result {
             Ok(link) => {
+                let mut server = None;
+                if let Some(r) = route
+                    && moved
+                {
+                    tracing::info!("moved to {}, another node of the cluster", r.public);
+                    server = Some(r.public.clone());
+                    self.route = r;
+                }
+                self.nodes.connected();
                 self.link = Some(link);
                 self.failures = 0;
                 self.retry_at = None;
@@ -618,7 +698,13 @@ impl Supervisor {
                         });
                     }
                 }
-                self.emit_state(ConnState::Connected, None);
+                self.tell(ClientEvent::State {
+                    state: ConnState::Connected,
+                    reason: None,
+                    server,
+                });
+                // The node we are on now says which nodes there are.
+                self.refresh_nodes();
                 if let Some(reason) = self.closed_while_opening.take() {
                     self.connection_lost(reason).await;
                 }
@@ -641,6 +727,14 @@ impl Supervisor {
                 if fatal {
                     // The host changed the password: retrying cannot help.
                     self.retry_at = Some(Instant::now() + Duration::from_secs(3600));
+                } else {
+                    // Its node did not take us back: the next attempt goes to the next node
+                    // (the same one on a single host).
+                    let tried = self.nodes.current().to_owned();
+                    let next = self.nodes.failed();
+                    if next != tried {
+                        tracing::info!("{tried} is not answering; trying {next} next");
+                    }
                 }
             }
         }
@@ -653,7 +747,11 @@ impl Supervisor {
     }
 
     fn emit_state(&self, state: ConnState, reason: Option<String>) {
-        self.tell(ClientEvent::State { state, reason });
+        self.tell(ClientEvent::State {
+            state,
+            reason,
+            server: None,
+        });
     }
 
     /// Hands an event to the user. A closed receiver means the user stopped listening (the

@@ -29,6 +29,9 @@ pub struct Tunnel {
     refused: Arc<Mutex<Option<PinError>>>,
     /// Why the last connection to the host failed otherwise (unreachable, no TLS there).
     failed: Arc<Mutex<Option<String>>>,
+    /// The fingerprint the host showed in the last handshake that was accepted: what the other
+    /// nodes of a cluster are pinned to (they share this identity).
+    accepted: Arc<Mutex<Option<crate::tls::Fingerprint>>>,
     /// `host:port`, for messages.
     host: String,
     accept: tokio::task::JoinHandle<()>,
@@ -51,12 +54,20 @@ impl Tunnel {
             .map_err(|e| ClientError::Unreachable(pin.host.clone(), e.to_string()))?;
         let refused: Arc<Mutex<Option<PinError>>> = Arc::default();
         let failed: Arc<Mutex<Option<String>>> = Arc::default();
+        let accepted: Arc<Mutex<Option<crate::tls::Fingerprint>>> = Arc::default();
         let host = pin.host.clone();
-        let accept = tokio::spawn(accept_loop(listener, pin, refused.clone(), failed.clone()));
+        let accept = tokio::spawn(accept_loop(
+            listener,
+            pin,
+            refused.clone(),
+            failed.clone(),
+            accepted.clone(),
+        ));
         Ok(Tunnel {
             url: format!("http://{local}"),
             refused,
             failed,
+            accepted,
             host,
             accept,
         })
@@ -73,6 +84,11 @@ impl Tunnel {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// The fingerprint of the host's certificate, once a handshake has accepted it.
+    pub fn fingerprint(&self) -> Option<crate::tls::Fingerprint> {
+        *self.accepted.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// `err`, or the refused certificate behind it: a connection the tunnel dropped because
@@ -101,6 +117,7 @@ async fn accept_loop(
     pin: Pin,
     refused: Arc<Mutex<Option<PinError>>>,
     failed: Arc<Mutex<Option<String>>>,
+    accepted: Arc<Mutex<Option<crate::tls::Fingerprint>>>,
 ) {
     loop {
         let (local, from) = match listener.accept().await {
@@ -112,8 +129,9 @@ async fn accept_loop(
             }
         };
         let (pin, refused, failed) = (pin.clone(), refused.clone(), failed.clone());
+        let accepted = accepted.clone();
         tokio::spawn(async move {
-            match carry(local, from, pin, refused).await {
+            match carry(local, from, pin, refused, accepted).await {
                 Err(Carry::Setup(why)) => {
                     tracing::debug!("tunnel connection: {why}");
                     *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
@@ -138,6 +156,7 @@ async fn carry(
     from: SocketAddr,
     pin: Pin,
     refused: Arc<Mutex<Option<PinError>>>,
+    accepted: Arc<Mutex<Option<crate::tls::Fingerprint>>>,
 ) -> Result<(), Carry> {
     if !from.ip().is_loopback() {
         return Ok(());
@@ -170,6 +189,9 @@ async fn carry(
         }
         Err(_) => return Err(Carry::Setup("the TLS handshake timed out".into())),
     };
+    if let Some(Ok(Verdict::New(fp) | Verdict::Known(fp))) = verdict {
+        *accepted.lock().unwrap_or_else(|p| p.into_inner()) = Some(fp);
+    }
     if let Some(Ok(Verdict::New(fp))) = verdict {
         tracing::info!("trusting {host} from now on: fingerprint {fp}");
         if let Err(e) = known.remember(&host, fp) {

@@ -448,8 +448,13 @@ fn build_with(
     );
     let _ = shared.hub.set(HubHandle::new(hub, cfg.queue_len, log));
 
-    let checker = Arc::new(origin::Checker::new(cfg.origins.clone(), &default_name()));
+    let checker = origin::Checker::new(cfg.origins.clone(), &default_name());
     let control = Control { shared, io };
+    // A cluster's other nodes serve pages that may use this node (a guest failing over).
+    let nodes = control.clone();
+    let checker = Arc::new(checker.with_peers(Arc::new(move || {
+        nodes.nodes().into_iter().map(|n| n.url).collect()
+    })));
     let outflows = control.shared.outflows.clone();
     let router = http::routes(control.clone())
         .layer(layer)

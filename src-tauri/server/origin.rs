@@ -2,6 +2,8 @@
 //! could otherwise open a socket to the host and read a guessable room (browsers send `Origin`
 //! but do not enforce same-origin on WebSockets), and a DNS-rebinding page could read
 //! `/api/info` under its own name. Clients that are not browsers send no `Origin` and pass.
+//! In a cluster, a page served by one node may talk to the others: a guest whose node dies
+//! moves its socket to another node, and that node sees the first one's page as `Origin`.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -33,12 +35,27 @@ pub async fn check(State(policy): State<Arc<Checker>>, req: Request, next: Next)
     }
 }
 
+/// The addresses of the cluster's live nodes (`NodeInfo.url`, e.g. `http://10.0.0.2:7878`),
+/// asked for only when a page's origin is not otherwise allowed; empty on a single host.
+pub type Peers = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
+
 /// The policy with this computer's own names resolved once.
-#[derive(Debug)]
 pub struct Checker {
     policy: OriginPolicy,
     /// This computer's host name, lower case.
     own_name: String,
+    /// The cluster's nodes, whose pages are this server's own too (`Control::nodes`).
+    peers: Option<Peers>,
+}
+
+impl std::fmt::Debug for Checker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checker")
+            .field("policy", &self.policy)
+            .field("own_name", &self.own_name)
+            .field("peers", &self.peers.is_some())
+            .finish()
+    }
 }
 
 impl Checker {
@@ -46,7 +63,15 @@ impl Checker {
         Checker {
             policy,
             own_name: own_name.to_ascii_lowercase(),
+            peers: None,
         }
+    }
+
+    /// Also allows pages served by the cluster's other nodes: `peers` lists their addresses
+    /// (`Control::nodes()` urls), read at each request that needs it since nodes come and go.
+    pub fn with_peers(mut self, peers: Peers) -> Checker {
+        self.peers = Some(peers);
+        self
     }
 
     pub fn verdict(&self, headers: &HeaderMap) -> Result<(), String> {
@@ -107,10 +132,23 @@ impl Checker {
         let name = strip_port(authority)
             .trim_start_matches('[')
             .trim_end_matches(']');
-        let _ = scheme; // `tauri://localhost` and `http://localhost:…` alike
-        name == "tauri.localhost"
+        // `tauri://localhost` and `http://localhost:…` alike.
+        if name == "tauri.localhost"
             || name == "localhost"
             || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        {
+            return true;
+        }
+        // A page served by another node of the cluster (over http or https: a node answers both
+        // on its one port).
+        matches!(scheme, "http" | "https")
+            && self.peers.as_ref().is_some_and(|peers| {
+                peers()
+                    .iter()
+                    .filter_map(|url| url.split_once("://").map(|(_, rest)| rest))
+                    .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""))
+                    .any(|peer| !peer.is_empty() && peer.eq_ignore_ascii_case(authority))
+            })
     }
 }
 
@@ -173,5 +211,35 @@ mod tests {
             "chat.example:7878",
             Some("http://chat.example:7878")
         ));
+    }
+
+    /// In a cluster, node B takes the sockets of a page node A served (its guests move there
+    /// when A dies); a page from an address that is not a node still may not.
+    #[test]
+    fn pages_of_the_cluster_s_other_nodes() {
+        let peers: Peers = Arc::new(|| {
+            vec![
+                "http://192.168.1.20:7878".into(),
+                "http://192.168.1.21:7878/".into(),
+            ]
+        });
+        let checker = Checker::new(OriginPolicy::default(), "deskpc").with_peers(peers);
+        let verdict = |host: &str, origin: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, host.parse().unwrap());
+            h.insert(header::ORIGIN, origin.parse().unwrap());
+            checker.verdict(&h).is_ok()
+        };
+        assert!(verdict("192.168.1.21:7878", "http://192.168.1.20:7878"));
+        assert!(verdict("192.168.1.20:7878", "https://192.168.1.21:7878"));
+        assert!(!verdict("192.168.1.21:7878", "http://192.168.1.22:7878"));
+        assert!(!verdict("192.168.1.21:7878", "http://192.168.1.20:9999"));
+        assert!(!verdict("192.168.1.21:7878", "tauri2://192.168.1.20:7878"));
+        // A single host has no peers: unchanged.
+        let single = Checker::new(OriginPolicy::default(), "deskpc").with_peers(Arc::new(Vec::new));
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "192.168.1.21:7878".parse().unwrap());
+        h.insert(header::ORIGIN, "http://192.168.1.20:7878".parse().unwrap());
+        assert!(single.verdict(&h).is_err());
     }
 }

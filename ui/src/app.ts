@@ -38,6 +38,11 @@ export interface ServerSession {
   password?: string;
   /** We are connected to the server this computer hosts. */
   own: boolean;
+  /**
+   * The node of a cluster the client moved to (`host:port`) when the one joined stopped answering;
+   * shown in the header. `hostPort` stays the address joined (recent servers, last read).
+   */
+  node?: string;
 }
 
 export interface Session {
@@ -146,6 +151,19 @@ export class ChatApp {
     }
     this.dispatch({ type: 'event', ev, now: Date.now() });
     if (ev.type === 'privateInvite') this.acceptInvite(ev.room, ev.nickName, ev.lastSeq);
+    if (ev.type === 'state' && ev.server && this.session.server) this.movedTo(ev.server);
+  }
+
+  /** Our node of a cluster went away and another took us in: the header names it. */
+  private movedTo(url: string) {
+    const server = this.session.server;
+    let node: string;
+    try {
+      node = new URL(url).host;
+    } catch {
+      return;
+    }
+    if (server) this.patch({ server: { ...server, node: node === server.hostPort ? undefined : node } });
   }
 
   /**

@@ -182,6 +182,20 @@ describe('ChatApp', () => {
     expect(JSON.parse(localStorage.getItem('lanchat.recentServers')!)[0]).toMatchObject({ address: '10.0.0.2:7878', room: 'lobby' });
   });
 
+  it('names the node of a cluster it moved to, and keeps the address joined for recents and last read', async () => {
+    const tr = new ScriptedTransport();
+    const app = new ChatApp(tr, notifier);
+    await app.joinServer({ url: 'http://10.0.0.2:7878', hostPort: '10.0.0.2:7878', room: 'lobby' });
+    expect(app.session.server?.node).toBeUndefined();
+    tr.emit({ type: 'state', state: 'reconnecting', reason: 'connection lost' });
+    tr.emit({ type: 'state', state: 'connected', server: 'https://10.0.0.3:7878' });
+    expect(app.session.server).toMatchObject({ hostPort: '10.0.0.2:7878', node: '10.0.0.3:7878' });
+    expect(app.chat.connection).toBe('connected');
+    // Back on the node joined: nothing to point out.
+    tr.emit({ type: 'state', state: 'connected', server: 'http://10.0.0.2:7878' });
+    expect(app.session.server?.node).toBeUndefined();
+  });
+
   it('shows an own message as pending until the server copy arrives, and updates the title on unread', async () => {
     const tr = new ScriptedTransport();
     const app = new ChatApp(tr, notifier);

@@ -2,7 +2,7 @@
 // (rejoin with `since`, exactly-once in-order delivery, queued sends resent with the same clientId).
 
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createBrowserTransport } from '../src/transport/browser';
+import { createBrowserTransport, NODES_REFRESH_MS } from '../src/transport/browser';
 import type { ClientEvent, Transport } from '../src/transport/types';
 import { FakeSocket } from './fake-socket';
 
@@ -421,4 +421,155 @@ describe('browser transport: files', () => {
     await expect(up).resolves.toMatchObject({ id: 'm1', seq: 3 });
     expect(requests).toEqual(['PATCH http://127.0.0.1:7878/api/uploads/u1 0']);
   });
+});
+
+describe('browser transport: cluster failover', () => {
+  const A = 'http://127.0.0.1:7001';
+  const B = 'http://127.0.0.1:7002';
+  let urls: string[];
+  let socks: FakeSocket[];
+  let evs: ClientEvent[];
+  let infoNodes: { id: number; url: string; connections: number }[] | undefined;
+  let ctr: Transport;
+
+  beforeEach(() => {
+    urls = [];
+    socks = [];
+    evs = [];
+    infoNodes = [
+      { id: 1, url: A, connections: 3 },
+      { id: 2, url: B, connections: 2 },
+    ];
+    ctr = createBrowserTransport({
+      socketFactory: (url) => {
+        urls.push(url);
+        const s = new FakeSocket();
+        socks.push(s);
+        return s;
+      },
+      defaultAddress: A,
+      sessionId: 'sess-c',
+      userKey: 'key-c',
+      ackTimeoutMs: 5000,
+      fetchInfo: async (address) =>
+        address === A
+          ? { server: 'lanchat', name: 'cluster', version: '0.1.0', passwordRequired: false, rooms: [], ...(infoNodes ? { nodes: infoNodes } : {}) }
+          : null,
+    });
+    ctr.onEvent((e) => evs.push(e));
+  });
+
+  const last = () => socks.at(-1)!;
+  const connectError = (s: FakeSocket) => s.fire('connect_error', new Error('websocket error'));
+
+  async function joinedOnA() {
+    const p = ctr.connect({ nickName: 'alice' });
+    last().serverConnect();
+    await p;
+    await flush();
+    const j = ctr.join('lobby');
+    const [req] = last().take('joinRoom');
+    last().fire('message', msg('lobby', 4, { history: true }));
+    req.ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 4, members: ['alice', 'bob'] });
+    await j;
+  }
+
+  it('moves to another node after its own refuses two reconnects, and resumes there with since', async () => {
+    await joinedOnA();
+    const a = last();
+    const sent = ctr.send('lobby', 'hello', 'c-7');
+    a.take('sendMessage'); // on the wire; its ack is lost with node A
+    a.drop();
+    connectError(a);
+    expect(socks).toHaveLength(1); // one failure may be a blip
+    connectError(a);
+    expect(urls).toEqual([A, B]);
+    const b = last();
+    expect(evs.filter((e) => e.type === 'state').at(-1)).toMatchObject({ state: 'reconnecting' });
+    b.serverConnect();
+    expect(evs.filter((e) => e.type === 'state').at(-1)).toEqual({ type: 'state', state: 'connected', server: B });
+    const [rejoin] = b.take('joinRoom');
+    expect(rejoin.payload).toEqual({ roomName: 'lobby', nickName: 'alice', since: 4 });
+    // Node B replays from since: 4 again (a duplicate), then 5 (ours, acked on A before it died).
+    b.fire('message', msg('lobby', 4, { history: true }));
+    b.fire('message', msg('lobby', 5, { history: true, nickName: 'alice', message: 'hello', clientId: 'c-7' }));
+    rejoin.ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 5, members: ['alice', 'bob'] });
+    await sent;
+    await flush();
+    expect(b.take('sendMessage')).toEqual([]); // its echo settled it: not sent twice
+    expect(seqs2('lobby')).toEqual([4, 5]);
+    // Live on B.
+    b.fire('message', msg('lobby', 6));
+    expect(seqs2('lobby')).toEqual([4, 5, 6]);
+  });
+
+  it('resends an unacked send on the new node with the same clientId', async () => {
+    await joinedOnA();
+    const a = last();
+    const sent = ctr.send('lobby', 'hello', 'c-8');
+    a.take('sendMessage');
+    a.drop();
+    connectError(a);
+    connectError(a);
+    const b = last();
+    b.serverConnect();
+    b.take('joinRoom')[0].ack!({ ok: true, room: 'lobby', nickName: 'alice', lastSeq: 4, members: [] });
+    await flush();
+    const [again] = b.take('sendMessage');
+    expect(again.payload).toEqual({ room: 'lobby', message: 'hello', clientId: 'c-8' });
+    again.ack!({ ok: true, id: 'x', seq: 5, ts: 1, duplicate: false });
+    await expect(sent).resolves.toBeUndefined();
+  });
+
+  it('goes on to the next node when the new one fails too, and back to the first', async () => {
+    infoNodes = [
+      { id: 1, url: A, connections: 1 },
+      { id: 2, url: B, connections: 1 },
+      { id: 3, url: 'http://127.0.0.1:7003', connections: 1 },
+    ];
+    await joinedOnA();
+    last().drop();
+    for (let i = 0; i < 6; i += 1) connectError(last());
+    expect(new Set(urls.slice(0, 3)).size).toBe(3);
+    expect(urls[3]).toBe(A);
+    expect(socks.slice(0, -1).every((s) => !s.active)).toBe(true); // the sockets left behind are closed
+  });
+
+  it('learns a node that joined the cluster later, and can move there', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    infoNodes = [{ id: 1, url: A, connections: 1 }];
+    await joinedOnA();
+    infoNodes = [
+      { id: 1, url: A, connections: 1 },
+      { id: 2, url: B, connections: 0 },
+    ];
+    await vi.advanceTimersByTimeAsync(NODES_REFRESH_MS);
+    await flush();
+    last().drop();
+    connectError(last());
+    connectError(last());
+    expect(urls).toEqual([A, B]);
+    await ctr.disconnect();
+  });
+
+  it('stays on a single host: socket.io keeps retrying it', async () => {
+    infoNodes = undefined;
+    await joinedOnA();
+    last().drop();
+    for (let i = 0; i < 5; i += 1) connectError(last());
+    expect(urls).toEqual([A]);
+    expect(evs.filter((e) => e.type === 'state').at(-1)).toMatchObject({ state: 'reconnecting' });
+  });
+
+  it('does not move when its node refuses it for good (password changed)', async () => {
+    await joinedOnA();
+    last().drop();
+    connectError(last());
+    last().refuse('bad_password');
+    expect(urls).toEqual([A]);
+    expect(evs.filter((e) => e.type === 'state').at(-1)).toMatchObject({ state: 'disconnected' });
+  });
+
+  const seqs2 = (room: string) =>
+    evs.filter((e): e is Extract<ClientEvent, { type: 'message' }> => e.type === 'message' && e.room === room).map((e) => e.seq);
 });

@@ -236,7 +236,12 @@ nodes?: Array<NodeInfo>, };
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "disconnected";
 
-export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, } | { "type": "kicked" } & Kicked | { "type": "privateInvite" } & PrivateInvite | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
+export type ClientEvent = { "type": "message" } & Message | { "type": "members" } & Members | { "type": "typing" } & Typing | { "type": "state", state: ConnState, reason?: string, 
+/**
+ * On `connected`, when the client moved to another node of a cluster (its own node
+ * stopped answering): that node's address, `https://host:port`.
+ */
+server?: string, } | { "type": "kicked" } & Kicked | { "type": "privateInvite" } & PrivateInvite | { "type": "serverClosing" } & ServerClosing | { "type": "error", code: string, message: string, room?: string, clientId?: string, };
 
 export type ConnectInfo = { legacy: boolean, 
 /**

@@ -2,7 +2,8 @@
 //! events into `ClientEvent`s. Its job beyond mapping is a lossless reconnect: after any reconnect
 //! it rejoins each room with `since` = the last seq seen, and only then lets that room's queued
 //! sends go out again (delivery.ts drops replays and resends with the same `clientId`), so every
-//! message arrives exactly once and in order.
+//! message arrives exactly once and in order. In a cluster, when its node does not take it back
+//! after a couple of tries, it moves to another node (nodes.ts says which) and resumes the same way.
 
 import { io } from 'socket.io-client';
 import { isServerPath } from '../chat/files';
@@ -19,6 +20,7 @@ import {
   type S2CEvents,
 } from '../protocol';
 import { ackError, Delivery, type RoomSync } from './delivery';
+import { NodeRing } from './nodes';
 import { DEFAULT_TIMING, type Http, upload, type UploadTiming, xhrHttp } from './upload';
 import {
   type ClientEvent,
@@ -63,6 +65,18 @@ export interface BrowserTransportOptions {
 /** Pause before reconnecting after the server closed the connection itself. */
 const SERVER_DISCONNECT_RETRY_MS = 1000;
 
+/**
+ * Failed reconnects to its node before a guest in a cluster moves to another node: one failure can
+ * be a blip (socket.io's first retry comes after ~0.5 s), two in a row (~1.5 s) mean it is gone.
+ */
+export const FAILOVER_AFTER = 2;
+
+/**
+ * How often a guest of a cluster asks its page's node for the node list again (besides after each
+ * reconnect), so that a node that joins later is known before the guest's own node dies.
+ */
+export const NODES_REFRESH_MS = 30_000;
+
 const defaultSocketFactory: SocketFactory = (url, auth) =>
   io(url, {
     auth: { ...auth },
@@ -80,6 +94,10 @@ function parseInfo(v: unknown): ServerInfo | null {
   const o = v as Record<string, unknown>;
   if (typeof o.server !== 'string' || typeof o.name !== 'string') return null;
   const rooms = Array.isArray(o.rooms) ? o.rooms : [];
+  // A cluster's nodes (absent on a single host): only entries with an http(s) address.
+  const nodes = (Array.isArray(o.nodes) ? o.nodes : [])
+    .filter((n): n is { id?: unknown; url: string; connections?: unknown } => Boolean(n) && typeof n.url === 'string' && /^https?:\/\//.test(n.url))
+    .map((n) => ({ id: Number(n.id) || 0, url: n.url, connections: Number(n.connections) || 0 }));
   return {
     server: o.server,
     name: o.name,
@@ -88,6 +106,7 @@ function parseInfo(v: unknown): ServerInfo | null {
     rooms: rooms
       .filter((r): r is { name: string; members?: unknown } => Boolean(r) && typeof r.name === 'string')
       .map((r) => ({ name: r.name, members: Number(r.members) || 0 })),
+    ...(nodes.length ? { nodes } : {}),
   };
 }
 
@@ -122,6 +141,14 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   let nickName = '';
   /** `http://host:port` of the current connection: file links and uploads are relative to it. */
   let base: string | null = null;
+  /** The handshake's auth, kept to open a socket on another node of the cluster. */
+  let auth: HandshakeAuth = { sessionId, userKey };
+  /** The cluster's nodes and which to try next (a single host: just that one). */
+  let ring: NodeRing | null = null;
+  /** The address the page joined (its own origin, normally): where the node list is asked. */
+  let home: string | null = null;
+  /** Asks for the node list every NODES_REFRESH_MS while in a cluster. */
+  let refreshTimer: ReturnType<typeof setInterval> | null = null;
 
   const dispatch = (ev: ClientEvent) => {
     for (const cb of listeners) {
@@ -134,6 +161,30 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   };
   const setState = (state: ConnState, reason?: string) =>
     dispatch(reason ? { type: 'state', state, reason } : { type: 'state', state });
+
+  /** Refreshes the node list from the page's own node (kept as it was if that one is gone). */
+  function learnNodes() {
+    const r = ring;
+    if (!r || !home) return;
+    fetchInfo(home).then((info) => {
+      if (info?.nodes && ring === r) r.learn(info.nodes.map((n) => n.url));
+    });
+  }
+
+  /** The node does not take us back: open a socket on the next node of the cluster, if any. */
+  function failOver(from: SocketLike): boolean {
+    const r = ring;
+    if (!r || socket !== from) return false;
+    const was = r.current();
+    const next = r.failed();
+    if (next === was) return false;
+    socket = socketFactory(next, auth);
+    base = new URL(next).origin;
+    wire(socket, () => {}, true);
+    from.disconnect();
+    setState('reconnecting', `moving to ${new URL(next).host}`);
+    return true;
+  }
 
   const delivery = new Delivery(
     {
@@ -225,20 +276,32 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
     );
   }
 
-  function wire(s: SocketLike, settle: (e: TransportError | null) => void) {
+  /**
+   * Maps one socket's events. `moved`: a socket opened on another node of the cluster, whose first
+   * connect resumes the session (rejoins with `since`) like any reconnect.
+   */
+  function wire(s: SocketLike, settle: (e: TransportError | null) => void, moved = false) {
     /** A server event with its generated payload type. */
     const on = <E extends keyof S2CEvents>(event: E, fn: (p: S2CEvents[E]) => void) => s.on(event, fn);
-    let everConnected = false;
+    let everConnected = moved;
+    /** Reconnects to this socket's node that failed in a row. */
+    let failures = 0;
     const isCurrent = () => socket === s;
 
     s.on('connect', () => {
       if (!isCurrent()) return;
-      setState('connected');
+      failures = 0;
+      ring?.connected();
+      if (moved && base) {
+        moved = false;
+        dispatch({ type: 'state', state: 'connected', server: base });
+      } else setState('connected');
       if (!everConnected) {
         everConnected = true;
         settle(null);
         return;
       }
+      learnNodes();
       for (const [room, r] of rooms) if (r.joined) rejoin(room, r);
     });
 
@@ -266,6 +329,10 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       if (!everConnected) {
         settle(new TransportError(code, msg));
         return;
+      }
+      if (code === 'connect_failed') {
+        failures += 1;
+        if (failures >= FAILOVER_AFTER && failOver(s)) return;
       }
       if (code !== 'connect_failed' || !s.active) {
         // Refused for good (e.g. the host changed the password): socket.io will not retry.
@@ -312,6 +379,9 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
   function closeSocket() {
     const s = socket;
     socket = null;
+    ring = null;
+    if (refreshTimer) clearInterval(refreshTimer);
+    refreshTimer = null;
     for (const fail of [...inflight]) fail(new TransportError('not_connected', 'disconnected'));
     delivery.clear('not_connected', 'disconnected');
     s?.disconnect();
@@ -325,7 +395,9 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
       nickName = o.nickName;
       const address = o.address || opts.defaultAddress || location.origin;
       base = new URL(address).origin;
-      const auth: HandshakeAuth = { sessionId, userKey };
+      home = address;
+      ring = new NodeRing(address);
+      auth = { sessionId, userKey };
       if (o.password) auth.password = o.password;
       setState('connecting');
       return new Promise<ServerInfo>((resolve, reject) => {
@@ -343,6 +415,10 @@ export function createBrowserTransport(opts: BrowserTransportOptions = {}): Tran
             return;
           }
           fetchInfo(address).then((info) => {
+            if (info?.nodes?.length && socket === s && ring) {
+              ring.learn(info.nodes.map((n) => n.url));
+              refreshTimer ??= setInterval(learnNodes, NODES_REFRESH_MS);
+            }
             // Unknown (another origin, or no answer): only what the connection itself showed.
             resolve(info ?? { server: '', name: '', version: '', passwordRequired: Boolean(o.password), rooms: [] });
           });

@@ -55,10 +55,10 @@ function Header({ onHostPanel }: { onHostPanel: () => void }) {
         <span class="brand-mark" aria-hidden="true" />
         <span class={phase === 'chat' ? 'brand-name brand-name-chat' : 'brand-name'}>{t('app.name')}</span>
         {server && phase === 'chat' && (
-          <span class="server-label" title={server.url} data-testid="server-label">
+          <span class="server-label" title={server.node ? `${server.url} → ${server.node}` : server.url} data-testid="server-label">
             {server.info.name && server.info.name !== server.hostPort
-              ? `${server.info.name} · ${server.hostPort}`
-              : server.hostPort}
+              ? `${server.info.name} · ${server.node ?? server.hostPort}`
+              : (server.node ?? server.hostPort)}
           </span>
         )}
       </div>
