@@ -5,75 +5,17 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::WAIT;
 use common::chat::{User, fast};
+use common::redis::Redis;
 use lanchat::client::{Client, ClientEvent, ConnState};
 use lanchat::protocol::{Kind, Message, SendAck};
 use lanchat::server::{ClusterConfig, Config, RunningServer};
 use lanchat::store::Store;
 use tokio::sync::{mpsc, oneshot};
-
-/// A redis-server of this test's own on a free loopback port, in a temp dir, with an
-/// append-only file (as a cluster runs it).
-struct Redis {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("/usr/bin/redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "yes"])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server (./dev.sh test installs it)");
-        let deadline = std::time::Instant::now() + WAIT;
-        while !pong(port) {
-            assert!(std::time::Instant::now() < deadline, "redis did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Redis {
-            child,
-            port,
-            _dir: dir,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-/// Redis answers `PING`.
-fn pong(port: u16) -> bool {
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-    let mut buf = [0u8; 7];
-    s.write_all(b"PING\r\n").is_ok() && s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 async fn node(redis: &Redis) -> RunningServer {
     let config = Config {
@@ -172,7 +114,7 @@ fn by(shown: &[Message], nick: &str) -> Vec<(u64, String)> {
 /// every message she was acked for is in the room once, in order, for everyone — her included.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_moves_to_another_node_when_its_node_stops() {
-    let redis = Redis::start();
+    let redis = Redis::start().await;
     let (a, b, c) = (node(&redis).await, node(&redis).await, node(&redis).await);
     listed(&[&a, &b, &c], 3).await;
     let mut bob = User::join(&b.addr.to_string(), "bob", "lobby").await;
@@ -331,7 +273,7 @@ async fn nodes_listed_at(port: u16) -> usize {
 /// order; the ones the dead node never answered are resent and stored once.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_moves_on_when_its_node_is_killed() {
-    let redis = Redis::start();
+    let redis = Redis::start().await;
     let mut a = NodeProcess::start(&redis);
     let b = node(&redis).await;
     listed(&[&b], 2).await;
@@ -389,7 +331,7 @@ async fn a_client_moves_on_when_its_node_is_killed() {
 /// only node it knew at first dies.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_node_that_joins_later_is_learned_in_time() {
-    let redis = Redis::start();
+    let redis = Redis::start().await;
     let a = node(&redis).await;
     listed(&[&a], 1).await;
     let (tx, rx) = mpsc::unbounded_channel();
