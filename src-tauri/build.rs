@@ -13,6 +13,7 @@ fn main() {
             "host_rooms",
             "host_delete_message",
             "host_clear_room",
+            "host_room_messages",
             "host_set_password",
             "host_set_announce",
             "discovery_start",

@@ -108,6 +108,10 @@ async fn the_host_clears_a_rooms_history_for_everyone() {
     for i in 0..5 {
         ann.send("lobby", &format!("secret plan {i}")).await;
     }
+    // The moderation view lists the newest messages (a room the host's window need not be in).
+    let recent = s.control.recent_messages("lobby", 3).await.unwrap();
+    let texts: Vec<&str> = recent.iter().map(|m| m.message.as_str()).collect();
+    assert_eq!(texts, ["secret plan 2", "secret plan 3", "secret plan 4"]);
     s.control.clear_room("lobby", "the host").await.unwrap();
     let notice = ann.wait_for("message", |v| v["kind"] == "clear").await;
     let cleared_at = notice["seq"].as_u64().unwrap();

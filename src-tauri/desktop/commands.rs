@@ -103,6 +103,16 @@ pub async fn host_delete_message(
         .await?)
 }
 
+/// The newest messages of a room on the server the window hosts (the moderation view lists
+/// them with Delete, also for rooms the window never joined).
+#[tauri::command]
+pub async fn host_room_messages(
+    state: State<'_, AppState>,
+    room: String,
+) -> IpcResult<Vec<crate::protocol::Message>> {
+    Ok(hosted(&state).await?.recent_messages(&room, 30).await?)
+}
+
 /// The host clears a room's history for everyone (moderation).
 #[tauri::command]
 pub async fn host_clear_room(state: State<'_, AppState>, room: String) -> IpcResult<()> {

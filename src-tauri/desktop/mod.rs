@@ -25,6 +25,7 @@ macro_rules! app_commands {
             commands::host_rooms,
             commands::host_delete_message,
             commands::host_clear_room,
+            commands::host_room_messages,
             commands::host_set_password,
             commands::host_set_announce,
             commands::discovery_start,

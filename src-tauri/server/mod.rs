@@ -331,6 +331,26 @@ impl Control {
             .map_err(ControlError::Refused)
     }
 
+    /// The newest `limit` messages of `room` as a join would show them (edits, deletes and
+    /// reactions folded in), for the host's moderation view; read off the hub.
+    pub async fn recent_messages(
+        &self,
+        room: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::protocol::Message>, ControlError> {
+        let (store, room) = (self.shared.store.clone(), room.to_owned());
+        let max = self.shared.config.max_replay_bytes;
+        let page = tokio::task::spawn_blocking(move || {
+            store.page(&room, crate::protocol::PageAt::Before(u64::MAX), limit, max)
+        })
+        .await
+        .map_err(|_| ControlError::Stopped)?;
+        page.map(|p| p.messages).map_err(|e| {
+            tracing::error!("reading messages for the host: {e}");
+            ControlError::Refused(crate::protocol::ErrorCode::StorageFailed.into())
+        })
+    }
+
     /// Clears `room`'s history: a `clear` notice is posted and everything before it goes, for
     /// everyone (the host's moderation).
     pub async fn clear_room(&self, room: &str, by: &str) -> Result<(), ControlError> {

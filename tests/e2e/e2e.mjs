@@ -589,9 +589,18 @@ async function scenario(cfg) {
     await openRoom(carol, room);
   });
 
-  await step("moderation: alice clears #archive from her host panel (a room her window never joined); carol's copy empties", async () => {
+  await step("moderation: from her host panel alice deletes carol's #side message and clears #archive (rooms her window never joined)", async () => {
+    await openRoom(carol, 'side');
+    const c2 = (await carol.until("carol's #side message", (s) => chats(s).find((m) => m.text === S.c2))).seq;
     await alice.click(tid('host-panel-open'));
     await alice.until('the host panel', (s) => s.hostPanel);
+    await alice.click(tid('panel-messages', '[data-room="side"]'));
+    await alice.click(tid('panel-delete', `[data-seq="${c2}"]`));
+    await alice.click(tid('panel-delete-confirm'));
+    await carol.until('her #side message deleted for everyone', (s) =>
+      s.messages.some((m) => m.seq === c2 && m.deleted) && !chats(s).some((m) => m.text === S.c2),
+    );
+    await shots('host-deleted');
     await alice.click(tid('panel-clear', '[data-room="archive"]'));
     await alice.click(tid('panel-clear-confirm'));
     await openRoom(carol, 'archive');

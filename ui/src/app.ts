@@ -18,6 +18,7 @@ import { applyTheme } from './theme';
 import {
   type ClientEvent,
   type HostInfo,
+  type Message,
   type PageAt,
   type RoomOverview,
   type SearchResults,
@@ -572,6 +573,16 @@ export class ChatApp {
 
   async kick(room: string, nickName: string): Promise<void> {
     await this.transport.host?.kick(room, nickName);
+  }
+
+  /** A hosted room's newest messages (the moderation view). */
+  async hostedMessages(room: string): Promise<Message[]> {
+    return (await this.transport.host?.roomMessages(room)) ?? [];
+  }
+
+  /** Deletes anyone's message in a room this window hosts (the moderation view). */
+  async hostDelete(room: string, seq: number): Promise<void> {
+    await this.transport.host?.deleteMessage(room, seq);
   }
 
   /** Clears a hosted room's history for everyone (the moderation view). */

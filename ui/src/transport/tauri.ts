@@ -3,7 +3,7 @@
 //! (main.tsx imports it dynamically), so the browser bundle never pulls in Tauri.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
-import type { UpdateAck } from '../generated/protocol';
+import type { Message, UpdateAck } from '../generated/protocol';
 import { isServerPath } from '../chat/files';
 import type { ConnectInfo, TransferProgress } from '../generated/protocol';
 import {
@@ -52,6 +52,7 @@ const host: HostControls = {
   rooms: () => call<RoomOverview[]>('host_rooms'),
   deleteMessage: (room, seq) => call<null>('host_delete_message', { room, seq }).then(() => undefined),
   clearRoom: (room) => call<null>('host_clear_room', { room }).then(() => undefined),
+  roomMessages: (room) => call<Message[]>('host_room_messages', { room }),
   setPassword: (password) => call<HostInfo>('host_set_password', { password }),
   setAnnounce: (announce) => call<HostInfo>('host_set_announce', { announce }),
 };

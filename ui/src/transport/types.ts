@@ -2,12 +2,12 @@
 //! with IPC commands (tauri.ts) and the browser guest with socket.io-client (browser.ts). App code
 //! imports only this file, so it cannot tell the two apart. Shapes follow docs/ipc.md.
 
-import type { ClientEvent, FileMeta, FoundHost, HistoryPage, HostInfo, JoinAck, PrivateOpened, RoomOverview, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
+import type { ClientEvent, FileMeta, FoundHost, HistoryPage, HostInfo, JoinAck, Message, PrivateOpened, RoomOverview, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
 
 // What crosses this seam from Rust — `client_connect`'s ServerInfo, `client_join`'s JoinAck, the
 // `Channel`'s ClientEvents — is generated from the Rust types; the browser transport builds the
 // same values from the protocol's events.
-export type { ClientEvent, ConnState, FileMeta, HistoryPage, JoinAck, PrivateOpened, RoomOverview, SearchHit, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
+export type { ClientEvent, ConnState, FileMeta, HistoryPage, JoinAck, Message, PrivateOpened, RoomOverview, SearchHit, SearchResults, SendAck, ServerInfo } from '../generated/protocol';
 
 /** Where a page of history is anchored (docs/protocol.md, `history`). */
 export type PageAt = { before: number } | { after: number } | { around: number };
@@ -63,6 +63,8 @@ export interface HostControls {
   deleteMessage(room: string, seq: number): Promise<void>;
   /** Clears a hosted room's history for everyone (moderation). */
   clearRoom(room: string): Promise<void>;
+  /** A hosted room's newest messages, for the moderation view (rooms this window never joined too). */
+  roomMessages(room: string): Promise<Message[]>;
   setPassword(password: string | null): Promise<HostInfo>;
   /** The host panel's switch: announce on the LAN or stop. Rejects with `discovery_off`… */
   setAnnounce(announce: boolean): Promise<HostInfo>;

@@ -1,10 +1,10 @@
 //! The host's moderation view inside the host panel: every room on the server this window hosts
-//! and who is in it — also rooms the window never joined — with Kick, and Clear history (after a
-//! second press to confirm). Refreshed while open, since the host's own chat state only knows the
-//! rooms it joined.
+//! and who is in it — also rooms the window never joined — with Kick, its newest messages with
+//! Delete, and Clear history (deleting and clearing after a second press to confirm). Refreshed
+//! while open, since the host's own chat state only knows the rooms it joined.
 
 import { useEffect, useState } from 'preact/hooks';
-import type { RoomOverview } from '../transport/types';
+import type { Message, RoomOverview } from '../transport/types';
 import { useApp } from './context';
 
 /** How often the open panel asks the server again (ms). */
@@ -17,6 +17,8 @@ export function HostRooms({ busy, run }: { busy: boolean; run: (fn: () => Promis
   const [tick, setTick] = useState(0);
   // The room whose Clear history waits for its confirming press.
   const [clearing, setClearing] = useState<string | null>(null);
+  // The room whose messages are shown.
+  const [showing, setShowing] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -83,6 +85,17 @@ export function HostRooms({ busy, run }: { busy: boolean; run: (fn: () => Promis
               </button>
             )
           )}
+          <button
+            type="button"
+            class="btn btn-small"
+            data-testid="panel-messages"
+            data-room={r.name}
+            aria-expanded={showing === r.name}
+            onClick={() => setShowing(showing === r.name ? null : r.name)}
+          >
+            {t('host.messages')}
+          </button>
+          {showing === r.name && <RoomMessages room={r.name} tick={tick} busy={busy} run={run} />}
           <ul class="panel-members">
             {r.members.map((nick) => (
               <li key={nick} data-testid="panel-member" data-nick={nick} data-room={r.name}>
@@ -119,5 +132,69 @@ export function HostRooms({ busy, run }: { busy: boolean; run: (fn: () => Promis
         </section>
       ))}
     </section>
+  );
+}
+
+/** A hosted room's newest messages, each with Delete (a second press confirms). */
+function RoomMessages({ room, tick, busy, run }: { room: string; tick: number; busy: boolean; run: (fn: () => Promise<void>) => Promise<void> }) {
+  const app = useApp();
+  const { t } = app;
+  const [messages, setMessages] = useState<Message[] | null>(null);
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const [reload, setReload] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    app.hostedMessages(room).then(
+      (m) => live && setMessages(m),
+      () => live && setMessages([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, [app, room, tick, reload]);
+
+  const shown = (messages ?? []).filter((m) => m.kind === 'chat' || m.kind === 'file');
+  if (messages !== null && shown.length === 0) return <p class="panel-rooms-empty">{t('host.noMessages')}</p>;
+  return (
+    <ul class="panel-messages" data-testid="panel-message-list" data-room={room}>
+      {shown.map((m) => (
+        <li key={m.seq} data-testid="panel-message" data-seq={m.seq} data-room={room}>
+          <span class="panel-message-text">
+            <strong>{m.nickName}</strong> {m.deleted ? <em>{t('host.deleted')}</em> : m.message}
+          </span>
+          {!m.deleted &&
+            (confirming === m.seq ? (
+              <button
+                type="button"
+                class="btn btn-small btn-danger-outline"
+                data-testid="panel-delete-confirm"
+                disabled={busy}
+                onClick={() =>
+                  void run(async () => {
+                    setConfirming(null);
+                    await app.hostDelete(room, m.seq);
+                    setReload((n) => n + 1);
+                  })
+                }
+              >
+                {t('host.deleteConfirm')}
+              </button>
+            ) : (
+              <button
+                type="button"
+                class="btn btn-small btn-danger-outline"
+                data-testid="panel-delete"
+                data-seq={m.seq}
+                disabled={busy}
+                aria-label={t('host.deleteLabel', { nick: m.nickName, room })}
+                onClick={() => setConfirming(m.seq)}
+              >
+                {t('host.delete')}
+              </button>
+            ))}
+        </li>
+      ))}
+    </ul>
   );
 }
