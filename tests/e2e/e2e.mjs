@@ -594,15 +594,21 @@ async function scenario(cfg) {
     const c2 = (await carol.until("carol's #side message", (s) => chats(s).find((m) => m.text === S.c2))).seq;
     await alice.click(tid('host-panel-open'));
     await alice.until('the host panel', (s) => s.hostPanel);
-    await alice.click(tid('panel-messages', '[data-room="side"]'));
-    await alice.click(tid('panel-delete', `[data-seq="${c2}"]`));
-    await alice.click(tid('panel-delete-confirm'));
+    // The panel scrolls, its Close/Stop bar stays on top: bring each control to the middle first.
+    const panelClick = async (sel) => {
+      await alice.ready(sel);
+      await alice.eval((q) => document.querySelector(q).scrollIntoView({ block: 'center' }), sel);
+      await alice.click(sel);
+    };
+    await panelClick(tid('panel-messages', '[data-room="side"]'));
+    await panelClick(tid('panel-delete', `[data-seq="${c2}"]`));
+    await panelClick(tid('panel-delete-confirm'));
     await carol.until('her #side message deleted for everyone', (s) =>
       s.messages.some((m) => m.seq === c2 && m.deleted) && !chats(s).some((m) => m.text === S.c2),
     );
     await shots('host-deleted');
-    await alice.click(tid('panel-clear', '[data-room="archive"]'));
-    await alice.click(tid('panel-clear-confirm'));
+    await panelClick(tid('panel-clear', '[data-room="archive"]'));
+    await panelClick(tid('panel-clear-confirm'));
     await openRoom(carol, 'archive');
     await carol.until('#archive cleared: no lines left, the clear notice shown', (s) =>
       chats(s).length === 0 && s.messages.some((m) => m.kind === 'clear'),
