@@ -354,7 +354,7 @@ def loadgen(bins, server, mode_args, common=()):
     return out
 
 
-def rate_args(conns, rooms, rate, warmup, duration, drain, joiners=0, events_share=0.0):
+def rate_args(conns, rooms, rate, warmup, duration, drain, joiners=0, events_share=0.0, since_back=0):
     senders = max(1, math.ceil(rate / PER_SENDER))
     a = ["rate", "--conns", str(conns), "--rooms", str(rooms), "--rate", str(rate),
          "--senders-per-room", str(senders), "--warmup", str(warmup), "--duration", str(duration),
@@ -363,12 +363,25 @@ def rate_args(conns, rooms, rate, warmup, duration, drain, joiners=0, events_sha
         a += ["--joiners", str(joiners)]
     if events_share:
         a += ["--events-share", str(events_share)]
+    if since_back:
+        a += ["--since-back", str(since_back)]
     return a
 
 
 # history-mix: this share of the senders' scheduled requests are edits, reactions (on and off)
 # and deletes on recent messages (loadgen's default weights 4:5:1) instead of messages.
 EVENTS_SHARE = 0.3
+# since, since-mix: the joiners catch up with `since` = the room's newest seq minus this many rows
+# (messages, and in since-mix the event rows too), timed to the join's ack.
+SINCE_BACK = 200
+# The join-with-history variants: scenario name -> (peer, events share, since rows back).
+HISTORY_VARIANTS = {
+    "history": ("lanchat", 0.0, 0),
+    "history-mix": ("lanchat", EVENTS_SHARE, 0),
+    "since": ("lanchat", 0.0, SINCE_BACK),
+    "since-mix": ("lanchat", EVENTS_SHARE, SINCE_BACK),
+    "history-tls": ("lanchat-tls", 0.0, 0),
+}
 
 
 def mix_failures(r):
@@ -558,16 +571,16 @@ def idle(bins, peers, conns, rooms, workdir, results):
 
 
 def history(bins, workdir, conns, rate, joiners, reps, timing, results, variants):
-    """Join with history under load. `variants`: (scenario name, peer, events share), run
+    """Join with history under load. `variants`: scenario names (HISTORY_VARIANTS), run
     interleaved (rep -> variant) so the machine's noise spreads over all of them."""
-    log(f"== join with history: room of {conns} at {rate} requests/s, {joiners} joiners: "
-        + ", ".join(f"{n} ({p}{f', events {e:.0%}' if e else ''})" for n, p, e in variants))
-    runs = {n: [] for n, _, _ in variants}
+    log(f"== join with history: room of {conns} at {rate} requests/s, {joiners} joiners: " + ", ".join(variants))
+    runs = {n: [] for n in variants}
     span = timing[0] + timing[1]  # the senders send through the warm-up and the window
     for rep in range(reps):
-        for name, peer, share in variants:
+        for name in variants:
+            peer, share, since_back = HISTORY_VARIANTS[name]
             r = loadgen_retry(bins, lambda: start_peer(peer, bins, workdir),
-                              rate_args(conns, 1, rate, *timing, joiners=joiners, events_share=share))
+                              rate_args(conns, 1, rate, *timing, joiners=joiners, events_share=share, since_back=since_back))
             r["peer"], r["rep"] = peer, rep
             runs[name].append(r)
             results["runs"].append({"scenario": name, **r})
@@ -578,15 +591,18 @@ def history(bins, workdir, conns, rate, joiners, reps, timing, results, variants
                 mix = (f"; mix acked: {ev['edits_acked']} edits, {ev['reacts_on_acked']}/{ev['reacts_off_acked']} reactions on/off, "
                        f"{ev['deletes_acked']} deletes, refused {sum(ev['expected_refusals'].values())} as expected"
                        + "".join(f"; MIX: {b}" for b in mix_failures(r)))
-            log(f"  {name:11} rep{rep}: to 100 history p50 {h['to_history_ms']['p50']:.1f} ms p99 {h['to_history_ms']['p99']:.1f} ms "
+            log(f"  {name:11} rep{rep}: to {'100 history' if not since_back else f'catch-up of {since_back} rows'} p50 {h['to_history_ms']['p50']:.1f} ms p99 {h['to_history_ms']['p99']:.1f} ms "
                 f"incomplete {h['incomplete']} failed {h['failed']}; room p99 {r['latency_ms']['p99']:.1f} ms lost {r['lost']}{mix}")
-    for name, _, share in variants:
-        results["scenarios"][name] = history_summary(runs[name], conns, rate, joiners, share, span)
+    for name in variants:
+        _, share, since_back = HISTORY_VARIANTS[name]
+        results["scenarios"][name] = history_summary(runs[name], conns, rate, joiners, share, since_back, span)
 
 
-def history_summary(runs, conns, rate, joiners, share, span):
+def history_summary(runs, conns, rate, joiners, share, since_back, span):
     s = {
         "events_share": share,
+        "since_back": since_back,
+        "replay_rows_mean": med(runs, lambda r: r["history"].get("replay_rows_mean")),
         "msgs_per_s": med(runs, lambda r: r["sent"] / span),
         "replayed_edited_per_join": med(runs, lambda r: r["history"].get("replayed_edited", 0) / max(1, r["history"]["to_history_ms"]["n"])),
         "replayed_deleted_per_join": med(runs, lambda r: r["history"].get("replayed_deleted", 0) / max(1, r["history"]["to_history_ms"]["n"])),
@@ -707,11 +723,15 @@ def targets(results, peers):
         v = idle_sc["peers"]["lanchat"]["bytes_per_conn_joined"] or idle_sc["peers"]["lanchat"]["bytes_per_conn_connected"]
         if v is not None:
             add(f"idle memory per connection at {idle_sc['conns']:,}", "≤ 15 KB", f"{v / 1000:.1f} KB", v <= 15000)
-    for key, what in (("history", ""), ("history-mix", " with edits, reactions and deletes in the mix"), ("history-tls", " (TLS)")):
+    for key, what in (("history", "join with 100 history under load"),
+                      ("history-mix", "join with 100 history under load with edits, reactions and deletes in the mix"),
+                      ("since", f"join with `since` ({SINCE_BACK} rows) under load"),
+                      ("since-mix", f"join with `since` ({SINCE_BACK} rows) under load with edits, reactions and deletes in the mix"),
+                      ("history-tls", "join with 100 history under load (TLS)")):
         h = sc.get(key)
         if h:
             ok = h["to_history_p99_ms"] < 20 and h["incomplete"] == 0 and not (h.get("mix") or {}).get("failures")
-            add(f"join with 100 history under load{what}, p99", "< 20 ms", f"{h['to_history_p99_ms']:.1f} ms", ok)
+            add(f"{what}, p99", "< 20 ms", f"{h['to_history_p99_ms']:.1f} ms", ok)
     # What TLS costs: the same server's sustained rate with TLS clients against plain ones.
     for name, label in (("fanout", "fan-out 1 room x 1,000"), ("rooms", "100 rooms x 10")):
         ps = sc.get(name, {}).get("peers", {})
@@ -727,23 +747,26 @@ def targets(results, peers):
 
 def history_markdown(sc):
     """The join-with-history table: each variant side by side, and the mix it ran with."""
-    names = [n for n in ("history", "history-mix", "history-tls") if n in sc]
+    names = [n for n in HISTORY_VARIANTS if n in sc]
     if not names:
         return []
     h0 = sc[names[0]]
     out = ["## Join with history", "",
            f"A room of {h0['conns']} with {h0['rate']:.0f} requests/s from its senders; {h0['joiners']} fresh connections join "
-           "one after another during the window and time connect → the 100th replayed message. Medians over the reps.", "",
+           "one after another during the window and time connect → the 100th replayed message (a plain join), or connect → "
+           f"the ack (a `since` catch-up of the {SINCE_BACK} rows behind the room's newest: messages and event rows). "
+           "Medians over the reps.", "",
            "| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     def row(label, f):
         out.append(f"| {label} | " + " | ".join(f(sc[n]) for n in names) + " |")
     row("events share of the requests", lambda h: f"{h.get('events_share', 0):.0%}")
-    row("join + 100 history p50 / p99 / max ms", lambda h: f"{fmt(h['to_history_p50_ms'])} / {fmt(h['to_history_p99_ms'])} / {fmt(h['to_history_max_ms'])}")
+    row("replay", lambda h: f"`since` {h['since_back']} rows back" if h.get("since_back") else "last 100 messages")
+    row("join + replay p50 / p99 / max ms", lambda h: f"{fmt(h['to_history_p50_ms'])} / {fmt(h['to_history_p99_ms'])} / {fmt(h['to_history_max_ms'])}")
     row("incomplete / failed / out of order", lambda h: f"{h['incomplete']} / {h['failed']} / {h['out_of_order']}")
     row("room: delivery p50 / p99 ms, lost", lambda h: f"{fmt(h['room']['p50_ms'])} / {fmt(h['room']['p99_ms'])}, {fmt(h['room']['lost'], 0)}")
     row("messages sent /s", lambda h: fmt(h.get("msgs_per_s")))
     row("replay: edited / deleted / with reactions, per join", lambda h: f"{fmt(h.get('replayed_edited_per_join'))} / {fmt(h.get('replayed_deleted_per_join'))} / {fmt(h.get('replayed_reacted_per_join'))}")
-    row("replay bytes, mean", lambda h: fmt(h.get("replay_bytes_mean"), 0))
+    row("replay rows (messages + updates) / bytes, mean", lambda h: f"{fmt(h.get('replay_rows_mean'))} / {fmt(h.get('replay_bytes_mean'), 0)}")
     m = lambda h, k, nd=0: fmt((h.get("mix") or {}).get(k), nd) if h.get("mix") else "–"
     row("events acked /s", lambda h: m(h, "events_acked_per_s", 1))
     row("acked: edits / reactions on / off / deletes", lambda h: (f"{m(h, 'edits_acked')} / {m(h, 'reacts_on_acked')} / "
@@ -860,11 +883,12 @@ def markdown(results, svg_name):
             c, j = r["bytes_per_conn_connected"], r["bytes_per_conn_joined"]
             cells.append(f"{c / 1000:.1f} KB / {j / 1000:.1f} KB" if c is not None and j is not None else "n/a")
         summary.append(f"| idle RSS per connection at {sc['idle']['conns']:,} (connected / joined) | " + " | ".join(cells) + " |")
-    for key, what in (("history", ""), ("history-mix", ", with edits/reactions/deletes")):
+    for key, what in (("history", "join + last 100 messages"), ("history-mix", "join + last 100 messages, with edits/reactions/deletes"),
+                      ("since", f"join with `since` {SINCE_BACK} rows back"), ("since-mix", f"join with `since` {SINCE_BACK} rows back, with edits/reactions/deletes")):
         if key in sc:
             h = sc[key]
             cells = [f"p50 {h['to_history_p50_ms']:.1f} / p99 {h['to_history_p99_ms']:.1f} ms" if p == "lanchat" else "n/a" for p in peers]
-            summary.append(f"| join + last 100 messages (room of {h['conns']} at {h['rate']} requests/s{what}) | " + " | ".join(cells) + " |")
+            summary.append(f"| {what} (room of {h['conns']} at {h['rate']} requests/s) | " + " | ".join(cells) + " |")
     out += ["## Summary", "", *summary, ""]
     hist = history_markdown(sc)
     if hist:
@@ -1007,7 +1031,8 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--only", default="fanout,rooms,idle,history",
                     help="scenarios to run: fanout, rooms, idle, history, history-mix (history with edits, "
-                         "reactions and deletes in the senders' requests)")
+                         "reactions and deletes in the senders' requests), since, since-mix (joins catching up "
+                         "with `since`)")
     ap.add_argument("--fanout-rates", default="25,50,100,200,400,600,700,800,900,1000,1200,1400,1700,2000")
     ap.add_argument("--rooms-rates", default="10,40,80,160,240", help="per room (at most 10 senders per room: lanchat allows 20 msg/s each)")
     ap.add_argument("--noise-budget", type=float, default=300.0,
@@ -1058,13 +1083,9 @@ def main():
         ramp("fanout", bins, workdir, peers, 1000, 1, [float(x) for x in a.fanout_rates.split(",")], a.reps, timing, results)
     if "rooms" in only:
         ramp("rooms", bins, workdir, peers, 1000, 100, [float(x) for x in a.rooms_rates.split(",")], a.reps, timing, results)
-    variants = []
-    if "history" in only and "lanchat" in peers:
-        variants.append(("history", "lanchat", 0.0))
-    if "history-mix" in only and "lanchat" in peers:
-        variants.append(("history-mix", "lanchat", EVENTS_SHARE))
+    variants = [n for n in ("history", "history-mix", "since", "since-mix") if n in only and "lanchat" in peers]
     if "history" in only and "lanchat-tls" in peers:
-        variants.append(("history-tls", "lanchat-tls", 0.0))
+        variants.append("history-tls")
     if variants:
         history(bins, workdir, 200, 200.0, 100, a.reps, (2.0, 10.0, 3.0), results, variants)
     if "idle" in only:

@@ -53,6 +53,12 @@ pub struct RateArgs {
     /// History messages a joiner expects (the server's history limit).
     #[arg(long, default_value_t = 100)]
     pub history: usize,
+    /// Joiners catch up with `since` instead: `since` = the room's newest seq (as its first
+    /// member saw it) minus this many rows, so the replay is every row after it — messages and,
+    /// with `--events-share`, the edits, reactions and deletes as `messageUpdate`. Timed to the
+    /// ack (the catch-up is complete then). 0 = a plain join (the last `--history` messages).
+    #[arg(long, default_value_t = 0)]
+    pub since_back: u64,
     /// Share (0-1) of each sender's scheduled requests that are events on recent messages
     /// instead of messages (lanchat only): `editMessage` on its own, `react` on and off on the
     /// room's, `deleteMessage` on its own, weighted by `--events-mix`. Every event is acked and
@@ -159,6 +165,10 @@ struct Shared {
     hist_deleted: u64,
     hist_reacted: u64,
     hist_bytes: u64,
+    /// `since` catch-ups: rows replayed (messages and updates).
+    hist_rows: u64,
+    /// Per room: the newest seq its first member has seen.
+    room_last: Vec<u64>,
     /// With events: per room, the seqs of its newest chat messages (as its first member got
     /// them); per sender, its own newest.
     room_recent: Vec<VecDeque<u64>>,
@@ -251,6 +261,10 @@ pub struct HistoryReport {
     pub replayed_reacted: u64,
     /// Mean bytes of a replay (its `message` frames).
     pub replay_bytes_mean: f64,
+    /// `--since-back`: the rows behind the room's newest seq each joiner asked for, and the
+    /// mean rows (messages and updates) a catch-up replayed.
+    pub since_back: u64,
+    pub replay_rows_mean: f64,
 }
 
 /// The node member `i` connects to: round-robin over the nodes within each room (its k-th member
@@ -270,6 +284,7 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
         joined: vec![0; a.rooms],
         sent: vec![0; a.rooms],
         room_recent: vec![VecDeque::new(); a.rooms],
+        room_last: vec![0; a.rooms],
         ..Default::default()
     }));
     let pids = &common.server_pid;
@@ -375,9 +390,13 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
             addrs[j % nodes],
             common.read_buf,
             at,
-            room_name,
-            nick,
-            a.history,
+            JoinerSpec {
+                room_name,
+                nick,
+                want: a.history,
+                room: j % a.rooms,
+                since_back: a.since_back,
+            },
             sh.clone(),
         ));
     }
@@ -438,6 +457,8 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
         replayed_deleted: s.hist_deleted,
         replayed_reacted: s.hist_reacted,
         replay_bytes_mean: s.hist_bytes as f64 / replays.max(1) as f64,
+        since_back: a.since_back,
+        replay_rows_mean: s.hist_rows as f64 / replays.max(1) as f64,
         joiners: a.joiners,
         to_history_ms: summarize(&mut s.hist_us),
         to_ack_ms: summarize(&mut s.hist_ack_us),
@@ -630,6 +651,9 @@ impl Member {
                     }
                     let seq = find_u64(payload, &find.seq);
                     if let Some(seq) = seq {
+                        if self.idx as usize == self.room {
+                            s.room_last[self.room] = s.room_last[self.room].max(seq);
+                        }
                         s.seq_seen = true;
                         if seq <= last_seq {
                             s.seq_out_of_order += 1;
@@ -710,6 +734,9 @@ impl Member {
                 Packet::Event { payload } if payload.starts_with("[\"messageUpdate\"") => {
                     s.ev.updates_received += 1;
                     if let Some(seq) = find_u64(payload, &find.seq) {
+                        if self.idx as usize == self.room {
+                            s.room_last[self.room] = s.room_last[self.room].max(seq);
+                        }
                         if seq <= last_seq {
                             s.seq_out_of_order += 1;
                         }
@@ -972,16 +999,30 @@ impl Sender {
     }
 }
 
+/// Who a joiner is and what replay it waits for (see `RateArgs::since_back`).
+struct JoinerSpec {
+    room_name: String,
+    nick: String,
+    want: usize,
+    room: usize,
+    since_back: u64,
+}
+
 /// Joins `room_name` at `at` and records how long the history replay takes.
 async fn joiner(
     addr: SocketAddr,
     read_buf: usize,
     at: Instant,
-    room_name: String,
-    nick: String,
-    want: usize,
+    spec: JoinerSpec,
     sh: Rc<RefCell<Shared>>,
 ) {
+    let JoinerSpec {
+        room_name,
+        nick,
+        want,
+        room,
+        since_back,
+    } = spec;
     tokio::time::sleep_until(at.into()).await;
     let t0 = Instant::now();
     let ws = match sio::connect(addr, None, read_buf).await {
@@ -994,8 +1035,14 @@ async fn joiner(
         }
     };
     let (reader, outbox) = sio::split(ws);
+    let since = if since_back > 0 {
+        let since = sh.borrow().room_last[room].saturating_sub(since_back);
+        format!(",\"since\":{since}")
+    } else {
+        String::new()
+    };
     let join = format!(
-        "{{\"roomName\":{},\"nickName\":{}}}",
+        "{{\"roomName\":{},\"nickName\":{}{since}}}",
         quote(&room_name),
         quote(&nick)
     );
@@ -1010,10 +1057,23 @@ async fn joiner(
         let mut s = sh2.borrow_mut();
         match sio::parse(frame) {
             Packet::Event { payload }
+                if since_back > 0 && !got_ack && payload.starts_with("[\"messageUpdate\"") =>
+            {
+                s.hist_rows += 1;
+                s.hist_bytes += frame.len() as u64;
+                if let Some(seq) = find_u64(payload, &find.seq) {
+                    if seq <= last_seq {
+                        s.hist_out_of_order += 1;
+                    }
+                    last_seq = seq;
+                }
+            }
+            Packet::Event { payload }
                 if payload.starts_with("[\"message\"")
                     && find.history.find(payload.as_bytes()).is_some() =>
             {
                 count += 1;
+                s.hist_rows += 1;
                 s.hist_bytes += frame.len() as u64;
                 let b = payload.as_bytes();
                 if find.edited.find(b).is_some() {
@@ -1031,7 +1091,7 @@ async fn joiner(
                     }
                     last_seq = seq;
                 }
-                if count == want {
+                if count == want && since_back == 0 {
                     got_hist = true;
                     s.hist_us.push(t0.elapsed().as_micros() as u32);
                 }
@@ -1044,7 +1104,15 @@ async fn joiner(
                     s.error(format!("joiner join: {payload}"));
                     return false;
                 }
-                if !got_hist {
+                if since_back > 0 {
+                    // A catch-up is complete at its ack, unless the ack says it was cut.
+                    if payload.contains("\"more\":true") {
+                        s.hist_incomplete += 1;
+                        s.error(format!("joiner's catch-up was cut ({count} messages)"));
+                    } else {
+                        s.hist_us.push(t0.elapsed().as_micros() as u32);
+                    }
+                } else if !got_hist {
                     s.hist_incomplete += 1;
                     s.error(format!(
                         "joiner got {count} history messages before the ack"
