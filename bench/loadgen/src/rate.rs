@@ -60,8 +60,9 @@ pub struct RateArgs {
     #[arg(long, default_value_t = 0)]
     pub since_back: u64,
     /// Share (0-1) of each sender's scheduled requests that are events on recent messages
-    /// instead of messages (lanchat only): `editMessage` on its own, `react` on and off on the
-    /// room's, `deleteMessage` on its own, weighted by `--events-mix`. Every event is acked and
+    /// instead of messages (lanchat only): `editMessage` on one of its own last 5, `react` on
+    /// and off on one of the room's last 100, `deleteMessage` on one of its own last 5, weighted
+    /// by `--events-mix`. Every event is acked and
     /// checked. 0 = plain messages only.
     #[arg(long, default_value_t = 0.0)]
     pub events_share: f64,
@@ -70,9 +71,12 @@ pub struct RateArgs {
     pub events_mix: Vec<f64>,
 }
 
-/// Recent seqs kept per sender (own messages) and per room (for reactions). The joiners replay
-/// the last 100, so targets among the last 100 show up folded in their replays.
+/// Recent seqs kept per room (for reactions). The joiners replay the last 100, so targets among
+/// the last 100 show up folded in their replays.
 const RECENT: usize = 100;
+/// Recent seqs kept per sender (own messages, for edits and deletes): about its share of the
+/// room's last 100 with the suite's 20 senders, so its edits land in what a joiner replays.
+const OWN_RECENT: usize = 5;
 /// The reactions used (the picker's set): a sender toggles its own, so each is a real change.
 const EMOJI: [&str; 10] = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀", "🔥", "✅"];
 
@@ -519,9 +523,9 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
     })
 }
 
-/// Keeps the newest `RECENT` seqs.
-fn push_recent(q: &mut VecDeque<u64>, seq: u64) {
-    if q.len() == RECENT {
+/// Keeps the newest `cap` seqs.
+fn push_recent(q: &mut VecDeque<u64>, seq: u64, cap: usize) {
+    if q.len() >= cap {
         q.pop_front();
     }
     q.push_back(seq);
@@ -675,10 +679,10 @@ impl Member {
                     };
                     if let (true, Some(seq)) = (self.events, seq) {
                         if sender == u64::from(self.idx) {
-                            push_recent(s.own_recent.entry(self.idx).or_default(), seq);
+                            push_recent(s.own_recent.entry(self.idx).or_default(), seq, OWN_RECENT);
                         }
                         if self.idx as usize == self.room {
-                            push_recent(&mut s.room_recent[self.room], seq);
+                            push_recent(&mut s.room_recent[self.room], seq, RECENT);
                         }
                     }
                     let track = match tracks.iter_mut().position(|t| t.sender == sender as u32) {
