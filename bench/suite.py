@@ -354,14 +354,56 @@ def loadgen(bins, server, mode_args, common=()):
     return out
 
 
-def rate_args(conns, rooms, rate, warmup, duration, drain, joiners=0):
+def rate_args(conns, rooms, rate, warmup, duration, drain, joiners=0, events_share=0.0, since_back=0):
     senders = max(1, math.ceil(rate / PER_SENDER))
     a = ["rate", "--conns", str(conns), "--rooms", str(rooms), "--rate", str(rate),
          "--senders-per-room", str(senders), "--warmup", str(warmup), "--duration", str(duration),
          "--drain", str(drain)]
     if joiners:
         a += ["--joiners", str(joiners)]
+    if events_share:
+        a += ["--events-share", str(events_share)]
+    if since_back:
+        a += ["--since-back", str(since_back)]
     return a
+
+
+# history-mix: this share of the senders' scheduled requests are edits, reactions (on and off)
+# and deletes on recent messages (loadgen's default weights 4:5:1) instead of messages.
+EVENTS_SHARE = 0.3
+# since, since-mix: the joiners catch up with `since` = the room's newest seq minus this many rows
+# (messages, and in since-mix the event rows too), timed to the join's ack.
+SINCE_BACK = 200
+# The join-with-history variants: scenario name -> (peer, events share, since rows back).
+HISTORY_VARIANTS = {
+    "history": ("lanchat", 0.0, 0),
+    "history-mix": ("lanchat", EVENTS_SHARE, 0),
+    "since": ("lanchat", 0.0, SINCE_BACK),
+    "since-mix": ("lanchat", EVENTS_SHARE, SINCE_BACK),
+    "history-tls": ("lanchat-tls", 0.0, 0),
+}
+
+
+def mix_failures(r):
+    """What is wrong with a run's event mix (loadgen `events`): refusals other than the expected
+    ones, acks that never came, `messageUpdate` rows not delivered to every member."""
+    ev = r.get("events")
+    if not ev:
+        return []
+    bad = []
+    if ev["unexpected_refusals"]:
+        bad.append(f"unexpected refusals {ev['unexpected_refusals']}")
+    if ev["unanswered"]:
+        bad.append(f"unanswered {ev['unanswered']}")
+    if ev["updates_received"] != ev["updates_expected"]:
+        bad.append(f"updates received {ev['updates_received']} of {ev['updates_expected']}")
+    if ev["reacts_noop"]:
+        bad.append(f"reactions that changed nothing {ev['reacts_noop']}")
+    return bad
+
+
+def mix_acked(ev):
+    return ev["edits_acked"] + ev["reacts_on_acked"] + ev["reacts_off_acked"] + ev["deletes_acked"]
 
 
 def med(runs, f):
@@ -528,18 +570,44 @@ def idle(bins, peers, conns, rooms, workdir, results):
     results["scenarios"]["idle"] = {"conns": conns, "rooms": rooms, "peers": out}
 
 
-def history(bins, workdir, conns, rate, joiners, reps, timing, results, name="history", peer="lanchat"):
-    log(f"== join with history ({peer}): room of {conns} at {rate} msg/s, {joiners} joiners")
-    runs = []
+def history(bins, workdir, conns, rate, joiners, reps, timing, results, variants):
+    """Join with history under load. `variants`: scenario names (HISTORY_VARIANTS), run
+    interleaved (rep -> variant) so the machine's noise spreads over all of them."""
+    log(f"== join with history: room of {conns} at {rate} requests/s, {joiners} joiners: " + ", ".join(variants))
+    runs = {n: [] for n in variants}
+    span = timing[0] + timing[1]  # the senders send through the warm-up and the window
     for rep in range(reps):
-        r = loadgen_retry(bins, lambda: start_peer(peer, bins, workdir), rate_args(conns, 1, rate, *timing, joiners=joiners))
-        r["peer"], r["rep"] = peer, rep
-        runs.append(r)
-        results["runs"].append({"scenario": name, **r})
-        h = r["history"]
-        log(f"  rep{rep}: to 100 history p50 {h['to_history_ms']['p50']:.1f} ms p99 {h['to_history_ms']['p99']:.1f} ms "
-            f"incomplete {h['incomplete']} failed {h['failed']}; room p99 {r['latency_ms']['p99']:.1f} ms lost {r['lost']}")
+        for name in variants:
+            peer, share, since_back = HISTORY_VARIANTS[name]
+            r = loadgen_retry(bins, lambda: start_peer(peer, bins, workdir),
+                              rate_args(conns, 1, rate, *timing, joiners=joiners, events_share=share, since_back=since_back))
+            r["peer"], r["rep"] = peer, rep
+            runs[name].append(r)
+            results["runs"].append({"scenario": name, **r})
+            h = r["history"]
+            ev = r.get("events")
+            mix = ""
+            if ev:
+                mix = (f"; mix acked: {ev['edits_acked']} edits, {ev['reacts_on_acked']}/{ev['reacts_off_acked']} reactions on/off, "
+                       f"{ev['deletes_acked']} deletes, refused {sum(ev['expected_refusals'].values())} as expected"
+                       + "".join(f"; MIX: {b}" for b in mix_failures(r)))
+            log(f"  {name:11} rep{rep}: to {'100 history' if not since_back else f'catch-up of {since_back} rows'} p50 {h['to_history_ms']['p50']:.1f} ms p99 {h['to_history_ms']['p99']:.1f} ms "
+                f"incomplete {h['incomplete']} failed {h['failed']}; room p99 {r['latency_ms']['p99']:.1f} ms lost {r['lost']}{mix}")
+    for name in variants:
+        _, share, since_back = HISTORY_VARIANTS[name]
+        results["scenarios"][name] = history_summary(runs[name], conns, rate, joiners, share, since_back, span)
+
+
+def history_summary(runs, conns, rate, joiners, share, since_back, span):
     s = {
+        "events_share": share,
+        "since_back": since_back,
+        "replay_rows_mean": med(runs, lambda r: r["history"].get("replay_rows_mean")),
+        "msgs_per_s": med(runs, lambda r: r["sent"] / span),
+        "replayed_edited_per_join": med(runs, lambda r: r["history"].get("replayed_edited", 0) / max(1, r["history"]["to_history_ms"]["n"])),
+        "replayed_deleted_per_join": med(runs, lambda r: r["history"].get("replayed_deleted", 0) / max(1, r["history"]["to_history_ms"]["n"])),
+        "replayed_reacted_per_join": med(runs, lambda r: r["history"].get("replayed_reacted", 0) / max(1, r["history"]["to_history_ms"]["n"])),
+        "replay_bytes_mean": med(runs, lambda r: r["history"].get("replay_bytes_mean")),
         "conns": conns,
         "rate": rate,
         "joiners": joiners,
@@ -552,7 +620,21 @@ def history(bins, workdir, conns, rate, joiners, reps, timing, results, name="hi
         "out_of_order": max(r["history"]["out_of_order"] for r in runs),
         "room": step_summary(runs),
     }
-    results["scenarios"][name] = s
+    if share:
+        evs = [r["events"] for r in runs]
+        s["mix"] = {
+            # Medians over the reps of what each run's senders got acked.
+            **{k: statistics.median(e[k] for e in evs) for k in (
+                "edits_acked", "reacts_on_acked", "reacts_off_acked", "deletes_acked", "fell_back_to_message")},
+            "events_acked_per_s": statistics.median(mix_acked(e) / span for e in evs),
+            "expected_refusals": statistics.median(sum(e["expected_refusals"].values()) for e in evs),
+            "ack_p99_ms": statistics.median(e["ack_ms"]["p99"] for e in evs),
+            # Worst rep: any of these is a failed run.
+            "unexpected_refusals": max(e["unexpected_refusals"] for e in evs),
+            "unanswered": max(e["unanswered"] for e in evs),
+            "updates_missing": max(e["updates_expected"] - e["updates_received"] for e in evs),
+            "failures": [f"rep{r['rep']}: {b}" for r in runs for b in mix_failures(r)],
+        }
     return s
 
 
@@ -641,10 +723,15 @@ def targets(results, peers):
         v = idle_sc["peers"]["lanchat"]["bytes_per_conn_joined"] or idle_sc["peers"]["lanchat"]["bytes_per_conn_connected"]
         if v is not None:
             add(f"idle memory per connection at {idle_sc['conns']:,}", "≤ 15 KB", f"{v / 1000:.1f} KB", v <= 15000)
-    for key, what in (("history", ""), ("history-tls", " (TLS)")):
+    for key, what in (("history", "join with 100 history under load"),
+                      ("history-mix", "join with 100 history under load with edits, reactions and deletes in the mix"),
+                      ("since", f"join with `since` ({SINCE_BACK} rows) under load"),
+                      ("since-mix", f"join with `since` ({SINCE_BACK} rows) under load with edits, reactions and deletes in the mix"),
+                      ("history-tls", "join with 100 history under load (TLS)")):
         h = sc.get(key)
         if h:
-            add(f"join with 100 history under load{what}, p99", "< 20 ms", f"{h['to_history_p99_ms']:.1f} ms", h["to_history_p99_ms"] < 20 and h["incomplete"] == 0)
+            ok = h["to_history_p99_ms"] < 20 and h["incomplete"] == 0 and not (h.get("mix") or {}).get("failures")
+            add(f"{what}, p99", "< 20 ms", f"{h['to_history_p99_ms']:.1f} ms", ok)
     # What TLS costs: the same server's sustained rate with TLS clients against plain ones.
     for name, label in (("fanout", "fan-out 1 room x 1,000"), ("rooms", "100 rooms x 10")):
         ps = sc.get(name, {}).get("peers", {})
@@ -656,6 +743,39 @@ def targets(results, peers):
     if not rows:
         return ""
     return "| target (lanchat serve, one core) | goal | result | |\n|---|---|---|---|\n" + "\n".join(rows)
+
+
+def history_markdown(sc):
+    """The join-with-history table: each variant side by side, and the mix it ran with."""
+    names = [n for n in HISTORY_VARIANTS if n in sc]
+    if not names:
+        return []
+    h0 = sc[names[0]]
+    out = ["## Join with history", "",
+           f"A room of {h0['conns']} with {h0['rate']:.0f} requests/s from its senders; {h0['joiners']} fresh connections join "
+           "one after another during the window and time connect → the 100th replayed message (a plain join), or connect → "
+           f"the ack (a `since` catch-up of the {SINCE_BACK} rows behind the room's newest: messages and event rows). "
+           "Medians over the reps.", "",
+           "| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    def row(label, f):
+        out.append(f"| {label} | " + " | ".join(f(sc[n]) for n in names) + " |")
+    row("events share of the requests", lambda h: f"{h.get('events_share', 0):.0%}")
+    row("replay", lambda h: f"`since` {h['since_back']} rows back" if h.get("since_back") else "last 100 messages")
+    row("join + replay p50 / p99 / max ms", lambda h: f"{fmt(h['to_history_p50_ms'])} / {fmt(h['to_history_p99_ms'])} / {fmt(h['to_history_max_ms'])}")
+    row("incomplete / failed / out of order", lambda h: f"{h['incomplete']} / {h['failed']} / {h['out_of_order']}")
+    row("room: delivery p50 / p99 ms, lost", lambda h: f"{fmt(h['room']['p50_ms'])} / {fmt(h['room']['p99_ms'])}, {fmt(h['room']['lost'], 0)}")
+    row("messages sent /s", lambda h: fmt(h.get("msgs_per_s")))
+    row("replay: edited / deleted / with reactions, per join", lambda h: f"{fmt(h.get('replayed_edited_per_join'))} / {fmt(h.get('replayed_deleted_per_join'))} / {fmt(h.get('replayed_reacted_per_join'))}")
+    row("replay rows (messages + updates) / bytes, mean", lambda h: f"{fmt(h.get('replay_rows_mean'))} / {fmt(h.get('replay_bytes_mean'), 0)}")
+    m = lambda h, k, nd=0: fmt((h.get("mix") or {}).get(k), nd) if h.get("mix") else "–"
+    row("events acked /s", lambda h: m(h, "events_acked_per_s", 1))
+    row("acked: edits / reactions on / off / deletes", lambda h: (f"{m(h, 'edits_acked')} / {m(h, 'reacts_on_acked')} / "
+                                                                    f"{m(h, 'reacts_off_acked')} / {m(h, 'deletes_acked')}") if h.get("mix") else "–")
+    row("refused as expected (reaction on a deleted message)", lambda h: m(h, "expected_refusals"))
+    row("event ack p99 ms", lambda h: m(h, "ack_p99_ms", 1))
+    row("unexpected refusals / unanswered / updates missing (worst rep)", lambda h: (
+        f"{h['mix']['unexpected_refusals']} / {h['mix']['unanswered']} / {h['mix']['updates_missing']}") if h.get("mix") else "–")
+    return out + [""]
 
 
 def cluster_markdown(results, peers):
@@ -763,11 +883,16 @@ def markdown(results, svg_name):
             c, j = r["bytes_per_conn_connected"], r["bytes_per_conn_joined"]
             cells.append(f"{c / 1000:.1f} KB / {j / 1000:.1f} KB" if c is not None and j is not None else "n/a")
         summary.append(f"| idle RSS per connection at {sc['idle']['conns']:,} (connected / joined) | " + " | ".join(cells) + " |")
-    if "history" in sc:
-        h = sc["history"]
-        cells = [f"p50 {h['to_history_p50_ms']:.1f} / p99 {h['to_history_p99_ms']:.1f} ms" if p == "lanchat" else "n/a" for p in peers]
-        summary.append(f"| join + last 100 messages (room of {h['conns']} at {h['rate']} msg/s) | " + " | ".join(cells) + " |")
+    for key, what in (("history", "join + last 100 messages"), ("history-mix", "join + last 100 messages, with edits/reactions/deletes"),
+                      ("since", f"join with `since` {SINCE_BACK} rows back"), ("since-mix", f"join with `since` {SINCE_BACK} rows back, with edits/reactions/deletes")):
+        if key in sc:
+            h = sc[key]
+            cells = [f"p50 {h['to_history_p50_ms']:.1f} / p99 {h['to_history_p99_ms']:.1f} ms" if p == "lanchat" else "n/a" for p in peers]
+            summary.append(f"| {what} (room of {h['conns']} at {h['rate']} requests/s) | " + " | ".join(cells) + " |")
     out += ["## Summary", "", *summary, ""]
+    hist = history_markdown(sc)
+    if hist:
+        out += hist
     for name, title in (("fanout", "Fan-out: one room of 1,000 clients"), ("rooms", "100 rooms x 10 clients")):
         if name in sc:
             out += [f"## {title}", "", "Offered msg/s is the total into the server; every message goes to every member of its room "
@@ -875,18 +1000,25 @@ def smoke(bins, peers, workdir, results):
             if r["received"] == 0 or any(checks.values()):
                 failures.append(f"{p}: {checks} errors={r['errors']}")
             if p == "lanchat":
+                # With the event mix (edits, reactions, deletes): their acks are checked too. 3 s of
+                # warm-up: at 70 % messages the room holds its 100 before the first joiner.
                 h = loadgen(bins, srv, ["rate", "--conns", "5", "--rooms", "1", "--rate", "60", "--senders-per-room", "6",
-                                        "--warmup", "2", "--duration", "1", "--drain", "3", "--joiners", "2"])
+                                        "--warmup", "3", "--duration", "1", "--drain", "3", "--joiners", "2",
+                                        "--events-share", str(EVENTS_SHARE)])
                 h["peer"] = p
                 results["runs"].append({"scenario": "smoke-history", **h})
                 hh = h["history"]
+                ev = h["events"]
                 log(f"  {p:8} history: to 100 messages p99 {hh['to_history_ms']['p99']:.1f} ms, "
                     f"incomplete {hh['incomplete']} failed {hh['failed']} ooo {hh['out_of_order']}; "
-                    f"room lost {h['lost']} ooo {h['out_of_order']} seq-ooo {h['seq_out_of_order']}")
+                    f"room lost {h['lost']} ooo {h['out_of_order']} seq-ooo {h['seq_out_of_order']}; "
+                    f"mix acked {mix_acked(ev)} (edits {ev['edits_acked']}, reactions {ev['reacts_on_acked']}+{ev['reacts_off_acked']}, "
+                    f"deletes {ev['deletes_acked']}), updates {ev['updates_received']}/{ev['updates_expected']}")
                 bad = hh["incomplete"] or hh["failed"] or hh["out_of_order"] or h["lost"] or h["duplicated"] \
-                    or h["out_of_order"] or h["seq_out_of_order"] or h["request_errors"]
+                    or h["out_of_order"] or h["seq_out_of_order"] or h["request_errors"] or mix_failures(h) \
+                    or not mix_acked(ev)
                 if bad or hh["to_history_ms"]["n"] != 2:
-                    failures.append(f"{p} history: {hh} lost={h['lost']} errors={h['errors']}")
+                    failures.append(f"{p} history: {hh} lost={h['lost']} errors={h['errors']} mix={mix_failures(h)}")
         finally:
             srv.stop()
     return failures
@@ -897,7 +1029,10 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--peers", default="lanchat,node,relay")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--only", default="fanout,rooms,idle,history", help="scenarios to run")
+    ap.add_argument("--only", default="fanout,rooms,idle,history",
+                    help="scenarios to run: fanout, rooms, idle, history, history-mix (history with edits, "
+                         "reactions and deletes in the senders' requests), since, since-mix (joins catching up "
+                         "with `since`)")
     ap.add_argument("--fanout-rates", default="25,50,100,200,400,600,700,800,900,1000,1200,1400,1700,2000")
     ap.add_argument("--rooms-rates", default="10,40,80,160,240", help="per room (at most 10 senders per room: lanchat allows 20 msg/s each)")
     ap.add_argument("--noise-budget", type=float, default=300.0,
@@ -948,10 +1083,11 @@ def main():
         ramp("fanout", bins, workdir, peers, 1000, 1, [float(x) for x in a.fanout_rates.split(",")], a.reps, timing, results)
     if "rooms" in only:
         ramp("rooms", bins, workdir, peers, 1000, 100, [float(x) for x in a.rooms_rates.split(",")], a.reps, timing, results)
-    if "history" in only and "lanchat" in peers:
-        history(bins, workdir, 200, 200.0, 100, a.reps, (2.0, 10.0, 3.0), results)
+    variants = [n for n in ("history", "history-mix", "since", "since-mix") if n in only and "lanchat" in peers]
     if "history" in only and "lanchat-tls" in peers:
-        history(bins, workdir, 200, 200.0, 100, a.reps, (2.0, 10.0, 3.0), results, name="history-tls", peer="lanchat-tls")
+        variants.append("history-tls")
+    if variants:
+        history(bins, workdir, 200, 200.0, 100, a.reps, (2.0, 10.0, 3.0), results, variants)
     if "idle" in only:
         idle(bins, peers, a.idle_conns, 100, workdir, results)
 

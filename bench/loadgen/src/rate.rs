@@ -2,10 +2,13 @@
 //! emitting `sendMessage` on a fixed schedule, every member checking what it receives.
 //! With `--joiners`, extra clients join a loaded room during the window and time how long
 //! it takes to hold the room's history (lanchat only).
+//! With `--events-share`, a share of the senders' requests are edits, reactions and deletes on
+//! recent messages instead (lanchat only, issue #14), each acked and checked (see [`EventKind`]).
 //! Given several server addresses (a cluster's nodes), members are spread over them
 //! ([`node_of`]) and every delivery is also counted as same-node or cross-node.
 
 use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -50,6 +53,70 @@ pub struct RateArgs {
     /// History messages a joiner expects (the server's history limit).
     #[arg(long, default_value_t = 100)]
     pub history: usize,
+    /// Joiners catch up with `since` instead: `since` = the room's newest seq (as its first
+    /// member saw it) minus this many rows, so the replay is every row after it — messages and,
+    /// with `--events-share`, the edits, reactions and deletes as `messageUpdate`. Timed to the
+    /// ack (the catch-up is complete then). 0 = a plain join (the last `--history` messages).
+    #[arg(long, default_value_t = 0)]
+    pub since_back: u64,
+    /// Share (0-1) of each sender's scheduled requests that are events on recent messages
+    /// instead of messages (lanchat only): `editMessage` on one of its own last 5, `react` on
+    /// and off on one of the room's last 100, `deleteMessage` on one of its own last 5, weighted
+    /// by `--events-mix`. Every event is acked and
+    /// checked. 0 = plain messages only.
+    #[arg(long, default_value_t = 0.0)]
+    pub events_share: f64,
+    /// Relative weights of edits, reactions and deletes among the events.
+    #[arg(long, value_delimiter = ',', default_values_t = [4.0, 5.0, 1.0])]
+    pub events_mix: Vec<f64>,
+}
+
+/// Recent seqs kept per room (for reactions). The joiners replay the last 100, so targets among
+/// the last 100 show up folded in their replays.
+const RECENT: usize = 100;
+/// Recent seqs kept per sender (own messages, for edits and deletes): about its share of the
+/// room's last 100 with the suite's 20 senders, so its edits land in what a joiner replays.
+const OWN_RECENT: usize = 5;
+/// The reactions used (the picker's set): a sender toggles its own, so each is a real change.
+const EMOJI: [&str; 10] = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀", "🔥", "✅"];
+
+/// One kind of event request of the mix.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum EventKind {
+    Edit,
+    ReactOn,
+    ReactOff,
+    Delete,
+}
+
+/// What the mix actually achieved: per kind, requests sent and acked `ok`, and the refusals.
+#[derive(Serialize, Default, Clone)]
+pub struct EventsReport {
+    pub edits_sent: u64,
+    pub edits_acked: u64,
+    pub reacts_on_sent: u64,
+    pub reacts_on_acked: u64,
+    pub reacts_off_sent: u64,
+    pub reacts_off_acked: u64,
+    pub deletes_sent: u64,
+    pub deletes_acked: u64,
+    /// Reactions acked without a seq: they changed nothing (should stay 0: a sender toggles
+    /// its own reactions).
+    pub reacts_noop: u64,
+    /// Refusals the mix provokes by design and counts: a reaction on a message another sender
+    /// deleted meanwhile (`message_deleted`).
+    pub expected_refusals: HashMap<String, u64>,
+    /// Any other refusal (a failure of the run), and acks that never came.
+    pub unexpected_refusals: u64,
+    pub unanswered: u64,
+    /// Scheduled events sent as plain messages because the sender had no target yet.
+    pub fell_back_to_message: u64,
+    /// `messageUpdate` rows the members received, and how many the acked events should have
+    /// delivered (acked with a seq × members of the room).
+    pub updates_received: u64,
+    pub updates_expected: u64,
+    /// Send to ack of the events.
+    pub ack_ms: Summary,
 }
 
 /// What one member connection sees from one sender.
@@ -97,6 +164,23 @@ struct Shared {
     hist_incomplete: u64,
     hist_out_of_order: u64,
     hist_failed: u64,
+    /// Over all joiners' replays: messages shown edited, deleted, with reactions; bytes.
+    hist_edited: u64,
+    hist_deleted: u64,
+    hist_reacted: u64,
+    hist_bytes: u64,
+    /// `since` catch-ups: rows replayed (messages and updates).
+    hist_rows: u64,
+    /// Per room: the newest seq its first member has seen.
+    room_last: Vec<u64>,
+    /// With events: per room, the seqs of its newest chat messages (as its first member got
+    /// them); per sender, its own newest.
+    room_recent: Vec<VecDeque<u64>>,
+    own_recent: HashMap<u32, VecDeque<u64>>,
+    /// Events awaiting their ack, by (sender, ack id).
+    pending: HashMap<(u32, u64), (EventKind, Instant)>,
+    ev: EventsReport,
+    ev_ack_us: Vec<u32>,
 }
 
 impl Shared {
@@ -161,6 +245,8 @@ pub struct RateReport {
     pub frames: u64,
     pub bytes: u64,
     pub history: Option<HistoryReport>,
+    /// With `--events-share`: the mix achieved.
+    pub events: Option<EventsReport>,
 }
 
 #[derive(Serialize)]
@@ -173,6 +259,16 @@ pub struct HistoryReport {
     pub incomplete: u64,
     pub out_of_order: u64,
     pub failed: u64,
+    /// Over all replays: messages that came edited, deleted, with reactions (folded state).
+    pub replayed_edited: u64,
+    pub replayed_deleted: u64,
+    pub replayed_reacted: u64,
+    /// Mean bytes of a replay (its `message` frames).
+    pub replay_bytes_mean: f64,
+    /// `--since-back`: the rows behind the room's newest seq each joiner asked for, and the
+    /// mean rows (messages and updates) a catch-up replayed.
+    pub since_back: u64,
+    pub replay_rows_mean: f64,
 }
 
 /// The node member `i` connects to: round-robin over the nodes within each room (its k-th member
@@ -191,6 +287,8 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
     let sh = Rc::new(RefCell::new(Shared {
         joined: vec![0; a.rooms],
         sent: vec![0; a.rooms],
+        room_recent: vec![VecDeque::new(); a.rooms],
+        room_last: vec![0; a.rooms],
         ..Default::default()
     }));
     let pids = &common.server_pid;
@@ -201,6 +299,17 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
             pids.iter().map(|p| rss_kib(p)).sum()
         }
     };
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&a.events_share),
+        "--events-share must be within 0-1"
+    );
+    anyhow::ensure!(
+        a.events_mix.len() == 3
+            && a.events_mix.iter().all(|w| *w >= 0.0)
+            && a.events_mix.iter().sum::<f64>() > 0.0,
+        "--events-mix takes three weights: edits,reactions,deletes"
+    );
+    let events = a.events_share > 0.0;
     let rss_before = rss_all();
     let mut conns_per_node = vec![0usize; nodes];
     let sem = Rc::new(Semaphore::new(common.connect_concurrency));
@@ -215,6 +324,7 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
             node: node_of(i, a.rooms, nodes),
             rooms: a.rooms,
             nodes,
+            events,
         };
         conns_per_node[member.node] += 1;
         let addr = addrs[member.node];
@@ -271,6 +381,8 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
             room_name,
             nick: format!("u{idx}"),
             msg_len: a.msg_len,
+            events_share: a.events_share,
+            events_mix: a.events_mix.clone(),
         };
         tokio::task::spawn_local(s.run(per_sender, start + offset, end, epoch, sh.clone()));
     }
@@ -282,9 +394,13 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
             addrs[j % nodes],
             common.read_buf,
             at,
-            room_name,
-            nick,
-            a.history,
+            JoinerSpec {
+                room_name,
+                nick,
+                want: a.history,
+                room: j % a.rooms,
+                since_back: a.since_back,
+            },
             sh.clone(),
         ));
     }
@@ -325,6 +441,8 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
         let done = {
             let s = sh.borrow();
             s.unique >= expected(&s)
+                && s.pending.is_empty()
+                && s.ev.updates_received >= s.ev.updates_expected
                 && s.hist_us.len() + s.hist_incomplete as usize + s.hist_failed as usize
                     >= a.joiners
         };
@@ -337,13 +455,26 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
     s.shutting_down = true;
     let exp = expected(&s);
     let sent: u64 = s.sent.iter().sum();
+    let replays = s.hist_us.len() as u64 + s.hist_incomplete;
     let history = (a.joiners > 0).then(|| HistoryReport {
+        replayed_edited: s.hist_edited,
+        replayed_deleted: s.hist_deleted,
+        replayed_reacted: s.hist_reacted,
+        replay_bytes_mean: s.hist_bytes as f64 / replays.max(1) as f64,
+        since_back: a.since_back,
+        replay_rows_mean: s.hist_rows as f64 / replays.max(1) as f64,
         joiners: a.joiners,
         to_history_ms: summarize(&mut s.hist_us),
         to_ack_ms: summarize(&mut s.hist_ack_us),
         incomplete: s.hist_incomplete,
         out_of_order: s.hist_out_of_order,
         failed: s.hist_failed,
+    });
+    let events = events.then(|| {
+        let mut ev = s.ev.clone();
+        ev.unanswered = s.pending.len() as u64;
+        ev.ack_ms = summarize(&mut s.ev_ack_us);
+        ev
     });
     Ok(RateReport {
         conns: a.conns,
@@ -388,7 +519,24 @@ pub async fn run(common: &crate::Common, a: RateArgs) -> anyhow::Result<RateRepo
         frames: s.frames,
         bytes: s.bytes,
         history,
+        events,
     })
+}
+
+/// Keeps the newest `cap` seqs.
+fn push_recent(q: &mut VecDeque<u64>, seq: u64, cap: usize) {
+    if q.len() >= cap {
+        q.pop_front();
+    }
+    q.push_back(seq);
+}
+
+/// The `code` of a refusal ack, `{"ok":false,"error":{"code":"...",...}}`.
+fn error_code(payload: &str) -> String {
+    payload
+        .split_once("\"code\":\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or_else(|| "?".to_owned(), |(code, _)| code.to_owned())
 }
 
 fn expected(s: &Shared) -> u64 {
@@ -438,6 +586,9 @@ struct Member {
     node: usize,
     rooms: usize,
     nodes: usize,
+    /// The mix is on: keep recent seqs (own, and the room's for its first member) and check
+    /// event acks.
+    events: bool,
 }
 
 impl Member {
@@ -502,7 +653,11 @@ impl Member {
                     if find.history.find(payload.as_bytes()).is_some() {
                         return true;
                     }
-                    if let Some(seq) = find_u64(payload, &find.seq) {
+                    let seq = find_u64(payload, &find.seq);
+                    if let Some(seq) = seq {
+                        if self.idx as usize == self.room {
+                            s.room_last[self.room] = s.room_last[self.room].max(seq);
+                        }
                         s.seq_seen = true;
                         if seq <= last_seq {
                             s.seq_out_of_order += 1;
@@ -522,6 +677,14 @@ impl Member {
                     let Some((t, _)) = parse_u64(&b[n1 + n2..]) else {
                         return true;
                     };
+                    if let (true, Some(seq)) = (self.events, seq) {
+                        if sender == u64::from(self.idx) {
+                            push_recent(s.own_recent.entry(self.idx).or_default(), seq, OWN_RECENT);
+                        }
+                        if self.idx as usize == self.room {
+                            push_recent(&mut s.room_recent[self.room], seq, RECENT);
+                        }
+                    }
                     let track = match tracks.iter_mut().position(|t| t.sender == sender as u32) {
                         Some(p) => &mut tracks[p],
                         None => {
@@ -572,6 +735,57 @@ impl Member {
                         s.in_window += 1;
                     }
                 }
+                Packet::Event { payload } if payload.starts_with("[\"messageUpdate\"") => {
+                    s.ev.updates_received += 1;
+                    if let Some(seq) = find_u64(payload, &find.seq) {
+                        if self.idx as usize == self.room {
+                            s.room_last[self.room] = s.room_last[self.room].max(seq);
+                        }
+                        if seq <= last_seq {
+                            s.seq_out_of_order += 1;
+                        }
+                        last_seq = last_seq.max(seq);
+                    }
+                }
+                Packet::Ack { id, payload } if id >= 2 => {
+                    let Some((kind, t0)) = s.pending.remove(&(self.idx, id)) else {
+                        s.error(format!("unexpected ack {id}: {payload}"));
+                        return true;
+                    };
+                    s.ev_ack_us
+                        .push(t0.elapsed().as_micros().min(u128::from(u32::MAX)) as u32);
+                    let stored = find.seq.find(payload.as_bytes()).is_some();
+                    if payload.contains("\"ok\":true") {
+                        let ev = &mut s.ev;
+                        match kind {
+                            EventKind::Edit => ev.edits_acked += 1,
+                            EventKind::ReactOn => ev.reacts_on_acked += 1,
+                            EventKind::ReactOff => ev.reacts_off_acked += 1,
+                            EventKind::Delete => ev.deletes_acked += 1,
+                        }
+                        if stored {
+                            let members = u64::from(s.joined[self.room]);
+                            s.ev.updates_expected += members;
+                        } else if matches!(kind, EventKind::ReactOn | EventKind::ReactOff) {
+                            s.ev.reacts_noop += 1;
+                        } else {
+                            s.ev.unexpected_refusals += 1;
+                            s.error(format!("{kind:?} acked without a seq: {payload}"));
+                        }
+                    } else {
+                        let code = error_code(payload);
+                        // Another sender may delete a message between our pick and the
+                        // reaction: the one refusal the mix provokes on purpose.
+                        let expected = matches!(kind, EventKind::ReactOn | EventKind::ReactOff)
+                            && code == "message_deleted";
+                        if expected {
+                            *s.ev.expected_refusals.entry(code).or_default() += 1;
+                        } else {
+                            s.ev.unexpected_refusals += 1;
+                            s.error(format!("{kind:?}: {payload}"));
+                        }
+                    }
+                }
                 Packet::Event { payload } if payload.starts_with("[\"requestError\"") => {
                     s.request_errors += 1;
                     s.error(format!("requestError: {payload}"));
@@ -597,9 +811,123 @@ struct Sender {
     room_name: String,
     nick: String,
     msg_len: usize,
+    events_share: f64,
+    events_mix: Vec<f64>,
+}
+
+/// A sender's own side of the mix: its reactions that are on (seq, emoji), its ack ids, its dice.
+struct Mix {
+    on: Vec<(u64, usize)>,
+    next_id: u64,
+    rng: u64,
+    n: u64,
+}
+
+impl Mix {
+    fn unit(&mut self) -> f64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        (self.rng >> 11) as f64 / (1u64 << 53) as f64
+    }
 }
 
 impl Sender {
+    /// The event this due request becomes, if the dice say so and there is a target: its name,
+    /// payload and ack id (registered as pending).
+    fn event(
+        &self,
+        mix: &mut Mix,
+        s: &mut Shared,
+        room: &str,
+    ) -> Option<(&'static str, String, u64)> {
+        if self.events_share <= 0.0 || mix.unit() >= self.events_share {
+            return None;
+        }
+        let [we, wr, wd] = [self.events_mix[0], self.events_mix[1], self.events_mix[2]];
+        let pick = mix.unit() * (we + wr + wd);
+        let r = mix.unit();
+        let own = s.own_recent.entry(self.idx).or_default();
+        let (kind, name, payload) = if pick < we || pick >= we + wr {
+            // Edit or delete one of its own recent messages (a delete takes it off the list,
+            // so it is never edited again).
+            if own.is_empty() {
+                s.ev.fell_back_to_message += 1;
+                return None;
+            }
+            let i = ((r * own.len() as f64) as usize).min(own.len() - 1);
+            if pick < we {
+                let seq = own[i];
+                mix.n += 1;
+                let mut text = format!("edit {} {}", self.idx, mix.n);
+                while text.len() < self.msg_len {
+                    text.push('y');
+                }
+                s.ev.edits_sent += 1;
+                let p = format!(
+                    "{{\"room\":{room},\"seq\":{seq},\"message\":{}}}",
+                    quote(&text)
+                );
+                (EventKind::Edit, "editMessage", p)
+            } else {
+                let seq = own.remove(i).unwrap_or_default();
+                s.ev.deletes_sent += 1;
+                (
+                    EventKind::Delete,
+                    "deleteMessage",
+                    format!("{{\"room\":{room},\"seq\":{seq}}}"),
+                )
+            }
+        } else {
+            // Toggle one of its reactions on one of the room's recent messages.
+            let recent = &s.room_recent[self.room];
+            if recent.is_empty() {
+                s.ev.fell_back_to_message += 1;
+                return None;
+            }
+            // Forget reactions on messages that left the window.
+            let oldest = recent[0];
+            mix.on.retain(|(q, _)| *q >= oldest);
+            // Half the time take back one of its reactions, else add one (or take it back if
+            // it is already on).
+            let (seq, e, on) = if !mix.on.is_empty() && mix.unit() < 0.5 {
+                let i = ((r * mix.on.len() as f64) as usize).min(mix.on.len() - 1);
+                let (seq, e) = mix.on.swap_remove(i);
+                (seq, e, false)
+            } else {
+                let seq = recent[((r * recent.len() as f64) as usize).min(recent.len() - 1)];
+                let e = ((mix.unit() * EMOJI.len() as f64) as usize).min(EMOJI.len() - 1);
+                match mix.on.iter().position(|x| *x == (seq, e)) {
+                    Some(i) => {
+                        mix.on.swap_remove(i);
+                        (seq, e, false)
+                    }
+                    None => {
+                        mix.on.push((seq, e));
+                        (seq, e, true)
+                    }
+                }
+            };
+            let kind = if on {
+                s.ev.reacts_on_sent += 1;
+                EventKind::ReactOn
+            } else {
+                s.ev.reacts_off_sent += 1;
+                EventKind::ReactOff
+            };
+            let p = format!(
+                "{{\"room\":{room},\"seq\":{seq},\"emoji\":{},\"on\":{}}}",
+                quote(EMOJI[e]),
+                on
+            );
+            (kind, "react", p)
+        };
+        let id = mix.next_id;
+        mix.next_id += 1;
+        s.pending.insert((self.idx, id), (kind, Instant::now()));
+        Some((name, payload, id))
+    }
+
     /// Open loop: message k is due at `start + k / rate` whatever happens to earlier messages;
     /// a late wake-up sends everything that is due at once.
     async fn run(
@@ -614,6 +942,13 @@ impl Sender {
         let room = quote(&self.room_name);
         let nick = quote(&self.nick);
         let mut k: u64 = 0;
+        let mut mix = Mix {
+            on: Vec::new(),
+            next_id: 2,
+            rng: 0x9E37_79B9_7F4A_7C15
+                ^ (u64::from(self.idx) + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
+            n: 0,
+        };
         loop {
             let due = start + Duration::from_secs_f64(k as f64 * period);
             if due >= end {
@@ -631,6 +966,13 @@ impl Sender {
                 let due = start + Duration::from_secs_f64(k as f64 * period);
                 if due > now || due >= end {
                     break;
+                }
+                if let Some((name, payload, id)) = self.event(&mut mix, &mut s, &room) {
+                    if self.outbox.send(event(name, &payload, Some(id))).is_err() {
+                        return;
+                    }
+                    k += 1;
+                    continue;
                 }
                 // The send instant, not the due one: tokio's 1 ms timer wheel would otherwise add
                 // up to 1 ms to every sample. Schedule slip is reported as send_lag instead.
@@ -661,16 +1003,30 @@ impl Sender {
     }
 }
 
+/// Who a joiner is and what replay it waits for (see `RateArgs::since_back`).
+struct JoinerSpec {
+    room_name: String,
+    nick: String,
+    want: usize,
+    room: usize,
+    since_back: u64,
+}
+
 /// Joins `room_name` at `at` and records how long the history replay takes.
 async fn joiner(
     addr: SocketAddr,
     read_buf: usize,
     at: Instant,
-    room_name: String,
-    nick: String,
-    want: usize,
+    spec: JoinerSpec,
     sh: Rc<RefCell<Shared>>,
 ) {
+    let JoinerSpec {
+        room_name,
+        nick,
+        want,
+        room,
+        since_back,
+    } = spec;
     tokio::time::sleep_until(at.into()).await;
     let t0 = Instant::now();
     let ws = match sio::connect(addr, None, read_buf).await {
@@ -683,8 +1039,14 @@ async fn joiner(
         }
     };
     let (reader, outbox) = sio::split(ws);
+    let since = if since_back > 0 {
+        let since = sh.borrow().room_last[room].saturating_sub(since_back);
+        format!(",\"since\":{since}")
+    } else {
+        String::new()
+    };
     let join = format!(
-        "{{\"roomName\":{},\"nickName\":{}}}",
+        "{{\"roomName\":{},\"nickName\":{}{since}}}",
         quote(&room_name),
         quote(&nick)
     );
@@ -699,17 +1061,41 @@ async fn joiner(
         let mut s = sh2.borrow_mut();
         match sio::parse(frame) {
             Packet::Event { payload }
-                if payload.starts_with("[\"message\"")
-                    && find.history.find(payload.as_bytes()).is_some() =>
+                if since_back > 0 && !got_ack && payload.starts_with("[\"messageUpdate\"") =>
             {
-                count += 1;
+                s.hist_rows += 1;
+                s.hist_bytes += frame.len() as u64;
                 if let Some(seq) = find_u64(payload, &find.seq) {
                     if seq <= last_seq {
                         s.hist_out_of_order += 1;
                     }
                     last_seq = seq;
                 }
-                if count == want {
+            }
+            Packet::Event { payload }
+                if payload.starts_with("[\"message\"")
+                    && find.history.find(payload.as_bytes()).is_some() =>
+            {
+                count += 1;
+                s.hist_rows += 1;
+                s.hist_bytes += frame.len() as u64;
+                let b = payload.as_bytes();
+                if find.edited.find(b).is_some() {
+                    s.hist_edited += 1;
+                }
+                if find.deleted.find(b).is_some() {
+                    s.hist_deleted += 1;
+                }
+                if find.reactions.find(b).is_some() {
+                    s.hist_reacted += 1;
+                }
+                if let Some(seq) = find_u64(payload, &find.seq) {
+                    if seq <= last_seq {
+                        s.hist_out_of_order += 1;
+                    }
+                    last_seq = seq;
+                }
+                if count == want && since_back == 0 {
                     got_hist = true;
                     s.hist_us.push(t0.elapsed().as_micros() as u32);
                 }
@@ -722,7 +1108,15 @@ async fn joiner(
                     s.error(format!("joiner join: {payload}"));
                     return false;
                 }
-                if !got_hist {
+                if since_back > 0 {
+                    // A catch-up is complete at its ack, unless the ack says it was cut.
+                    if payload.contains("\"more\":true") {
+                        s.hist_incomplete += 1;
+                        s.error(format!("joiner's catch-up was cut ({count} messages)"));
+                    } else {
+                        s.hist_us.push(t0.elapsed().as_micros() as u32);
+                    }
+                } else if !got_hist {
                     s.hist_incomplete += 1;
                     s.error(format!(
                         "joiner got {count} history messages before the ack"
@@ -743,7 +1137,16 @@ async fn joiner(
 
 #[cfg(test)]
 mod tests {
-    use super::node_of;
+    use super::{error_code, node_of};
+
+    #[test]
+    fn reads_a_refusal_code() {
+        assert_eq!(
+            error_code(r#"[{"ok":false,"error":{"code":"message_deleted","message":"x"}}]"#),
+            "message_deleted"
+        );
+        assert_eq!(error_code(r#"[{"ok":false}]"#), "?");
+    }
 
     #[test]
     fn members_of_every_room_land_on_every_node() {

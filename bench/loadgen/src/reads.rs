@@ -56,6 +56,9 @@ pub struct ReadsReport {
     pub unanswered: usize,
 }
 
+/// A reader's requests awaiting their ack: ack id → (sent at, search kind or `None` for a page).
+type Pending = HashMap<u64, (Instant, Option<String>)>;
+
 #[derive(Default)]
 struct Shared {
     search: Vec<u32>,
@@ -101,7 +104,7 @@ pub async fn run(addr: SocketAddr, common: &Common, a: ReadsArgs) -> anyhow::Res
             quote(&a.room)
         );
         let _ = outbox.send(event("joinRoom", &join, Some(0)));
-        let pending: Rc<RefCell<HashMap<u64, (Instant, Option<String>)>>> = Rc::default();
+        let pending: Rc<RefCell<Pending>> = Rc::default();
         // Sender: open loop, evenly spaced, offset per reader.
         {
             let (outbox, pending, queries, sh) =
@@ -220,11 +223,13 @@ pub async fn run(addr: SocketAddr, common: &Common, a: ReadsArgs) -> anyhow::Res
     // Let the last answers arrive.
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        let s = sh.borrow();
-        if s.answered >= s.sent && s.joins_done >= a.joiners {
+        let done = {
+            let s = sh.borrow();
+            s.answered >= s.sent && s.joins_done >= a.joiners
+        };
+        if done {
             break;
         }
-        drop(s);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;

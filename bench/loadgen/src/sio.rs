@@ -193,6 +193,10 @@ pub struct Finders {
     pub ts: memchr::memmem::Finder<'static>,
     pub history: memchr::memmem::Finder<'static>,
     pub marker: memchr::memmem::Finder<'static>,
+    /// A replayed message's folded state (issue #14).
+    pub edited: memchr::memmem::Finder<'static>,
+    pub deleted: memchr::memmem::Finder<'static>,
+    pub reactions: memchr::memmem::Finder<'static>,
 }
 
 impl Finders {
@@ -202,6 +206,9 @@ impl Finders {
             ts: memchr::memmem::Finder::new(b"\"ts\":"),
             history: memchr::memmem::Finder::new(b"\"history\":true"),
             marker: memchr::memmem::Finder::new(b"\"lg "),
+            edited: memchr::memmem::Finder::new(b"\"editedTs\":"),
+            deleted: memchr::memmem::Finder::new(b"\"deleted\":true"),
+            reactions: memchr::memmem::Finder::new(b"\"reactions\":[{"),
         }
     }
 }
