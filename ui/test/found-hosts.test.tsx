@@ -141,6 +141,29 @@ describe('hosts on this network', () => {
     expect(app.session.phase).toBe('chat');
   });
 
+  it('keeps a locked host\'s fingerprint when Join is pressed again with the password', async () => {
+    const fp = 'ab'.repeat(32);
+    tr.connect = async (o) => {
+      tr.calls.push(`connect ${o.address} ${o.password ?? '-'}`);
+      if (!o.password) throw new TransportError('password_required', 'password required');
+      return { server: 'lanchat', name: 'Lab', version: '0.1.0', passwordRequired: true, rooms: [] };
+    };
+    const app = await mount();
+    await act(async () => tr.onHosts!([host('Lab', '10.0.0.2', { passwordRequired: true, fingerprint: fp })]));
+    await act(async () => found()[0].click());
+    await settle();
+    const field = q('[data-testid=password-input]') as HTMLInputElement;
+    expect(field).not.toBeNull();
+    await act(async () => {
+      field.value = 's3cret';
+      field.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await act(async () => q('[data-testid=join-button]')!.click());
+    await settle();
+    expect(tr.calls).toEqual([`connect http://10.0.0.2:7878/?fp=${fp} -`, `connect http://10.0.0.2:7878/?fp=${fp} s3cret`, 'join lobby']);
+    expect(app.session.phase).toBe('chat');
+  });
+
   it('says when nothing was found, and how else to join', async () => {
     vi.useFakeTimers();
     await mount();

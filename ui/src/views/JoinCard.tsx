@@ -4,7 +4,7 @@
 
 import { useRef, useState } from 'preact/hooks';
 import type { FoundEntry } from '../discovery';
-import { recentNotFound } from '../discovery';
+import { isSameServer, recentNotFound } from '../discovery';
 import { cleanFingerprint, parseJoinTarget } from '../invite';
 import { prefs, type RecentServer } from '../prefs';
 import { LIMITS } from '../protocol';
@@ -40,6 +40,11 @@ export function JoinCard() {
       addressField.current?.focus();
       return;
     }
+    // An address that is a found host keeps the record's fingerprint (e.g. the second try, with
+    // the password, after a click on a locked host).
+    const found = look.hosts.find((h) => isSameServer(address, h));
+    const fp = found?.fingerprint ? cleanFingerprint(found.fingerprint) : null;
+    if (!target.fingerprint && fp) target.fingerprint = fp;
     app.askNotifications();
     await flow.join(target, room.trim() || target.room || 'lobby');
   };
