@@ -15,43 +15,11 @@ import { focusedInPage } from './lib/checks.mjs';
 import { BrowserClient, describeUi, tid, waitDriverReady, WindowClient } from './lib/clients.mjs';
 import { giveFileInPage, pdf, png, sha256 } from './lib/files.mjs';
 import { freePorts, killAllSync, log, start, startXvfb, stopAll, waitFor, withTimeout } from './lib/harness.mjs';
+import { tools, windowEnv } from './lib/setup.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ART = path.join(HERE, 'artifacts');
 const OVERALL_MS = Number(process.env.E2E_TIMEOUT_MS || 300_000);
-
-// ---- configuration --------------------------------------------------------------------------
-
-function firstExisting(candidates) {
-  return candidates.filter(Boolean).find((p) => fs.existsSync(p));
-}
-
-function onPath(cmd) {
-  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
-    const p = path.join(dir, cmd);
-    if (dir && fs.existsSync(p)) return p;
-  }
-  return null;
-}
-
-function config() {
-  const binCandidates = process.env.LANCHAT_BIN
-    ? [process.env.LANCHAT_BIN]
-    : [
-        process.env.CARGO_TARGET_DIR && path.join(process.env.CARGO_TARGET_DIR, 'debug', 'lanchat'),
-        path.join(os.homedir(), '.cache', 'lanchat', 'target', 'debug', 'lanchat'),
-      ];
-  const bin = firstExisting(binCandidates);
-  if (!bin) throw new Error(`lanchat binary not found (tried ${binCandidates.filter(Boolean).join(', ')}); set LANCHAT_BIN`);
-  const tauriDriver =
-    process.env.TAURI_DRIVER || onPath('tauri-driver') || firstExisting([path.join(os.homedir(), '.cargo', 'bin', 'tauri-driver')]);
-  if (!tauriDriver) throw new Error('tauri-driver not found (cargo install tauri-driver --locked); or set TAURI_DRIVER');
-  const nativeDriver = process.env.WEBKIT_WEBDRIVER || onPath('WebKitWebDriver') || '/usr/bin/WebKitWebDriver';
-  if (!fs.existsSync(nativeDriver)) throw new Error(`WebKitWebDriver not found at ${nativeDriver} (apt install webkit2gtk-driver)`);
-  const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-  if (!fs.existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath} (apt install chromium); or set CHROMIUM`);
-  return { bin: path.resolve(bin), tauriDriver, nativeDriver, chromiumPath };
-}
 
 // ---- run state (for cleanup and failure reports) --------------------------------------------
 
@@ -201,31 +169,8 @@ async function scenario(cfg) {
     const displays = {};
     [displays.alice, displays.bob] = await Promise.all(['alice', 'bob'].map((n) => startXvfb(path.join(ART, `${n}-xvfb.log`))));
     log(`Xvfb ${displays.alice} (alice), ${displays.bob} (bob); room server port ${port}`);
-    const envFor = (name) => {
-      const dir = path.join(tmp, name);
-      const env = {
-        ...process.env,
-        DISPLAY: displays[name],
-        GDK_BACKEND: 'x11',
-        WEBKIT_DISABLE_COMPOSITING_MODE: '1',
-        WEBKIT_DISABLE_DMABUF_RENDERER: '1',
-        NO_AT_BRIDGE: '1',
-        XDG_DATA_HOME: path.join(dir, 'data'),
-        XDG_CONFIG_HOME: path.join(dir, 'config'),
-        XDG_CACHE_HOME: path.join(dir, 'cache'),
-        XDG_STATE_HOME: path.join(dir, 'state'),
-        XDG_RUNTIME_DIR: path.join(dir, 'runtime'),
-        // The windows host on 0.0.0.0 and browse on the Join screen: never on the real network.
-        LANCHAT_NO_DISCOVERY: '1',
-      };
-      delete env.WAYLAND_DISPLAY;
-      for (const k of ['XDG_DATA_HOME', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME', 'XDG_STATE_HOME', 'XDG_RUNTIME_DIR']) {
-        fs.mkdirSync(env[k], { recursive: true, mode: 0o700 });
-      }
-      // The window saves files to the XDG Downloads folder: this profile's own.
-      fs.writeFileSync(path.join(env.XDG_CONFIG_HOME, 'user-dirs.dirs'), `XDG_DOWNLOAD_DIR="${downloadsOf(name)}"\n`);
-      return env;
-    };
+    // The windows host on 0.0.0.0 and browse on the Join screen: never on the real network.
+    const envFor = (name) => windowEnv(path.join(tmp, name), displays[name]);
     const driver = (name, p, native) =>
       start(`tauri-driver ${name}`, cfg.tauriDriver, ['--port', String(p), '--native-port', String(native), '--native-driver', cfg.nativeDriver], {
         env: envFor(name),
@@ -835,7 +780,7 @@ async function main() {
   fs.mkdirSync(ART, { recursive: true });
   let cfg;
   try {
-    cfg = config();
+    cfg = tools();
   } catch (e) {
     console.error(`e2e: ${e.message}`);
     return 2;

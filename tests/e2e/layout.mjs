@@ -19,7 +19,6 @@
 // Screenshots of every screen go to out/ (git-ignored): look at them.
 
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -27,6 +26,7 @@ import { AXE_SOURCE, axeInPage, focusedInPage, overflowInPage, placementInPage, 
 import { BrowserClient, tid } from './lib/clients.mjs';
 import { pdf, png } from './lib/files.mjs';
 import { killAllSync, log, start, stopAll, waitFor, withTimeout } from './lib/harness.mjs';
+import { tools } from './lib/setup.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = path.join(HERE, 'out');
@@ -62,20 +62,6 @@ const MAX_FILE = 4_000_000;
 
 /** 32 code points, the server's limit, with nowhere to break. */
 const LONG_NICK = 'Bartholomew_the_Extraordinary_32';
-
-function config() {
-  const candidates = process.env.LANCHAT_BIN
-    ? [process.env.LANCHAT_BIN]
-    : [
-        process.env.CARGO_TARGET_DIR && path.join(process.env.CARGO_TARGET_DIR, 'debug', 'lanchat'),
-        path.join(os.homedir(), '.cache', 'lanchat', 'target', 'debug', 'lanchat'),
-      ].filter(Boolean);
-  const bin = candidates.find((p) => fs.existsSync(p));
-  if (!bin) throw new Error(`lanchat binary not found (tried ${candidates.join(', ')}); set LANCHAT_BIN`);
-  const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-  if (!fs.existsSync(chromiumPath)) throw new Error(`Chromium not found at ${chromiumPath}; set CHROMIUM`);
-  return { bin: path.resolve(bin), chromiumPath };
-}
 
 class Failed extends Error {}
 const failures = [];
@@ -678,7 +664,7 @@ async function manifest(base) {
 }
 
 async function main() {
-  const cfg = config();
+  const cfg = tools({ windows: false });
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
   const base = await startServer(cfg.bin);
