@@ -107,7 +107,7 @@ function findFile(dir, name) {
 async function scenario(cfg, lan) {
   const [driverPort, nativePort] = await freePorts(2);
   const profile = path.join(tmp, 'dana');
-  await step('start Xvfb, tauri-driver and the win (discovery on: this LAN is the test\'s own)', async () => {
+  await step('start Xvfb, tauri-driver and the window (discovery on: this LAN is the test\'s own)', async () => {
     const display = await startXvfb(path.join(ART, 'xvfb.log'));
     start('tauri-driver', cfg.tauriDriver, ['--port', String(driverPort), '--native-port', String(nativePort), '--native-driver', cfg.nativeDriver], {
       env: windowEnv(profile, display, { discovery: true }),
@@ -168,7 +168,7 @@ async function scenario(cfg, lan) {
   });
 
   let fingerprint;
-  await step('a click asks for the password; with it the win joins over TLS pinned to the record', async () => {
+  await step('a click asks for the password; with it the window joins over TLS pinned to the record', async () => {
     const info = await (await fetch(`http://${lan.hostAddr}:${port}/api/info`)).json();
     fingerprint = info.fingerprint;
     check(/^[0-9a-f]{64}$/.test(fingerprint ?? ''), `/api/info has no fingerprint: ${JSON.stringify(info)}`);
@@ -220,7 +220,7 @@ async function inside() {
     console.error(`discover: ${e.message}`);
     return 2;
   }
-  log(`lanchat ${cfg.bin}; host machine ${lan.hostAddr}, win machine ${lan.deskAddr}`);
+  log(`lanchat ${cfg.bin}; host machine ${lan.hostAddr}, window machine ${lan.deskAddr}`);
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lanchat-discover-'));
   let ok = false;
   let appeared;
