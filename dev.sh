@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lanchat/target}"
 BIN="$CARGO_TARGET_DIR/debug/lanchat"
 
 APT_BUILD=(libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libsoup-3.0-dev libayatana-appindicator3-dev pkg-config build-essential)
-# iproute2: tests/discovery.rs builds a private LAN of network namespaces with `ip`.
+# iproute2: tests/discovery.rs and tests/e2e/discover.mjs build a private LAN of network namespaces with `ip`.
 # redis-server: tests/cluster.rs starts its own Redis on a loopback port (cluster mode).
 APT_TEST=(xvfb webkit2gtk-driver chromium imagemagick iproute2 redis-server)
 
@@ -92,7 +92,7 @@ case "${1:-}" in
     (cd ui && npm test --silent)
     log "interop: socket.io-client 4.3.2 + latest, tutorial gateway"
     (cd tests/interop && LANCHAT_BIN="$BIN" npm test --silent)
-    log "end to end: two windows and a browser guest"
+    log "end to end: guest page layout, two windows and a browser guest, a host found on the LAN"
     (cd tests/e2e && LANCHAT_BIN="$BIN" npm test --silent)
     log "benchmark harness smoke (a few hundred deliveries per peer)"
     npm_ci bench/node-peer
