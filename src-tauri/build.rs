@@ -16,6 +16,7 @@ fn main() {
             "host_room_messages",
             "host_set_password",
             "host_set_announce",
+            "host_set_plain_guests",
             "discovery_start",
             "discovery_stop",
             "client_connect",

@@ -29,7 +29,8 @@ pub struct HostInfo {
     pub announced_as: Option<String>,
     /// The host's certificate fingerprint, 64 hex digits (shown in groups of four).
     pub fingerprint: String,
-    /// Whether browsers may use plain http:// now (only while no password is set).
+    /// Whether browsers may use plain http:// now: by default only while no password is set,
+    /// or as the host panel's switch says (`host_set_plain_guests`).
     pub plain_guests: bool,
 }
 

@@ -45,7 +45,7 @@ fn invoke(w: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Valu
 }
 
 /// Hosting from the window: start on a free port, see it in the status, change the password,
-/// stop; a second stop says we are not hosting.
+/// switch plain guests, stop; a second stop (or switch) says we are not hosting.
 #[test]
 fn host_start_status_password_stop() {
     let (_app, w) = app();
@@ -71,6 +71,17 @@ fn host_start_status_password_stop() {
     assert_eq!(invoke(&w, "host_status", json!({})).unwrap()["port"], port);
     let changed = invoke(&w, "host_set_password", json!({"password": "pw"})).unwrap();
     assert_eq!(changed["passwordRequired"], true);
+    assert_eq!(
+        changed["plainGuests"], false,
+        "a password refuses plain guests"
+    );
+    let plain = invoke(&w, "host_set_plain_guests", json!({"allow": true})).unwrap();
+    assert_eq!(
+        plain["plainGuests"], true,
+        "the switch wins over the password"
+    );
+    let plain = invoke(&w, "host_set_plain_guests", json!({"allow": false})).unwrap();
+    assert_eq!(plain["plainGuests"], false);
     let off = invoke(&w, "host_set_announce", json!({"announce": true})).unwrap_err();
     assert_eq!(off["code"], "discovery_off", "{off}");
     assert!(
@@ -87,6 +98,10 @@ fn host_start_status_password_stop() {
     assert_eq!(invoke(&w, "host_status", json!({})).unwrap(), Value::Null);
     assert_eq!(
         invoke(&w, "host_stop", json!({})).unwrap_err()["code"],
+        "not_hosting"
+    );
+    assert_eq!(
+        invoke(&w, "host_set_plain_guests", json!({"allow": true})).unwrap_err()["code"],
         "not_hosting"
     );
 }

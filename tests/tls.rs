@@ -480,3 +480,44 @@ async fn plain_guests_are_refused_before_the_password() {
     assert_eq!(guest.join("r", "g").await["ok"], true);
     s.stop().await.unwrap();
 }
+
+/// The host's switch for plain guests: turned off (here with no password, where they are
+/// allowed by default), a new browser on http:// is refused at the Socket.IO handshake while one
+/// already in the room keeps chatting; turned on again, new ones get in.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plain_guest_switch_refuses_newcomers_and_keeps_those_connected() {
+    let s = common::start_default().await;
+    assert!(s.control.plain_guests_allowed());
+    let mut app = User::join(&s.addr.to_string(), "host", "lobby").await;
+    let early = common::Peer::connect(&common::url(&s)).await;
+    early.join("lobby", "early").await;
+
+    s.control.set_plain_guests(Some(false));
+    assert!(!s.control.plain_guests_allowed());
+    let refused = common::Peer::connect_with(&common::url(&s), json!({})).await;
+    assert!(
+        refused.is_err(),
+        "a new plain guest got in after the switch"
+    );
+    let sio = reqwest::get(format!(
+        "{}/socket.io/?EIO=4&transport=polling",
+        common::url(&s)
+    ))
+    .await
+    .unwrap();
+    assert_eq!(sio.status(), 403);
+    let body: serde_json::Value = sio.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "tls_required");
+    // The guest who was already there stays, and is still heard.
+    let ack = early.send("lobby", "still here after the switch").await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    app.until_text("still here after the switch").await;
+
+    s.control.set_plain_guests(Some(true));
+    assert!(s.control.plain_guests_allowed());
+    let late = common::Peer::connect(&common::url(&s)).await;
+    let ack = late.join("lobby", "late").await;
+    assert_eq!(ack["unencrypted"], json!(["early", "late"]), "{ack}");
+    app.client.disconnect().await;
+    s.stop().await.unwrap();
+}

@@ -140,6 +140,16 @@ pub async fn host_set_announce(state: State<'_, AppState>, announce: bool) -> Ip
     Ok(host::info(running))
 }
 
+/// The host panel's switch for browsers on plain http://: allowed or refused from now on,
+/// whatever the password (guests already connected stay).
+#[tauri::command]
+pub async fn host_set_plain_guests(state: State<'_, AppState>, allow: bool) -> IpcResult<HostInfo> {
+    let slot = state.host.lock().await;
+    let running = slot.as_ref().ok_or_else(IpcError::not_hosting)?;
+    running.server.control.set_plain_guests(Some(allow));
+    Ok(host::info(running))
+}
+
 /// Starts looking for hosts on the LAN (replacing an earlier look): the whole list goes to
 /// `events` now and after every change, until `discovery_stop` or the window stops listening.
 /// Returns the look's number, for `discovery_stop`.

@@ -28,6 +28,7 @@ macro_rules! app_commands {
             commands::host_room_messages,
             commands::host_set_password,
             commands::host_set_announce,
+            commands::host_set_plain_guests,
             commands::discovery_start,
             commands::discovery_stop,
             commands::client_connect,

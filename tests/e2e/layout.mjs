@@ -444,6 +444,8 @@ function fakeTauri({ hosting }) {
     convertFileSrc: (p) => p,
     invoke: async (cmd, args = {}) => {
       if (cmd === 'host_status') return hosting ? info : null;
+      // The host panel's switch for plain http:// guests (the suite only looks at it).
+      if (cmd === 'host_set_plain_guests') return { ...info, plainGuests: args.allow };
       if (cmd === 'suggest_port') return 7878;
       // The moderation view: the window's own room, and one it never joined.
       if (cmd === 'host_rooms') {

@@ -609,6 +609,14 @@ export class ChatApp {
     this.patch({ hosting });
   }
 
+  /** The host panel's switch: let browsers join over plain http://, or refuse new ones. */
+  async setPlainGuests(allow: boolean): Promise<void> {
+    const host = this.transport.host;
+    if (!host) return;
+    const hosting = await host.setPlainGuests(allow);
+    this.patch({ hosting });
+  }
+
   async setHostPassword(password: string | null): Promise<void> {
     const host = this.transport.host;
     if (!host) return;

@@ -260,6 +260,7 @@ describe('ChatApp', () => {
       deleteMessage: async () => {},
       setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null, fingerprint: FP, plainGuests: !password }),
       setAnnounce: async () => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null, fingerprint: FP, plainGuests: false }),
+      setPlainGuests: async (allow) => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null, fingerprint: FP, plainGuests: allow }),
       rooms: async () => [],
     };
     const app = new ChatApp(tr, notifier);
@@ -296,6 +297,7 @@ describe('ChatApp', () => {
         asked.push(announce);
         return info(announce);
       },
+      setPlainGuests: async () => info(true),
     };
     const app = new ChatApp(tr, notifier);
     await app.startHosting(7878, null);
@@ -307,6 +309,38 @@ describe('ChatApp', () => {
     await app.stopHosting();
     await app.startHosting(7878, null);
     expect(asked).toEqual([true, false, false]); // the switch is remembered for next time
+  });
+
+  it('the host panel switch for plain guests shows what the host now allows', async () => {
+    const tr = new ScriptedTransport();
+    const asked: boolean[] = [];
+    const info = (plainGuests: boolean) => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null, fingerprint: FP, plainGuests });
+    tr.host = {
+      suggestPort: async () => 7878,
+      start: async () => info(false), // a password: refused by default
+      stop: async () => {},
+      status: async () => null,
+      kick: async () => {},
+      clearRoom: async () => {},
+      roomMessages: async () => [],
+      rooms: async () => [],
+      deleteMessage: async () => {},
+      setPassword: async () => info(false),
+      setAnnounce: async () => info(false),
+      setPlainGuests: async (allow) => {
+        asked.push(allow);
+        return info(allow);
+      },
+    };
+    const app = new ChatApp(tr, notifier);
+    await app.startHosting(7878, 'pw');
+    expect(app.session.hosting?.plainGuests).toBe(false);
+    await app.setPlainGuests(true);
+    expect(asked).toEqual([true]);
+    expect(app.session.hosting?.plainGuests).toBe(true);
+    await app.setPlainGuests(false);
+    expect(asked).toEqual([true, false]);
+    expect(app.session.hosting?.plainGuests).toBe(false);
   });
 
   it('remembers the server name with a recent server', async () => {

@@ -47,7 +47,7 @@ class FakeDesktop implements Transport {
       };
     },
   };
-  async connect(o: { address?: string; nickName: string }): Promise<ServerInfo> {
+  async connect(o: { address?: string; nickName: string; password?: string }): Promise<ServerInfo> {
     this.calls.push(`connect ${o.address}`);
     return { server: 'lanchat', name: 'A', version: '0.1.0', passwordRequired: false, rooms: [] };
   }

@@ -46,6 +46,7 @@ describe('tauri transport', () => {
     await host.kick('lobby', 'bob');
     await host.setPassword(null);
     await host.setAnnounce(false);
+    await host.setPlainGuests(true);
     await host.stop();
 
     expect(calls).toEqual([
@@ -62,6 +63,7 @@ describe('tauri transport', () => {
       ['host_kick', { room: 'lobby', nickName: 'bob' }],
       ['host_set_password', { password: null }],
       ['host_set_announce', { announce: false }],
+      ['host_set_plain_guests', { allow: true }],
       ['host_stop', {}],
     ]);
 

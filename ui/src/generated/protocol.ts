@@ -283,7 +283,8 @@ announcedAs: string | null,
  */
 fingerprint: string, 
 /**
- * Whether browsers may use plain http:// now (only while no password is set).
+ * Whether browsers may use plain http:// now: by default only while no password is set,
+ * or as the host panel's switch says (`host_set_plain_guests`).
  */
 plainGuests: boolean, };
 

@@ -55,6 +55,7 @@ const host: HostControls = {
   roomMessages: (room) => call<Message[]>('host_room_messages', { room }),
   setPassword: (password) => call<HostInfo>('host_set_password', { password }),
   setAnnounce: (announce) => call<HostInfo>('host_set_announce', { announce }),
+  setPlainGuests: (allow) => call<HostInfo>('host_set_plain_guests', { allow }),
 };
 
 const discovery: Discovery = {

@@ -68,6 +68,11 @@ export interface HostControls {
   setPassword(password: string | null): Promise<HostInfo>;
   /** The host panel's switch: announce on the LAN or stop. Rejects with `discovery_off`… */
   setAnnounce(announce: boolean): Promise<HostInfo>;
+  /**
+   * The host panel's switch: let browsers join over plain http:// from now on, or refuse new
+   * ones (those connected stay). Overrides the default ("only while no password is set").
+   */
+  setPlainGuests(allow: boolean): Promise<HostInfo>;
 }
 
 /**

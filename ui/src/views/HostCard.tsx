@@ -5,10 +5,10 @@
 import { useEffect, useState } from 'preact/hooks';
 import { prefs } from '../prefs';
 import { DEFAULT_PORT } from '../protocol';
-import { AnnounceSwitch } from './AnnounceSwitch';
 import { useApp } from './context';
 import { failure } from './failure';
 import { InviteBox } from './InviteBox';
+import { Switch } from './Switch';
 
 export function HostCard({ onHosted }: { onHosted: () => void }) {
   const app = useApp();
@@ -145,7 +145,14 @@ export function HostCard({ onHosted }: { onHosted: () => void }) {
           {t('host.passwordHint')}
         </p>
       </div>
-      <AnnounceSwitch id="host-announce" checked={announce} disabled={busy} onChange={setAnnounce} />
+      <Switch
+        id="host-announce"
+        label={t('host.announce')}
+        hint={t('host.announceHint')}
+        checked={announce}
+        disabled={busy}
+        onChange={setAnnounce}
+      />
       {error && (
         <p class="form-error" role="alert" data-testid="host-error">
           {error}

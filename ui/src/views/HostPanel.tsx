@@ -1,16 +1,16 @@
 //! The host's panel, opened from the chat header: invite link + QR, the password, whether people
-//! on the network can find the room, every room on the server and its people (with Kick), and
-//! Stop. A modal `<dialog>`: focus stays inside and
+//! on the network can find the room, whether browsers may join unencrypted, every room on the
+//! server and its people (with Kick), and Stop. A modal `<dialog>`: focus stays inside and
 //! Escape closes it.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { AnnounceSwitch } from './AnnounceSwitch';
 import { useApp } from './context';
 import { failure } from './failure';
 import { formatFingerprint } from '../invite';
 import { InviteBox } from './InviteBox';
 import { HostRooms } from './HostRooms';
 import { Icon } from './Icon';
+import { Switch } from './Switch';
 
 export function HostPanel({ onClose }: { onClose: () => void }) {
   const app = useApp();
@@ -55,14 +55,6 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
         <span class={hosting.passwordRequired ? 'tag tag-lock' : 'tag'}>
           {hosting.passwordRequired ? t('host.protected') : t('host.open')}
         </span>
-        <span
-          class={hosting.plainGuests ? 'tag tag-lock' : 'tag'}
-          data-testid="host-plain-guests"
-          data-on={hosting.plainGuests ? 'true' : 'false'}
-          title={hosting.plainGuests ? t('host.plainOn') : t('host.plainOff')}
-        >
-          {hosting.plainGuests ? t('host.plainTagOn') : t('host.plainTagOff')}
-        </span>
         <button type="button" class="icon-btn dialog-close" data-testid="host-panel-close" aria-label={t('common.close')} onClick={onClose}>
           <Icon name="close" />
         </button>
@@ -91,11 +83,22 @@ export function HostPanel({ onClose }: { onClose: () => void }) {
           </button>
         </div>
       </form>
-      <AnnounceSwitch
+      <Switch
         id="host-panel-announce"
+        label={t('host.announce')}
+        hint={t('host.announceHint')}
         checked={hosting.announcedAs !== null}
         disabled={busy}
         onChange={(on) => void run(() => app.setAnnounce(on))}
+      />
+      {/* The effective state: until switched, it follows the password (on without one). */}
+      <Switch
+        id="host-panel-plain-guests"
+        label={t('host.plainGuests')}
+        hint={t('host.plainGuestsHint')}
+        checked={hosting.plainGuests}
+        disabled={busy}
+        onChange={(on) => void run(() => app.setPlainGuests(on))}
       />
       <HostRooms busy={busy} run={run} />
       {error && (
