@@ -10,8 +10,9 @@ pub mod search;
 
 pub use pages::Page;
 
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -51,6 +52,8 @@ pub struct Store {
     /// Connections for scrollback and search, beside the writer (WAL). `None` for an in-memory
     /// database, which only its one connection sees: those reads take the writer's lock.
     readers: Option<Arc<readers::Readers>>,
+    /// Rooms with messages stored since the background indexer last looked (`search`).
+    unindexed: Arc<Mutex<HashSet<String>>>,
 }
 
 const SCHEMA: &str = "
@@ -171,10 +174,19 @@ impl Store {
         )?;
         // After the columns above: the index leaves deleted messages out.
         search::create(&conn)?;
-        Ok(Store {
+        // A crash may have left messages without documents: the indexer's first look is at
+        // every room.
+        let unindexed = search::rooms(&conn)?.into_iter().collect();
+        let store = Store {
             conn: Arc::new(Mutex::new(conn)),
             readers: None,
-        })
+            unindexed: Arc::new(Mutex::new(unindexed)),
+        };
+        spawn_indexer(
+            Arc::downgrade(&store.conn),
+            Arc::downgrade(&store.unindexed),
+        );
+        Ok(store)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -221,7 +233,7 @@ impl Store {
                     reactions
                 ])?;
             }
-            search::index(&tx, messages)?;
+            search::note(&tx, messages)?;
             let mut prior = tx.prepare_cached(
                 "SELECT body, deleted FROM messages WHERE room = ?1 AND seq = ?2",
             )?;
@@ -271,6 +283,19 @@ impl Store {
             }
         }
         tx.commit()?;
+        let mut unindexed = self.unindexed.lock().unwrap_or_else(|p| p.into_inner());
+        for m in messages {
+            if !unindexed.contains(&m.room) {
+                unindexed.insert(m.room.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the search documents `room` still lacks, on the writer, before a search of it.
+    fn index_now(&self, room: &str) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        while search::index_room(&mut conn, room, 4096)? == 4096 {}
         Ok(())
     }
 
@@ -626,7 +651,7 @@ const RESTART_FRAMES: i64 = 4096;
 /// fresh page of the file. So once the WAL is `RESTART_FRAMES` long, a second pass runs while
 /// holding the writer's lock — it copies only what arrived during the first, about a
 /// millisecond's work — and the next commit starts the WAL over (`journal_size_limit` trims it).
-fn spawn_checkpointer(path: &Path, writer: std::sync::Weak<Mutex<Connection>>) {
+fn spawn_checkpointer(path: &Path, writer: Weak<Mutex<Connection>>) {
     let Ok(conn) = Connection::open(path) else {
         tracing::warn!("no WAL checkpointer: cannot open {}", path.display());
         return;
@@ -659,6 +684,43 @@ fn spawn_checkpointer(path: &Path, writer: std::sync::Weak<Mutex<Connection>>) {
         });
     if let Err(e) = spawned {
         tracing::warn!("no WAL checkpointer: {e}");
+    }
+}
+
+/// The background indexer (`search`): every `INDEX_EVERY`, each room with messages stored
+/// since its last look gets its documents, a slice at a time, the writer's lock released in
+/// between so the hub's commits go first. It ends with the store.
+fn spawn_indexer(writer: Weak<Mutex<Connection>>, unindexed: Weak<Mutex<HashSet<String>>>) {
+    let spawned = std::thread::Builder::new()
+        .name("lanchat-index".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(search::INDEX_EVERY);
+                let (Some(w), Some(rooms)) = (writer.upgrade(), unindexed.upgrade()) else {
+                    return;
+                };
+                let todo = std::mem::take(&mut *rooms.lock().unwrap_or_else(|p| p.into_inner()));
+                for room in todo {
+                    loop {
+                        let mut conn = w.lock().unwrap_or_else(|p| p.into_inner());
+                        match search::index_room(&mut conn, &room, search::INDEX_SLICE) {
+                            Ok(n) if n == search::INDEX_SLICE => {}
+                            Ok(_) => break,
+                            Err(e) => {
+                                tracing::warn!("indexing #{room} for search failed: {e}");
+                                rooms.lock().unwrap_or_else(|p| p.into_inner()).insert(room);
+                                break;
+                            }
+                        }
+                        drop(conn);
+                        // Let a commit that waited for the lock have it before the next slice.
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("no search indexer (searches index their room themselves): {e}");
     }
 }
 

@@ -7,12 +7,18 @@
 //! size again on disk; the messages table has no integer rowid (`WITHOUT ROWID`) to point an
 //! external-content index at.
 //!
-//! The index is written in the commit's own transaction ([`index`]), so a stored message is
-//! searchable exactly when it is stored. A message whose text changes later (an edit) or that
-//! is deleted goes through [`reindex`] in the same transaction as its row's update: its
-//! document is deleted and, unless the message was deleted, inserted again with the new text.
-//! Event rows (edit, delete, react, unreact) are never documents. This file is the one place
-//! that knows the index's shape.
+//! Indexing is deferred: a commit only makes sure its rooms have a row in `rooms` ([`note`]);
+//! each room's `indexed` column is the seq up to which its messages have documents, and
+//! [`index_room`] writes the rest in slices — every [`INDEX_EVERY`] from a background thread
+//! (`Store::spawn_indexer`), and for the room being searched right before the search, so a
+//! search still finds every message stored before it. Writing the documents in the hub's commit
+//! cost 55-80 µs a message at the 1-3 messages a commit holds under load (SQLite flushes an FTS5
+//! segment per transaction), a few hundred messages at a time about 25 µs (docs/benchmarks.md).
+//! A message whose text changes later (an edit) or that is deleted goes through [`reindex`] in
+//! the same transaction as its row's update: if it has a document, that is deleted and, unless
+//! the message was deleted, inserted again with the new text; if not yet, the indexer reads the
+//! new text when it gets there. Event rows (edit, delete, react, unreact) are never documents.
+//! This file is the one place that knows the index's shape.
 
 use std::time::Instant;
 
@@ -42,9 +48,12 @@ fn unspaced(c: char) -> bool {
 const SNIPPET_WORDS: i64 = 16;
 
 const SCHEMA: &str = "
+-- `indexed`: the room's messages up to this seq have their documents (the rest wait for the
+-- indexer).
 CREATE TABLE IF NOT EXISTS rooms (
-    id   INTEGER PRIMARY KEY,
-    name TEXT    NOT NULL UNIQUE
+    id      INTEGER PRIMARY KEY,
+    name    TEXT    NOT NULL UNIQUE,
+    indexed INTEGER NOT NULL DEFAULT 0
 );
 -- Letters and digits make words, case and accents folded (so 'cafe' finds 'Café'). No prefix
 -- index (`prefix = '2 3'`): it made short prefixes fast but cost 25-35 us more per stored
@@ -55,27 +64,56 @@ CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(
 );
 ";
 
+/// How often the background indexer looks for rooms with messages not yet indexed.
+pub(super) const INDEX_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Messages one slice of the background indexer reads (the writer's lock is held for a slice:
+/// a few milliseconds).
+pub(super) const INDEX_SLICE: usize = 128;
+
+/// A document's text, in SQL over a `messages` row: a chat line's text, a file's name; NULL
+/// for notices, event rows and deleted messages.
+const DOC_TEXT: &str = "CASE WHEN deleted THEN NULL
+      WHEN kind = 'chat' THEN body
+      WHEN kind = 'file' AND json_valid(file) THEN json_extract(file, '$.name') END";
+
 /// Creates the index if needed; a database from before search gets its old messages indexed
 /// here, once, in one transaction (docs/benchmarks.md has the time for a million messages).
+/// A database from before deferred indexing gets its rooms' `indexed` seqs (everything was
+/// indexed in the commits).
 pub(super) fn create(conn: &Connection) -> Result<(), StoreError> {
     let existed = conn
         .prepare("SELECT 1 FROM sqlite_master WHERE name = 'message_text'")?
         .exists([])?;
+    let rooms_without_watermark = conn
+        .prepare("SELECT 1 FROM sqlite_master WHERE name = 'rooms'")?
+        .exists([])?
+        && !conn
+            .prepare("SELECT 1 FROM pragma_table_info('rooms') WHERE name = 'indexed'")?
+            .exists([])?;
+    if rooms_without_watermark {
+        conn.execute_batch(
+            "ALTER TABLE rooms ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0;
+             UPDATE rooms SET indexed =
+               COALESCE((SELECT MAX(seq) FROM messages WHERE room = rooms.name), 0);",
+        )?;
+    }
     conn.execute_batch(SCHEMA)?;
     if existed {
         return Ok(());
     }
     let started = Instant::now();
     let tx = conn.unchecked_transaction()?;
-    tx.execute_batch(
+    tx.execute_batch(&format!(
         "INSERT OR IGNORE INTO rooms (name) SELECT DISTINCT room FROM messages;
          INSERT INTO message_text (rowid, body)
-           SELECT (r.id << 40) | m.seq,
-                  CASE m.kind WHEN 'file' THEN json_extract(m.file, '$.name') ELSE m.body END
-           FROM messages m JOIN rooms r ON r.name = m.room
-           WHERE m.kind IN ('chat', 'file') AND NOT m.deleted
-             AND (m.kind = 'chat' OR json_valid(m.file));",
-    )?;
+           SELECT (r.id << 40) | m.seq, text FROM (
+             SELECT room, seq, {DOC_TEXT} AS text FROM messages
+           ) m JOIN rooms r ON r.name = m.room
+           WHERE text IS NOT NULL;
+         UPDATE rooms SET indexed =
+           COALESCE((SELECT MAX(seq) FROM messages WHERE room = rooms.name), 0);"
+    ))?;
     tx.commit()?;
     let n: i64 = conn.query_row("SELECT COUNT(*) FROM message_text", [], |r| r.get(0))?;
     if n > 0 {
@@ -100,22 +138,70 @@ fn indexed_text(m: &Message) -> Option<&str> {
     }
 }
 
-/// Indexes a batch of new messages, inside the commit's transaction.
-pub(super) fn index(tx: &Transaction, messages: &[Message]) -> Result<(), StoreError> {
-    let mut insert = tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?;
-    let mut last: Option<(&str, i64)> = None;
+/// Inside the commit's transaction: every room of `messages` that will have documents gets its
+/// row in `rooms`, so the indexer (and a restart) finds it. Rooms are few; this is a lookup.
+pub(super) fn note(tx: &Transaction, messages: &[Message]) -> Result<(), StoreError> {
+    let mut last: Option<&str> = None;
     for m in messages {
-        let Some(text) = indexed_text(m) else {
+        if indexed_text(m).is_none() || last == Some(m.room.as_str()) {
             continue;
-        };
-        let id = match last {
-            Some((room, id)) if room == m.room => id,
-            _ => room_id(tx, &m.room)?,
-        };
-        last = Some((&m.room, id));
-        insert.execute(params![doc(id, m.seq), text])?;
+        }
+        room_id(tx, &m.room)?;
+        last = Some(&m.room);
     }
     Ok(())
+}
+
+/// Writes the documents of `room`'s messages after its `indexed` seq, at most `max` rows read,
+/// in one transaction on the writer, and moves `indexed` on. Returns the rows read: fewer than
+/// `max` means the room is up to date.
+pub(super) fn index_room(
+    conn: &mut Connection,
+    room: &str,
+    max: usize,
+) -> Result<usize, StoreError> {
+    let tx = conn.transaction()?;
+    let read = {
+        let Some((id, upto)) = tx
+            .prepare_cached("SELECT id, indexed FROM rooms WHERE name = ?1")?
+            .query_row([room], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .optional()?
+        else {
+            return Ok(0);
+        };
+        let mut rows = tx.prepare_cached(&format!(
+            "SELECT seq, {DOC_TEXT} FROM messages WHERE room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
+        ))?;
+        let found: Vec<(i64, Option<String>)> = rows
+            .query_map(params![room, upto, max as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?;
+        for (seq, text) in &found {
+            if let Some(text) = text {
+                insert.execute(params![doc(id, *seq as u64), text])?;
+            }
+        }
+        if let Some((last, _)) = found.last() {
+            tx.prepare_cached("UPDATE rooms SET indexed = ?2 WHERE id = ?1")?
+                .execute(params![id, last])?;
+        }
+        found.len()
+    };
+    tx.commit()?;
+    Ok(read)
+}
+
+/// Every room's name (the indexer's first look after opening: a crash may have left messages
+/// without documents).
+pub(super) fn rooms(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare("SELECT name FROM rooms")?;
+    let names = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    Ok(names)
 }
 
 /// Brings the documents of messages an edit or delete changed up to date, inside the commit's
@@ -127,11 +213,22 @@ pub(super) fn reindex(tx: &Transaction, updated: &[&Message]) -> Result<(), Stor
     }
     let mut delete = tx.prepare_cached("DELETE FROM message_text WHERE rowid = ?1")?;
     let mut insert = tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?;
+    let mut room = tx.prepare_cached("SELECT id, indexed FROM rooms WHERE name = ?1")?;
     for m in updated {
         if m.kind.is_event() {
             continue;
         }
-        let id = room_id(tx, &m.room)?;
+        let Some((id, upto)) = room
+            .query_row([&m.room], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })
+            .optional()?
+        else {
+            continue; // the room has no documents yet: the indexer reads the new text
+        };
+        if m.seq as i64 > upto {
+            continue; // not indexed yet: the indexer reads the new text
+        }
         delete.execute([doc(id, m.seq)])?;
         if let Some(text) = indexed_text(m) {
             insert.execute(params![doc(id, m.seq), text])?;
@@ -142,13 +239,19 @@ pub(super) fn reindex(tx: &Transaction, updated: &[&Message]) -> Result<(), Stor
 
 /// The host cleared `room`: its documents before `seq` go.
 pub(crate) fn forget_before(tx: &Transaction, room: &str, seq: u64) -> Result<(), StoreError> {
-    let id = room_id(tx, room)?;
+    let Some(id) = tx
+        .prepare_cached("SELECT id FROM rooms WHERE name = ?1")?
+        .query_row([room], |r| r.get::<_, i64>(0))
+        .optional()?
+    else {
+        return Ok(());
+    };
     tx.prepare_cached("DELETE FROM message_text WHERE rowid >= ?1 AND rowid < ?2")?
         .execute(params![doc(id, 0), doc(id, seq)])?;
     Ok(())
 }
 
-/// The room's id, made on its first indexed message.
+/// The room's id, made on its first message that has a document.
 fn room_id(conn: &Connection, room: &str) -> Result<i64, StoreError> {
     let mut get = conn.prepare_cached("SELECT id FROM rooms WHERE name = ?1")?;
     if let Some(id) = get.query_row([room], |r| r.get(0)).optional()? {
@@ -184,7 +287,8 @@ pub fn fts_query(q: &str) -> Option<String> {
 
 impl Store {
     /// Messages of `room` matching the words of `q`, newest first: at most `limit`, and whether
-    /// older ones match too. Runs on a read connection: never on the hub.
+    /// older ones match too. Runs on a read connection, never on the hub, after writing the
+    /// room's waiting documents (on the writer: a moment's wait for the hub's next commit).
     pub fn search(
         &self,
         room: &str,
@@ -194,6 +298,8 @@ impl Store {
         let Some(query) = fts_query(q) else {
             return Ok((Vec::new(), false));
         };
+        // Everything stored before the search is found: the room's waiting messages first.
+        self.index_now(room)?;
         self.read(|conn| {
             let id: Option<i64> = conn
                 .prepare_cached("SELECT id FROM rooms WHERE name = ?1")?
@@ -396,6 +502,98 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM message_text", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2, "messages 1 and 7 only");
+    }
+
+    fn documents(s: &Store) -> i64 {
+        s.lock()
+            .query_row("SELECT COUNT(*) FROM message_text", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Polls (the background indexer runs every `INDEX_EVERY`) until `s` has `n` documents.
+    fn until_documents(s: &Store, n: i64) {
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        while documents(s) != n {
+            assert!(
+                Instant::now() < deadline,
+                "{} documents, expected {n}",
+                documents(s)
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Documents are written off the commit: the background indexer gets to every room without
+    /// a search asking, in slices (more messages than one slice here).
+    #[test]
+    fn the_indexer_writes_documents_in_the_background() {
+        let s = Store::memory().unwrap();
+        let many: Vec<Message> = (1..=300)
+            .map(|i| msg("a", i, &format!("line {i} about kettles")))
+            .collect();
+        s.append(&many).unwrap();
+        s.append(&[msg("b", 1, "kettles in b")]).unwrap();
+        until_documents(&s, 301);
+        let (hits, more) = s.search("a", "kettles", 5).unwrap();
+        assert_eq!(
+            hits.iter().map(|h| h.seq).collect::<Vec<_>>(),
+            vec![300, 299, 298, 297, 296]
+        );
+        assert!(more);
+    }
+
+    /// An edit or delete of a message the indexer has not reached yet: the new text is what
+    /// gets indexed, and a deleted message never is.
+    #[test]
+    fn edits_before_indexing_are_indexed_as_edited() {
+        let s = Store::memory().unwrap();
+        let event = |seq: u64, kind: Kind, target: u64, text: &str| Message {
+            kind,
+            target: Some(target),
+            ..msg("a", seq, text)
+        };
+        let mut edited = msg("a", 1, "tidy wording");
+        edited.edited_ts = Some(3);
+        let mut deleted = msg("a", 2, "");
+        deleted.deleted = true;
+        // In one commit, so the indexer cannot have run in between.
+        s.commit(
+            &[
+                msg("a", 1, "messy wording"),
+                msg("a", 2, "regrettable remark"),
+                event(3, Kind::Edit, 1, "tidy wording"),
+                event(4, Kind::Delete, 2, ""),
+            ],
+            &[edited, deleted],
+        )
+        .unwrap();
+        until_documents(&s, 1);
+        assert_eq!(seqs(&s, "a", "tidy"), vec![1]);
+        assert_eq!(seqs(&s, "a", "messy"), Vec::<u64>::new());
+        assert_eq!(seqs(&s, "a", "regrettable"), Vec::<u64>::new());
+    }
+
+    /// Messages stored but not indexed when the server stopped (a crash within the indexer's
+    /// interval) get their documents after the next start, without a search asking.
+    #[test]
+    fn messages_left_unindexed_by_a_crash_are_indexed_after_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open_dir(dir.path()).unwrap();
+            s.append(&[
+                msg("a", 1, "before the crash"),
+                msg("a", 2, "crash aftermath"),
+            ])
+            .unwrap();
+            until_documents(&s, 2);
+            // As if the process died before the indexer's next look.
+            s.lock()
+                .execute_batch("DELETE FROM message_text; UPDATE rooms SET indexed = 0;")
+                .unwrap();
+        }
+        let s = Store::open_dir(dir.path()).unwrap();
+        until_documents(&s, 2);
+        assert_eq!(seqs(&s, "a", "crash"), vec![2, 1]);
     }
 
     /// A database from before search gets its old messages indexed when it is opened.
