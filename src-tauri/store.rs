@@ -295,8 +295,7 @@ impl Store {
     /// Writes the search documents `room` still lacks, on the writer, before a search of it.
     fn index_now(&self, room: &str) -> Result<(), StoreError> {
         let mut conn = self.lock();
-        let room = [room.to_owned()];
-        while search::index_rooms(&mut conn, &room, 4096)? == 0 {}
+        while search::index_room(&mut conn, room, 4096)? == 4096 {}
         Ok(())
     }
 
@@ -688,9 +687,9 @@ fn spawn_checkpointer(path: &Path, writer: Weak<Mutex<Connection>>) {
     }
 }
 
-/// The background indexer (`search`): every `INDEX_EVERY`, the rooms with messages stored since
-/// its last look get their documents, a slice (over several rooms) per transaction, the
-/// writer's lock released in between so the hub's commits go first. It ends with the store.
+/// The background indexer (`search`): every `INDEX_EVERY`, each room with messages stored
+/// since its last look gets its documents, a slice at a time, the writer's lock released in
+/// between so the hub's commits go first. It ends with the store.
 fn spawn_indexer(writer: Weak<Mutex<Connection>>, unindexed: Weak<Mutex<HashSet<String>>>) {
     let spawned = std::thread::Builder::new()
         .name("lanchat-index".into())
@@ -700,25 +699,23 @@ fn spawn_indexer(writer: Weak<Mutex<Connection>>, unindexed: Weak<Mutex<HashSet<
                 let (Some(w), Some(rooms)) = (writer.upgrade(), unindexed.upgrade()) else {
                     return;
                 };
-                let mut todo: Vec<String> =
-                    std::mem::take(&mut *rooms.lock().unwrap_or_else(|p| p.into_inner()))
-                        .into_iter()
-                        .collect();
-                while !todo.is_empty() {
-                    let mut conn = w.lock().unwrap_or_else(|p| p.into_inner());
-                    match search::index_rooms(&mut conn, &todo, search::INDEX_SLICE) {
-                        Ok(done) => drop(todo.drain(..done)),
-                        Err(e) => {
-                            tracing::warn!("indexing messages for search failed: {e}");
-                            rooms
-                                .lock()
-                                .unwrap_or_else(|p| p.into_inner())
-                                .extend(todo.drain(..));
+                let todo = std::mem::take(&mut *rooms.lock().unwrap_or_else(|p| p.into_inner()));
+                for room in todo {
+                    loop {
+                        let mut conn = w.lock().unwrap_or_else(|p| p.into_inner());
+                        match search::index_room(&mut conn, &room, search::INDEX_SLICE) {
+                            Ok(n) if n == search::INDEX_SLICE => {}
+                            Ok(_) => break,
+                            Err(e) => {
+                                tracing::warn!("indexing #{room} for search failed: {e}");
+                                rooms.lock().unwrap_or_else(|p| p.into_inner()).insert(room);
+                                break;
+                            }
                         }
+                        drop(conn);
+                        // Let a commit that waited for the lock have it before the next slice.
+                        std::thread::sleep(std::time::Duration::from_millis(1));
                     }
-                    drop(conn);
-                    // Let a commit that waited for the lock have it before the next slice.
-                    std::thread::sleep(std::time::Duration::from_millis(1));
                 }
             }
         });

@@ -9,7 +9,7 @@
 //!
 //! Indexing is deferred: a commit only makes sure its rooms have a row in `rooms` ([`note`]);
 //! each room's `indexed` column is the seq up to which its messages have documents, and
-//! [`index_rooms`] writes the rest in slices — every [`INDEX_EVERY`] from a background thread
+//! [`index_room`] writes the rest in slices — every [`INDEX_EVERY`] from a background thread
 //! (`Store::spawn_indexer`), and for the room being searched right before the search, so a
 //! search still finds every message stored before it. Writing the documents in the hub's commit
 //! cost 55-80 µs a message at the 1-3 messages a commit holds under load (SQLite flushes an FTS5
@@ -65,11 +65,11 @@ CREATE VIRTUAL TABLE IF NOT EXISTS message_text USING fts5(
 ";
 
 /// How often the background indexer looks for rooms with messages not yet indexed.
-pub(super) const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+pub(super) const INDEX_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Messages one slice of the background indexer reads, over as many rooms as it takes (the
-/// writer's lock is held for a slice: ~25 µs a message, so a few milliseconds).
-pub(super) const INDEX_SLICE: usize = 256;
+/// Messages one slice of the background indexer reads (the writer's lock is held for a slice:
+/// a few milliseconds).
+pub(super) const INDEX_SLICE: usize = 128;
 
 /// A document's text, in SQL over a `messages` row: a chat line's text, a file's name; NULL
 /// for notices, event rows and deleted messages.
@@ -152,55 +152,46 @@ pub(super) fn note(tx: &Transaction, messages: &[Message]) -> Result<(), StoreEr
     Ok(())
 }
 
-/// Writes the documents of `rooms`' messages after each one's `indexed` seq, in order, at most
-/// `max` rows read in all, in one transaction on the writer (one FTS5 flush for the lot), and
-/// moves each `indexed` on. Returns how many of `rooms`, from the front, are now up to date.
-pub(super) fn index_rooms(
+/// Writes the documents of `room`'s messages after its `indexed` seq, at most `max` rows read,
+/// in one transaction on the writer, and moves `indexed` on. Returns the rows read: fewer than
+/// `max` means the room is up to date.
+pub(super) fn index_room(
     conn: &mut Connection,
-    rooms: &[String],
+    room: &str,
     max: usize,
 ) -> Result<usize, StoreError> {
     let tx = conn.transaction()?;
-    let mut done = 0;
-    {
-        let mut room_row = tx.prepare_cached("SELECT id, indexed FROM rooms WHERE name = ?1")?;
+    let read = {
+        let Some((id, upto)) = tx
+            .prepare_cached("SELECT id, indexed FROM rooms WHERE name = ?1")?
+            .query_row([room], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+            .optional()?
+        else {
+            return Ok(0);
+        };
         let mut rows = tx.prepare_cached(&format!(
             "SELECT seq, {DOC_TEXT} FROM messages WHERE room = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3"
         ))?;
+        let found: Vec<(i64, Option<String>)> = rows
+            .query_map(params![room, upto, max as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
         let mut insert =
             tx.prepare_cached("INSERT INTO message_text (rowid, body) VALUES (?1, ?2)")?;
-        let mut moved = tx.prepare_cached("UPDATE rooms SET indexed = ?2 WHERE id = ?1")?;
-        let mut budget = max;
-        for room in rooms {
-            let Some((id, upto)) = room_row
-                .query_row([room], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
-                .optional()?
-            else {
-                done += 1; // no documents to write: not a room that has any
-                continue;
-            };
-            let found: Vec<(i64, Option<String>)> = rows
-                .query_map(params![room, upto, budget as i64], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?
-                .collect::<Result<_, _>>()?;
-            for (seq, text) in &found {
-                if let Some(text) = text {
-                    insert.execute(params![doc(id, *seq as u64), text])?;
-                }
+        for (seq, text) in &found {
+            if let Some(text) = text {
+                insert.execute(params![doc(id, *seq as u64), text])?;
             }
-            if let Some((last, _)) = found.last() {
-                moved.execute(params![id, last])?;
-            }
-            if found.len() == budget {
-                break; // the budget is spent, maybe with this room's last row: look again
-            }
-            budget -= found.len();
-            done += 1;
         }
-    }
+        if let Some((last, _)) = found.last() {
+            tx.prepare_cached("UPDATE rooms SET indexed = ?2 WHERE id = ?1")?
+                .execute(params![id, last])?;
+        }
+        found.len()
+    };
     tx.commit()?;
-    Ok(done)
+    Ok(read)
 }
 
 /// Every room's name (the indexer's first look after opening: a crash may have left messages
