@@ -11,6 +11,7 @@ import {
   type ConnectOptions,
   type HistoryPage,
   type HostControls,
+  type HostInfo,
   type JoinAck,
   type PageAt,
   type SearchResults,
@@ -29,6 +30,25 @@ interface ScriptedUpload {
   signal: AbortSignal;
   finish(ack: SendAck): void;
   fail(e: TransportError): void;
+}
+
+/** Host controls that answer every call with `info` unless `over` says otherwise. */
+function hostStub(info: HostInfo, over: Partial<HostControls> = {}): HostControls {
+  return {
+    suggestPort: async () => 7878,
+    start: async () => info,
+    stop: async () => {},
+    status: async () => null,
+    kick: async () => {},
+    clearRoom: async () => {},
+    roomMessages: async () => [],
+    rooms: async () => [],
+    deleteMessage: async () => {},
+    setPassword: async () => info,
+    setAnnounce: async () => info,
+    setPlainGuests: async () => info,
+    ...over,
+  };
 }
 
 class ScriptedTransport implements Transport {
@@ -247,22 +267,15 @@ describe('ChatApp', () => {
 
   it('hosts, then joins its own server over loopback with the same password', async () => {
     const tr = new ScriptedTransport();
-    tr.host = {
-      suggestPort: async () => 7878,
-      start: async (port, password) => ({ port, addresses: ['192.168.1.9'], passwordRequired: !!password, announcedAs: null, fingerprint: FP, plainGuests: !password }),
+    const info = (password: string | null, plainGuests = !password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null, fingerprint: FP, plainGuests });
+    tr.host = hostStub(info('pw'), {
+      start: async (port, password) => ({ ...info(password), port, addresses: ['192.168.1.9'] }),
       stop: async () => {
         tr.calls.push('host_stop');
       },
-      status: async () => null,
-      kick: async () => {},
-      clearRoom: async () => {},
-      roomMessages: async () => [],
-      deleteMessage: async () => {},
-      setPassword: async (password) => ({ port: 7878, addresses: [], passwordRequired: !!password, announcedAs: null, fingerprint: FP, plainGuests: !password }),
-      setAnnounce: async () => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null, fingerprint: FP, plainGuests: false }),
-      setPlainGuests: async (allow) => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null, fingerprint: FP, plainGuests: allow }),
-      rooms: async () => [],
-    };
+      setPassword: async (password) => info(password),
+      setPlainGuests: async (allow) => info('pw', allow),
+    });
     const app = new ChatApp(tr, notifier);
     expect(app.isDesktop).toBe(true);
     await app.startHosting(7878, 'pw');
@@ -279,26 +292,16 @@ describe('ChatApp', () => {
     const tr = new ScriptedTransport();
     const asked: boolean[] = [];
     const info = (announce: boolean) => ({ port: 7878, addresses: [], passwordRequired: false, announcedAs: announce ? 'lanchat-1._lanchat._tcp.local.' : null, fingerprint: FP, plainGuests: true });
-    tr.host = {
-      suggestPort: async () => 7878,
+    tr.host = hostStub(info(true), {
       start: async (_port, _password, announce = true) => {
         asked.push(announce);
         return info(announce);
       },
-      stop: async () => {},
-      status: async () => null,
-      kick: async () => {},
-      clearRoom: async () => {},
-      roomMessages: async () => [],
-      rooms: async () => [],
-      deleteMessage: async () => {},
-      setPassword: async () => info(true),
       setAnnounce: async (announce) => {
         asked.push(announce);
         return info(announce);
       },
-      setPlainGuests: async () => info(true),
-    };
+    });
     const app = new ChatApp(tr, notifier);
     await app.startHosting(7878, null);
     expect(asked).toEqual([true]); // on unless turned off
@@ -315,23 +318,12 @@ describe('ChatApp', () => {
     const tr = new ScriptedTransport();
     const asked: boolean[] = [];
     const info = (plainGuests: boolean) => ({ port: 7878, addresses: [], passwordRequired: true, announcedAs: null, fingerprint: FP, plainGuests });
-    tr.host = {
-      suggestPort: async () => 7878,
-      start: async () => info(false), // a password: refused by default
-      stop: async () => {},
-      status: async () => null,
-      kick: async () => {},
-      clearRoom: async () => {},
-      roomMessages: async () => [],
-      rooms: async () => [],
-      deleteMessage: async () => {},
-      setPassword: async () => info(false),
-      setAnnounce: async () => info(false),
+    tr.host = hostStub(info(false), {
       setPlainGuests: async (allow) => {
         asked.push(allow);
         return info(allow);
       },
-    };
+    });
     const app = new ChatApp(tr, notifier);
     await app.startHosting(7878, 'pw');
     expect(app.session.hosting?.plainGuests).toBe(false);
