@@ -110,6 +110,53 @@ fn by(shown: &[Message], nick: &str) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// Ann sends `SENT` messages `{prefix}000`…: the first is acked, then `node_goes` runs (her
+/// node stops or dies) while the rest are on the wire or queued, and every one is acked. The
+/// `(seq, text)` of each, in the order sent, with seqs that rise. `what` names the event in
+/// the report of how long the last acks waited.
+async fn send_across(
+    ann: &Watched,
+    prefix: char,
+    what: &str,
+    node_goes: impl AsyncFnOnce(),
+) -> Vec<(u64, String)> {
+    let text = |i: usize| format!("{prefix}{i:03}");
+    let first = ann.client.send("lobby", &text(0), None).unwrap();
+    let mut acks = Vec::new();
+    for i in 1..SENT / 2 {
+        acks.push(ann.client.send("lobby", &text(i), None).unwrap());
+    }
+    let mut seqs = all_acked(vec![first]).await;
+    node_goes().await;
+    let gone = std::time::Instant::now();
+    for i in SENT / 2..SENT {
+        acks.push(ann.client.send("lobby", &text(i), None).unwrap());
+    }
+    seqs.extend(all_acked(acks).await);
+    // For the report: how long Ann's messages waited for her client to move.
+    eprintln!("all acked {:?} after the {what}", gone.elapsed());
+    let want: Vec<(u64, String)> = seqs.iter().copied().zip((0..SENT).map(text)).collect();
+    assert!(
+        want.windows(2).all(|w| w[0].0 < w[1].0),
+        "acked out of order: {seqs:?}"
+    );
+    want
+}
+
+/// Ann, after her move, shows exactly `want` of her own, each once and in order.
+async fn ann_shows(ann: &mut Watched, want: &[(u64, String)]) {
+    ann.until(|w| by(&w.shown, "ann").len() >= SENT).await;
+    assert_eq!(by(&ann.shown, "ann"), want);
+    let seen: Vec<u64> = ann.shown.iter().map(|m| m.seq).collect();
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "shown twice or out of order: {seen:?}"
+    );
+}
+
+/// Messages Ann sends across her node's end in the failover tests.
+const SENT: usize = 80;
+
 /// Ann's node stops while she is sending: her client moves to another node, says which, and
 /// every message she was acked for is in the room once, in order, for everyone — her included.
 #[tokio::test(flavor = "multi_thread")]
@@ -121,43 +168,18 @@ async fn a_client_moves_to_another_node_when_its_node_stops() {
     let mut carol = User::join(&c.addr.to_string(), "carol", "lobby").await;
     let mut ann = Watched::join(&a.addr.to_string(), "ann", "lobby").await;
 
-    const N: usize = 80;
-    let text = |i: usize| format!("m{i:03}");
-    let first = ann.client.send("lobby", &text(0), None).unwrap();
-    let mut acks = Vec::new();
-    for i in 1..N / 2 {
-        acks.push(ann.client.send("lobby", &text(i), None).unwrap());
-    }
-    // One is through: now her node goes away, with the rest on the wire or queued.
-    let mut seqs = all_acked(vec![first]).await;
-    a.stop().await.unwrap();
-    let stopped = std::time::Instant::now();
-    for i in N / 2..N {
-        acks.push(ann.client.send("lobby", &text(i), None).unwrap());
-    }
-    seqs.extend(all_acked(acks).await);
-    eprintln!("all acked {:?} after the stop", stopped.elapsed());
+    let want = send_across(&ann, 'm', "stop", async || a.stop().await.unwrap()).await;
 
     // Every acked message, once, in the order sent, with the seq its ack gave: for Bob and
     // Carol on the other nodes, and for Ann after the move.
-    let want: Vec<(u64, String)> = seqs.iter().copied().zip((0..N).map(text)).collect();
-    assert!(
-        want.windows(2).all(|w| w[0].0 < w[1].0),
-        "acked out of order: {seqs:?}"
-    );
     for u in [&mut bob, &mut carol] {
-        u.until(WAIT * 3, |u| by(&u.shown, "ann").len() >= N).await;
+        u.until(WAIT * 3, |u| by(&u.shown, "ann").len() >= SENT)
+            .await;
         assert_eq!(by(&u.shown, "ann"), want);
         u.assert_complete_and_ordered();
     }
     assert_eq!(bob.chats(), carol.chats(), "one room, one order");
-    ann.until(|w| by(&w.shown, "ann").len() >= N).await;
-    assert_eq!(by(&ann.shown, "ann"), want);
-    let seen: Vec<u64> = ann.shown.iter().map(|m| m.seq).collect();
-    assert!(
-        seen.windows(2).all(|w| w[0] < w[1]),
-        "shown twice or out of order: {seen:?}"
-    );
+    ann_shows(&mut ann, &want).await;
 
     // She says where she went: one of the other nodes.
     let others: BTreeSet<String> = [&b, &c]
@@ -288,40 +310,16 @@ async fn a_client_moves_on_when_its_node_is_killed() {
     let mut bob = User::join(&b.addr.to_string(), "bob", "lobby").await;
     let mut ann = Watched::join(&format!("127.0.0.1:{}", a.port), "ann", "lobby").await;
 
-    const N: usize = 80;
-    let text = |i: usize| format!("k{i:03}");
-    let first = ann.client.send("lobby", &text(0), None).unwrap();
-    let mut acks = Vec::new();
-    for i in 1..N / 2 {
-        acks.push(ann.client.send("lobby", &text(i), None).unwrap());
-    }
-    let mut seqs = all_acked(vec![first]).await;
-    a.child.kill().unwrap();
-    a.child.wait().unwrap();
-    let killed = std::time::Instant::now();
-    for i in N / 2..N {
-        acks.push(ann.client.send("lobby", &text(i), None).unwrap());
-    }
-    seqs.extend(all_acked(acks).await);
-    // For the report: how long Ann's messages waited for her client to move.
-    eprintln!("all acked {:?} after the kill", killed.elapsed());
-
-    let want: Vec<(u64, String)> = seqs.iter().copied().zip((0..N).map(text)).collect();
-    assert!(
-        want.windows(2).all(|w| w[0].0 < w[1].0),
-        "acked out of order: {seqs:?}"
-    );
-    bob.until(WAIT * 3, |u| by(&u.shown, "ann").len() >= N)
+    let want = send_across(&ann, 'k', "kill", async || {
+        a.child.kill().unwrap();
+        a.child.wait().unwrap();
+    })
+    .await;
+    bob.until(WAIT * 3, |u| by(&u.shown, "ann").len() >= SENT)
         .await;
     assert_eq!(by(&bob.shown, "ann"), want);
     bob.assert_complete_and_ordered();
-    ann.until(|w| by(&w.shown, "ann").len() >= N).await;
-    assert_eq!(by(&ann.shown, "ann"), want);
-    let seen: Vec<u64> = ann.shown.iter().map(|m| m.seq).collect();
-    assert!(
-        seen.windows(2).all(|w| w[0] < w[1]),
-        "shown twice or out of order: {seen:?}"
-    );
+    ann_shows(&mut ann, &want).await;
     assert_eq!(ann.moved_to, [format!("https://{}", b.addr)]);
     b.stop().await.unwrap();
 }
