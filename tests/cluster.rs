@@ -131,45 +131,7 @@ async fn three_nodes_show_everyone_one_order() {
             .await;
     }
     let per = 30;
-    let peers = Arc::new(peers);
-    let mut tasks = Vec::new();
-    for i in 0..peers.len() {
-        let peers = peers.clone();
-        tasks.push(tokio::spawn(async move {
-            for k in 0..per {
-                peers[i]
-                    .emit(
-                        "sendMessage",
-                        json!({"room": "order", "message": format!("p{i}-{k}")}),
-                    )
-                    .await;
-            }
-            peers[i]
-                .emit(
-                    "sendMessage",
-                    json!({"room": "order", "message": format!("done-{i}")}),
-                )
-                .await;
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let mut views = Vec::new();
-    for p in peers.iter() {
-        let mut seen = Vec::new();
-        let mut done = 0;
-        while done < peers.len() {
-            let (n, v) = p.next().await;
-            if n == "message" && v["kind"] == "chat" {
-                if v["message"].as_str().unwrap().starts_with("done-") {
-                    done += 1;
-                }
-                seen.push(v);
-            }
-        }
-        views.push(seen);
-    }
+    let views = send_all_at_once(peers, "order", per).await;
     // The same message has the same id on every node, too.
     let ids: Vec<Vec<(u64, String)>> = views
         .iter()
@@ -186,7 +148,7 @@ async fn three_nodes_show_everyone_one_order() {
         .collect();
     let views: Vec<Vec<(u64, String)>> = views.iter().map(|v| chats(v)).collect();
     let first = &views[0];
-    assert_eq!(first.len(), peers.len() * (per + 1));
+    assert_eq!(first.len(), views.len() * (per + 1));
     assert!(
         first.windows(2).all(|w| w[1].0 == w[0].0 + 1),
         "seq gaps or disorder: {first:?}"
@@ -202,7 +164,7 @@ async fn three_nodes_show_everyone_one_order() {
             i % 3
         );
     }
-    for i in 0..peers.len() {
+    for i in 0..views.len() {
         let mine: Vec<usize> = first
             .iter()
             .filter_map(|(_, t)| {

@@ -105,45 +105,7 @@ async fn concurrent_senders_total_order() {
         peers.push(p);
     }
     let per = 40;
-    let peers = std::sync::Arc::new(peers);
-    let mut tasks = Vec::new();
-    for i in 0..5 {
-        let peers = peers.clone();
-        tasks.push(tokio::spawn(async move {
-            for k in 0..per {
-                peers[i]
-                    .emit(
-                        "sendMessage",
-                        json!({"room": "order", "message": format!("p{i}-{k}")}),
-                    )
-                    .await;
-            }
-            peers[i]
-                .emit(
-                    "sendMessage",
-                    json!({"room": "order", "message": format!("done-{i}")}),
-                )
-                .await;
-        }));
-    }
-    for t in tasks {
-        t.await.unwrap();
-    }
-    let mut views = Vec::new();
-    for p in peers.iter() {
-        let mut chats = Vec::new();
-        let mut done = 0;
-        while done < 5 {
-            let (n, v) = p.next().await;
-            if n == "message" && v["kind"] == "chat" {
-                if v["message"].as_str().unwrap().starts_with("done-") {
-                    done += 1;
-                }
-                chats.push(v);
-            }
-        }
-        views.push(chats);
-    }
+    let views = send_all_at_once(peers, "order", per).await;
     let first: Vec<(u64, String)> = views[0]
         .iter()
         .map(|v| {

@@ -267,6 +267,47 @@ impl Peer {
     }
 }
 
+/// Every peer (already in `room`) sends `per` messages `p{i}-{k}` at once with the others, then
+/// `done-{i}`; returns each peer's view: the chat messages it was shown until every `done-`.
+pub async fn send_all_at_once(peers: Vec<Peer>, room: &str, per: usize) -> Vec<Vec<Value>> {
+    let peers = Arc::new(peers);
+    let mut tasks = Vec::new();
+    for i in 0..peers.len() {
+        let (peers, room) = (peers.clone(), room.to_owned());
+        tasks.push(tokio::spawn(async move {
+            for k in 0..per {
+                let text = format!("p{i}-{k}");
+                peers[i]
+                    .emit("sendMessage", json!({"room": room, "message": text}))
+                    .await;
+            }
+            let done = format!("done-{i}");
+            peers[i]
+                .emit("sendMessage", json!({"room": room, "message": done}))
+                .await;
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let mut views = Vec::new();
+    for p in peers.iter() {
+        let mut chats = Vec::new();
+        let mut done = 0;
+        while done < peers.len() {
+            let (n, v) = p.next().await;
+            if n == "message" && v["kind"] == "chat" {
+                if v["message"].as_str().unwrap().starts_with("done-") {
+                    done += 1;
+                }
+                chats.push(v);
+            }
+        }
+        views.push(chats);
+    }
+    views
+}
+
 pub fn text_is(t: &str) -> impl Fn(&Value) -> bool + '_ {
     move |v: &Value| v["message"] == t
 }
