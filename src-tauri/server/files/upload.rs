@@ -9,10 +9,9 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
-use super::{Files, Upload};
+use super::{Files, Hasher, Upload, new_hasher};
 use crate::chat::FilePost;
 use crate::protocol::{ErrorCode, SendAck, WireError, human_size};
 use crate::server::hub::{HubHandle, Job};
@@ -124,7 +123,7 @@ impl Files {
                 // The writer stays held while the file is stored and posted: a second `PATCH`
                 // waits, then finds the upload gone (or stored, and posts it once more, which
                 // the clientId dedupes).
-                let sha = hex::encode(hasher.finalize());
+                let sha = hex::encode(hasher.finish());
                 self.store_content(&up, &sha)?;
                 self.post(hub, &up, sha).await.map(Patched::Posted)
             }
@@ -167,10 +166,10 @@ impl Files {
     async fn append(
         &self,
         up: &Upload,
-        hasher: Sha256,
+        hasher: Hasher,
         body: axum::body::Body,
         stop: &mut tokio::sync::watch::Receiver<u64>,
-    ) -> (End, Option<Sha256>) {
+    ) -> (End, Option<Hasher>) {
         let path = self.partial_path(&up.rec.id);
         let opened = tokio::task::spawn_blocking(move || {
             std::fs::OpenOptions::new()
@@ -243,11 +242,11 @@ impl Files {
     }
 
     /// Rebuilds the hash of what is on disk (a restart, or a failed write, lost it).
-    async fn rehash(&self, up: &Upload) -> Result<Sha256, PatchError> {
+    async fn rehash(&self, up: &Upload) -> Result<Hasher, PatchError> {
         let path = self.partial_path(&up.rec.id);
         let size = up.rec.size;
-        let hashed = tokio::task::spawn_blocking(move || -> std::io::Result<(Sha256, u64)> {
-            let mut h = Sha256::new();
+        let hashed = tokio::task::spawn_blocking(move || -> std::io::Result<(Hasher, u64)> {
+            let mut h = new_hasher();
             let f = match std::fs::File::open(&path) {
                 Ok(f) => f,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((h, 0)),
@@ -345,10 +344,10 @@ impl Chunk {
 
 /// Hashes and writes one chunk on the blocking pool, handing everything back for the next one.
 async fn write(
-    mut hasher: Sha256,
+    mut hasher: Hasher,
     mut file: std::fs::File,
     mut buf: Chunk,
-) -> Option<(Sha256, std::fs::File, Chunk)> {
+) -> Option<(Hasher, std::fs::File, Chunk)> {
     let done = tokio::task::spawn_blocking(move || {
         let mut r = Ok(());
         for f in &buf.frames {
