@@ -371,6 +371,15 @@ mod tests {
         }
     }
 
+    /// An event row of room `a` (an edit, delete or reaction) aimed at `target`.
+    fn event(seq: u64, kind: Kind, target: u64, text: &str) -> Message {
+        Message {
+            kind,
+            target: Some(target),
+            ..msg("a", seq, text)
+        }
+    }
+
     fn seqs(s: &Store, room: &str, q: &str) -> Vec<u64> {
         s.search(room, q, 10)
             .unwrap()
@@ -452,11 +461,6 @@ mod tests {
             msg("a", 2, "doomed sentence"),
         ])
         .unwrap();
-        let event = |seq: u64, kind: Kind, target: u64, text: &str| Message {
-            kind,
-            target: Some(target),
-            ..msg("a", seq, text)
-        };
         let mut edited = msg("a", 1, "revised phrasing");
         edited.edited_ts = Some(3);
         let mut deleted = msg("a", 2, "");
@@ -547,11 +551,6 @@ mod tests {
     #[test]
     fn edits_before_indexing_are_indexed_as_edited() {
         let s = Store::memory().unwrap();
-        let event = |seq: u64, kind: Kind, target: u64, text: &str| Message {
-            kind,
-            target: Some(target),
-            ..msg("a", seq, text)
-        };
         let mut edited = msg("a", 1, "tidy wording");
         edited.edited_ts = Some(3);
         let mut deleted = msg("a", 2, "");
