@@ -1,6 +1,7 @@
 //! Every string the UI shows, in English and Simplified Chinese, in one table. English is the
-//! reference: a key missing from another language falls back to it. Server notices (join/leave
-//! sentences) come from the server in English and are shown as they are.
+//! reference: a key missing from another language falls back to it. Server notices come from the
+//! server in English; join, leave, removal and clear notices are said again from their fields
+//! (chat/notice.ts), other notices are shown as they are.
 
 import type { AnyErrorCode } from './protocol';
 
@@ -122,6 +123,10 @@ const en = {
   'chat.empty': 'No messages yet. Say hi!',
   'chat.noRoom': 'You are not in any room. Join one from the room list.',
   'chat.kicked': 'You were removed from #{room} by {by}.',
+  'notice.joined': '{nick} joined',
+  'notice.left': '{nick} left',
+  'notice.removed': '{nick} was removed by {by}',
+  'notice.cleared': '{nick} cleared the history',
   'chat.lost': 'You are no longer in #{room}: {reason}',
   'chat.rejoin': 'Join again',
   'chat.serverClosing': 'The server is closing: {message}',
@@ -407,6 +412,10 @@ const zh: Partial<Record<MessageKey, string>> = {
   'chat.empty': '还没有消息，打个招呼吧！',
   'chat.noRoom': '你还没有加入任何房间。请从房间列表中加入一个。',
   'chat.kicked': '你已被 {by} 移出 #{room}。',
+  'notice.joined': '{nick} 进入了房间',
+  'notice.left': '{nick} 离开了房间',
+  'notice.removed': '{nick} 已被 {by} 移出',
+  'notice.cleared': '{nick} 清空了聊天记录',
   'chat.lost': '你已不在 #{room} 中：{reason}',
   'chat.rejoin': '重新加入',
   'chat.serverClosing': '服务器即将关闭：{message}',

@@ -9,6 +9,7 @@
 
 import { Component } from 'preact';
 import { useCallback, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { noticeText } from '../chat/notice';
 import { atBeginning, dividerSeq, gaps, newerThan } from '../chat/pages';
 import type { ChatMessage, PendingMessage, RoomView } from '../chat/store';
 import type { DownloadView } from '../chat/transfers';
@@ -93,7 +94,7 @@ class MessageRow extends Component<RowProps> {
     if (!authored(msg)) {
       return (
         <li class={`notice notice-${msg.kind}${flash ? ' flash' : ''}`} data-testid="message" data-kind={msg.kind} data-seq={msg.seq}>
-          <span class="notice-text">{msg.message}</span>
+          <span class="notice-text">{noticeText(msg, t)}</span>
           {stamp}
         </li>
       );
