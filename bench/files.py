@@ -212,7 +212,7 @@ def lanchat_upload(binary, port, fingerprint, src, nick):
     out = subprocess.run(
         pinned(CLIENT_CPU, [binary, "join", f"127.0.0.1:{port}", "--room", "files",
                             "--nick", nick, "--fingerprint", fingerprint,
-                            "--known-hosts", os.devnull]),
+                            "--known-hosts", os.path.join(os.path.dirname(src), "known_hosts")]),
         input=f"/send {src}\n", capture_output=True, text=True, check=True,
         env={**os.environ, "LANCHAT_PASSWORD": ""})
     secs = time.monotonic() - t

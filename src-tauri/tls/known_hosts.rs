@@ -66,12 +66,7 @@ impl KnownHosts {
              # Delete a line to trust that host anew.\n{}\n",
             lines.join("\n")
         );
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, path)
+        write_through(path, &text)
     }
 
     fn loaded<'a>(
@@ -87,6 +82,31 @@ impl KnownHosts {
             parse(&text)
         })
     }
+}
+
+/// Replaces the file's text whole (a temporary file renamed over it, so a crash leaves the old
+/// or the new table), where the path leads: through a symlink to its target, and straight into
+/// anything that is not a regular file. `--known-hosts /dev/null` ("remember nothing") run as
+/// root once had its rename replace /dev/null with a regular file.
+fn write_through(path: &Path, text: &str) -> std::io::Result<()> {
+    // Follow links by hand: `canonicalize` fails on a link whose target does not exist yet.
+    let mut path = path.to_path_buf();
+    for _ in 0..16 {
+        match std::fs::read_link(&path) {
+            Ok(to) => path = path.parent().unwrap_or(Path::new("")).join(to),
+            Err(_) => break,
+        }
+    }
+    match std::fs::metadata(&path) {
+        Ok(m) if !m.is_file() => return std::fs::write(&path, text),
+        _ => {}
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, &path)
 }
 
 /// Lines that do not read as `HOST FINGERPRINT` are skipped.
@@ -134,5 +154,24 @@ mod tests {
         .unwrap();
         assert_eq!(KnownHosts::file(&path).get("10.0.0.1:7878"), Some(b));
         assert_eq!(KnownHosts::file(&path).get("10.0.0.2:1"), None);
+    }
+
+    /// A known_hosts path that is a symlink stays one (its target, not there yet, gets the
+    /// table) instead of being replaced by a file.
+    #[test]
+    fn written_through_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let fp = Fingerprint::of(b"a");
+        KnownHosts::file(&link).remember("h:1", fp).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(KnownHosts::file(&target).get("h:1"), Some(fp));
     }
 }
