@@ -92,9 +92,8 @@ def make_file(path, size):
 
 
 def settled():
-    """Writes back every dirty page first, so that a timed write does not start behind the last
-    one's 1 GiB of writeback (dd page-cache rates of 561-1,221 MB/s with it, 3.6-4.3 GB/s
-    without, on this machine)."""
+    """Writes back every dirty page first, so that a timed write does not start behind the
+    previous one's 1 GiB of writeback."""
     os.sync()
 
 
